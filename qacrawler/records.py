@@ -1,0 +1,109 @@
+"""The dataset's record: the single source of truth for the JSON Schema, the Arrow schema and the docs.
+
+Field names and meanings follow DESIGN.md ("The record"). Descriptions here are what the docs print.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import unicodedata
+from datetime import date, datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+Gender = Literal["female", "male"]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class Asker(_Model):
+    name: str | None = Field(None, description="Name as published; null in datasets unless names are kept")
+    gender: Gender | None = Field(None, description="`female`/`male` as the page states it; null when not given")
+    age_min: int | None = Field(None, ge=0, le=130, description="Lower bound of the stated age range")
+    age_max: int | None = Field(None, ge=0, le=130, description="Upper bound of the stated age range; null when open-ended")
+
+    @model_validator(mode="after")
+    def _ordered_ages(self) -> Asker:
+        if self.age_min is not None and self.age_max is not None and self.age_min > self.age_max:
+            raise ValueError(f"age_min {self.age_min} is greater than age_max {self.age_max}")
+        return self
+
+
+class Doctor(_Model):
+    name: str | None = Field(None, description="The answering doctor as the reply header names them")
+    hospital: str | None = Field(None, description="Hospital, null when the page does not give it")
+
+
+class SimilarQuestion(_Model):
+    url: str = Field(description="Absolute URL of the linked question")
+    title: str | None = Field(None, description="Linked question's title")
+    doctor_name: str | None = Field(None, description="Doctor who answered the linked question")
+    department: str | None = Field(None, description="Department of that answer, as the site names it")
+    question_excerpt: str | None = Field(None, description="Start of the linked question as shown")
+    answer_excerpt: str | None = Field(None, description="Start of the linked answer as shown")
+
+
+class RelatedFaq(_Model):
+    topic: str | None = Field(None, description="FAQ topic; null for a department's own FAQ entry")
+    department: str | None = Field(None, description="Department in brackets after the topic")
+    url: str | None = Field(None, description="Absolute URL of the FAQ topic page")
+
+
+class QARecord(_Model):
+    """One question page, as a dataset row."""
+
+    record_id: str = Field(description="`<site>:<source_id>`, unique in a dataset")
+    site: str = Field(description="Adapter id (`doctorqna`, `tw_ehospital`, …)")
+    source_id: str = Field(description="The site's own id of the question")
+    url: str = Field(description="Canonical absolute URL of the page")
+    language: str = Field(description="BCP 47 language tag of the text")
+    title: str = Field(min_length=1, description="The asker's question title (not the page's SEO heading)")
+    question: str = Field(min_length=1, description="Question body: paragraphs joined by a newline, whitespace normalised")
+    asker: Asker = Field(default_factory=Asker, description="Who asked")
+    ask_date: date | None = Field(None, description="Date the question was asked")
+    reply_date: date | None = Field(None, description="Date of the doctor's reply")
+    department: str | None = Field(None, description="Department as the site names it")
+    specialty: str | None = Field(None, description="Canonical specialty id from the shipped taxonomy; null when unknown")
+    doctor: Doctor = Field(default_factory=Doctor, description="The answering doctor")
+    answer: str | None = Field(None, description="The doctor's reply with its sign-off; null when unanswered")
+    more_info: str | None = Field(None, description="Site-supplied supplementary article, not written by the answering doctor")
+    similar_questions: list[SimilarQuestion] = Field(default_factory=list, description="Linked similar questions")
+    related_faqs: list[RelatedFaq] = Field(default_factory=list, description="Linked FAQ topics")
+    categories: list[str] = Field(default_factory=list, description="Site tags or categories")
+    view_count: int | None = Field(None, ge=0, description="View count; null when not shown")
+    crawled_at: datetime = Field(description="When the page was fetched (UTC)")
+    content_hash: str = Field(description="Hash of the normalised title, question and answer: changes when a page is edited")
+    parser_version: str = Field(description="Which parser produced the row (`<site>/<version>`)")
+
+    @field_validator("crawled_at")
+    @classmethod
+    def _utc(cls, value: datetime) -> datetime:
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError("crawled_at must be timezone-aware")
+        return value
+
+    @model_validator(mode="after")
+    def _consistent_ids(self) -> QARecord:
+        if self.record_id != f"{self.site}:{self.source_id}":
+            raise ValueError(f"record_id {self.record_id!r} is not '<site>:<source_id>'")
+        return self
+
+
+class Reject(_Model):
+    """A page that could not become a record: kept, never silently dropped."""
+
+    url: str = Field(description="The page's URL")
+    site: str = Field(description="Adapter id")
+    stage: str = Field(description="Where it was refused: fetch, parse or validate")
+    reasons: list[str] = Field(min_length=1, description="Why, one reason per entry")
+    excerpt: str | None = Field(None, description="Start of the page text, to judge by eye")
+    crawled_at: datetime = Field(description="When the page was fetched (UTC)")
+
+
+def content_hash(title: str | None, question: str | None, answer: str | None) -> str:
+    """Stable across whitespace and Unicode-form noise, so only real edits change it."""
+    parts = [" ".join(unicodedata.normalize("NFKC", part or "").split()) for part in (title, question, answer)]
+    return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()[:32]
