@@ -1,0 +1,191 @@
+"""The `qacrawler` command line. A wrong argument gets one line saying what is wrong, never a traceback."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import shutil
+import sys
+import time
+from pathlib import Path
+from typing import Any, NoReturn
+
+from pydantic import ValidationError
+
+from qacrawler.crawl import SPIDERS, CrawlResult, run_crawl
+from qacrawler.extensions.manifest import run_counts
+from qacrawler.spiders.base import UsageError, check_base_url, check_id_range, validation_reasons
+
+DEMO_MARKER = ".qacrawler-demo"
+SITES = SPIDERS
+
+
+class OneLineParser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")
+
+
+def positive_int(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}")
+    return int(text)
+
+
+def port_number(text: str) -> int:
+    if not text.isdigit() or not 0 <= int(text) <= 65535:
+        raise argparse.ArgumentTypeError(f"expected a port between 0 and 65535 (0 = any free port), got {text!r}")
+    return int(text)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = OneLineParser(prog="qacrawler", description="Crawl public health Q&A sites into validated Parquet datasets.")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
+
+    demo = commands.add_parser("demo", help="start the local sandbox site, crawl it, summarise the dataset")
+    demo.add_argument("--out", type=Path, default=Path("output/demo"), help="dataset folder (default output/demo)")
+    demo.add_argument("--pages", type=positive_int, default=1200, help="sandbox article pages (default 1200)")
+    demo.add_argument("--seed", type=int, default=7, help="sandbox seed (default 7)")
+
+    crawl = commands.add_parser("crawl", help="crawl one site into a dataset folder")
+    crawl.add_argument("site", choices=SITES, help="site id")
+    crawl.add_argument("--out", type=Path, help="dataset folder (default output/<site>)")
+    crawl.add_argument("--base-url", help="crawl this mirror instead of the real site (e.g. the sandbox's URL)")
+    crawl.add_argument("--max-pages", type=positive_int, help="stop after this many responses")
+    crawl.add_argument("--min-id", type=positive_int, help="also walk article ids from here (with --max-id)")
+    crawl.add_argument("--max-id", type=positive_int, help="last article id of the walk")
+    crawl.add_argument("--contact", help="e-mail or URL for site operators, sent in the User-Agent")
+    crawl.add_argument("--keep-asker-names", action="store_true", help="keep asker names in the dataset (off by default)")
+
+    parse = commands.add_parser("parse", help="print the parser's record for saved pages, one JSON line per file")
+    parse.add_argument("--site", required=True, choices=SITES, help="site id")
+    parse.add_argument("--url", help="the pages' URL (default: url.txt beside each file)")
+    parse.add_argument("files", nargs="+", type=Path, metavar="FILE")
+
+    sandbox = commands.add_parser("sandbox", help="serve the local sandbox site until interrupted")
+    sandbox.add_argument("--port", type=port_number, default=0, help="port (default: any free port)")
+    sandbox.add_argument("--pages", type=positive_int, default=1200, help="article pages (default 1200)")
+    sandbox.add_argument("--seed", type=int, default=7, help="seed (default 7)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except UsageError as error:
+        parser.exit(2, f"qacrawler {args.command}: error: {error}\n")
+    except KeyboardInterrupt:
+        return 130
+
+
+def command_parse(args: argparse.Namespace) -> int:
+    from qacrawler.sites.errors import NotAnArticle
+
+    site = importlib.import_module(f"qacrawler.sites.{args.site}")
+    status = 0
+    for path in args.files:
+        url = args.url or _url_beside(path)
+        try:
+            record = site.parse(path.read_bytes(), url)
+        except OSError as error:
+            print(f"{path}: cannot read: {error.strerror}", file=sys.stderr)
+            status = 1
+        except NotAnArticle as error:
+            print(f"{path}: not an article: {error.reason}", file=sys.stderr)
+            status = 1
+        except ValidationError as error:
+            print(f"{path}: invalid record: {'; '.join(validation_reasons(error))}", file=sys.stderr)
+            status = 1
+        else:
+            print(json.dumps(record.model_dump(mode="json"), ensure_ascii=False))
+    return status
+
+
+def _url_beside(path: Path) -> str:
+    candidate = path.parent / "url.txt"
+    if not candidate.is_file():
+        raise UsageError(f"no --url given and no url.txt beside {path}; pass --url with the page's address")
+    return candidate.read_text("utf-8").strip()
+
+
+def crawl_overrides(args: argparse.Namespace) -> dict[str, Any]:
+    overrides: dict[str, Any] = {"QA_PROGRESS_INTERVAL": 1.0 if sys.stderr.isatty() else 10.0}
+    if getattr(args, "max_pages", None):
+        overrides["CLOSESPIDER_PAGECOUNT"] = args.max_pages
+    if getattr(args, "contact", None):
+        overrides["QA_CONTACT"] = args.contact
+    if getattr(args, "keep_asker_names", False):
+        overrides["QA_KEEP_ASKER_NAMES"] = True
+    return overrides
+
+
+def command_crawl(args: argparse.Namespace) -> int:
+    arguments: dict[str, Any] = {}
+    if args.base_url:
+        arguments["base_url"] = check_base_url(args.base_url)
+    if args.min_id is not None or args.max_id is not None:
+        check_id_range(args.min_id, args.max_id)
+        arguments.update(min_id=str(args.min_id), max_id=str(args.max_id))
+    out = args.out or Path("output") / args.site
+    result = run_crawl(args.site, arguments, out, crawl_overrides(args))
+    print_summary(result)
+    return exit_status(result)
+
+
+def exit_status(result: CrawlResult) -> int:
+    """0 for a finished run; 1 when the crawl itself failed."""
+    return 0 if result.stats.get("finish_reason") in ("finished", "closespider_pagecount") else 1
+
+
+def command_demo(args: argparse.Namespace) -> int:
+    from qacrawler.sandbox import DoctorQnaSite, SandboxServer
+
+    prepare_demo_folder(args.out)
+    started = time.monotonic()
+    with SandboxServer(DoctorQnaSite(pages=args.pages, seed=args.seed)) as server:
+        print(f"sandbox serving {args.pages} article pages at {server.base_url}", file=sys.stderr)
+        result = run_crawl("doctorqna", {"base_url": server.base_url}, args.out, crawl_overrides(args))
+    print_summary(result, elapsed=time.monotonic() - started)
+    return exit_status(result)
+
+
+def prepare_demo_folder(out: Path) -> None:
+    """The demo replaces its own earlier output, never a folder it did not create."""
+    if out.exists() and any(out.iterdir()):
+        if not (out / DEMO_MARKER).exists():
+            raise UsageError(f"{out} holds files the demo did not write; choose another --out")
+        shutil.rmtree(out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / DEMO_MARKER).write_text("written by `qacrawler demo`; the next demo replaces this folder\n")
+
+
+def print_summary(result: CrawlResult, elapsed: float | None = None) -> None:
+    counts = run_counts(result.stats)
+    if elapsed is None:
+        started, finished = result.stats.get("start_time"), result.stats.get("finish_time")
+        elapsed = (finished - started).total_seconds() if started and finished else 0.0
+    glob = (result.out / "records" / "**" / "*.parquet").as_posix()
+    print(
+        f"pages {counts['pages']}  records {counts['records']}  rejects {counts['rejects']}  "
+        f"duplicates {counts['duplicates']}  files {counts['files']}  errors {counts['errors']}  elapsed {elapsed:.1f}s\n"
+        f"finish reason: {result.stats.get('finish_reason')}\n"
+        f"manifest: {result.manifest_path}\nlog: {result.log_path}\n"
+        "query it:\n"
+        f"  python -c \"import duckdb; duckdb.sql(\\\"SELECT site, specialty, count(*) AS n FROM "
+        f"read_parquet('{glob}', hive_partitioning=true) GROUP BY ALL ORDER BY n DESC\\\").show()\""
+    )
+
+
+def command_sandbox(args: argparse.Namespace) -> int:
+    from qacrawler.sandbox.server import serve_forever
+
+    serve_forever(pages=args.pages, seed=args.seed, port=args.port)
+    return 0
+
+
+COMMANDS = {"demo": command_demo, "crawl": command_crawl, "parse": command_parse, "sandbox": command_sandbox}
+
+if __name__ == "__main__":
+    sys.exit(main())

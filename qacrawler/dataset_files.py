@@ -1,0 +1,96 @@
+"""The on-disk layout of a dataset and the one way files enter it: written hidden, renamed when complete."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.dataset as ds
+import pyarrow.parquet as pq
+
+RECORDS = "records"
+REJECTS = "rejects"
+RUNS = "runs"
+NULL_PARTITION = "__HIVE_DEFAULT_PARTITION__"  # what Hive, pyarrow and DuckDB read as null
+COMPRESSION = "zstd"
+
+
+def partition_dir(root: Path, site: str, ask_year: int | None) -> Path:
+    return root / RECORDS / f"site={site}" / f"ask_year={NULL_PARTITION if ask_year is None else ask_year}"
+
+
+def hidden_temp_name(final: Path) -> Path:
+    """A leading dot hides the file from pyarrow, DuckDB's and polars' globs of *.parquet while it is written."""
+    return final.with_name(f".{final.name}.tmp")
+
+
+class AtomicParquetFile:
+    """A Parquet file readers see complete or not at all, even after a SIGKILL: written under a hidden
+    temporary name, fsynced, then renamed."""
+
+    def __init__(self, final: Path, schema: pa.Schema):
+        final.parent.mkdir(parents=True, exist_ok=True)
+        self.final = final
+        self.temp = hidden_temp_name(final)
+        self.writer = pq.ParquetWriter(self.temp, schema, compression=COMPRESSION)
+
+    def write(self, table: pa.Table) -> None:
+        self.writer.write_table(table)
+
+    def commit(self) -> Path:
+        self.writer.close()
+        with open(self.temp, "rb") as handle:
+            os.fsync(handle.fileno())
+        os.replace(self.temp, self.final)
+        directory = os.open(self.final.parent, os.O_RDONLY)
+        try:
+            os.fsync(directory)
+        finally:
+            os.close(directory)
+        return self.final
+
+    def abort(self) -> None:
+        self.writer.close()
+        self.temp.unlink(missing_ok=True)
+
+    def __enter__(self) -> AtomicParquetFile:
+        return self
+
+    def __exit__(self, exc_type: object, *_: object) -> None:
+        if exc_type is None:
+            self.commit()
+        else:
+            self.abort()
+
+
+def write_table(final: Path, table: pa.Table) -> Path:
+    with AtomicParquetFile(final, table.schema) as file:
+        file.write(table)
+    return final
+
+
+def records_dataset(root: Path) -> ds.Dataset | None:
+    """The records as one pyarrow dataset (hive partitions), or None when there are none yet."""
+    directory = root / RECORDS
+    if not directory.exists() or not any(directory.rglob("*.parquet")):
+        return None
+    return ds.dataset(directory, format="parquet", partitioning="hive")
+
+
+def existing_versions(root: Path) -> set[tuple[str, str]]:
+    dataset = records_dataset(root)
+    if dataset is None:
+        return set()
+    table = dataset.to_table(columns=["record_id", "content_hash"])
+    return set(zip(table.column("record_id").to_pylist(), table.column("content_hash").to_pylist(), strict=True))
+
+
+def run_files(root: Path, run_id: str) -> list[Path]:
+    """The finished files a run wrote, found on disk rather than remembered."""
+    return sorted(
+        path
+        for directory in (root / RECORDS, root / REJECTS)
+        if directory.exists()
+        for path in directory.rglob(f"part-{run_id}*.parquet")
+    )

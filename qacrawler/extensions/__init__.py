@@ -1,0 +1,1 @@
+"""Crawl-level extensions: the run manifest and the progress line."""

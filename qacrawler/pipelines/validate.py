@@ -1,0 +1,59 @@
+"""Site rules a record must meet to enter the dataset; a record that fails becomes a Reject."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from scrapy.crawler import Crawler
+
+from qacrawler.records import QARecord, Reject
+
+
+def field_value(record: QARecord, dotted: str) -> Any:
+    value: Any = record
+    for part in dotted.split("."):
+        value = getattr(value, part, None)
+    return value
+
+
+def missing_fields(record: QARecord, required: list[str]) -> list[str]:
+    return [name for name in required if field_value(record, name) in (None, "", [])]
+
+
+class ValidatePipeline:
+    def __init__(self, crawler: Crawler):
+        self.stats = crawler.stats
+        self.required: dict[str, list[str]] = crawler.settings.getdict("QA_REQUIRED_FIELDS")
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ValidatePipeline:
+        return cls(crawler)
+
+    def reasons(self, record: QARecord) -> list[str]:
+        required = self.required.get("*", []) + self.required.get(record.site, [])
+        reasons = [f"{name}: missing" for name in missing_fields(record, required)]
+        if record.ask_date and record.reply_date and record.reply_date < record.ask_date:
+            reasons.append(f"reply_date {record.reply_date} is before ask_date {record.ask_date}")
+        return reasons
+
+    def process_item(self, item: Any) -> Any:
+        if isinstance(item, Reject):
+            self.stats.inc_value(f"rejects/stage/{item.stage}")
+            return item
+        reasons = self.reasons(item)
+        if not reasons:
+            self.stats.inc_value("validate/passed")
+            return item
+        self.stats.inc_value("validate/rejected")
+        self.stats.inc_value("rejects/stage/validate")
+        for reason in reasons:
+            self.stats.inc_value(f"validate/reason/{reason.split(' ')[0].rstrip(':')}")
+        return Reject(
+            url=item.url,
+            site=item.site,
+            stage="validate",
+            reasons=reasons,
+            excerpt=f"{item.title}\n{item.question}"[:300],
+            crawled_at=item.crawled_at or datetime.now(UTC),
+        )

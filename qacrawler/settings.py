@@ -1,0 +1,63 @@
+"""Scrapy settings for qacrawler: polite defaults for real sites.
+
+Spiders relax the politeness settings only for a loopback base_url (the sandbox); see
+qacrawler.spiders.base.QASpider.from_crawler. QA_* settings are qacrawler's own.
+"""
+
+BOT_NAME = "qacrawler"
+SPIDER_MODULES = ["qacrawler.spiders"]
+NEWSPIDER_MODULE = "qacrawler.spiders"
+
+# Politeness: identify the bot with a contact, obey robots.txt, adapt to the server's pace.
+QA_CONTACT = "https://github.com/qacrawler/qacrawler"
+USER_AGENT = None  # built from BOT_NAME, the version and QA_CONTACT unless set explicitly
+ROBOTSTXT_OBEY = True
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 2.0
+AUTOTHROTTLE_MAX_DELAY = 30.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+DOWNLOAD_DELAY = 1.0
+CONCURRENT_REQUESTS = 8
+CONCURRENT_REQUESTS_PER_DOMAIN = 2
+DOWNLOAD_TIMEOUT = 30
+RETRY_TIMES = 3
+RETRY_HTTP_CODES = [429, 500, 502, 503, 504, 522, 524, 408]
+
+# Settings used when the spider's base_url is a loopback address (the sandbox).
+QA_LOCAL_SETTINGS = {
+    "AUTOTHROTTLE_ENABLED": False,
+    "DOWNLOAD_DELAY": 0,
+    "CONCURRENT_REQUESTS": 16,
+    "CONCURRENT_REQUESTS_PER_DOMAIN": 16,
+}
+
+# The remote-control extension executes code sent to a local port, the telnet console opens a shell.
+REMOTE_CONTROL_ENABLED = False
+TELNETCONSOLE_ENABLED = False
+
+ITEM_PIPELINES = {
+    "qacrawler.pipelines.validate.ValidatePipeline": 100,
+    "qacrawler.pipelines.taxonomy.SpecialtyCoveragePipeline": 200,
+    "qacrawler.pipelines.privacy.PrivacyPipeline": 300,
+    "qacrawler.pipelines.dedupe.DedupePipeline": 400,
+    "qacrawler.pipelines.parquet.ParquetWriterPipeline": 800,
+}
+EXTENSIONS = {
+    "qacrawler.extensions.manifest.RunManifest": 500,
+    "qacrawler.extensions.progress.ProgressLine": 510,
+}
+
+# qacrawler's own settings.
+QA_OUTPUT_DIR = None  # the dataset folder; output/<spider name> when unset
+QA_RUN_ID = None  # generated per crawl when unset
+QA_PARQUET_BATCH_ROWS = 5000  # records held in memory before a batch of files is written
+QA_KEEP_ASKER_NAMES = False
+QA_PROGRESS_INTERVAL = 0  # seconds between progress lines on stderr; 0 = off (the CLI turns it on)
+# Fields a record needs to enter the dataset: "*" for every site, then per site id.
+QA_REQUIRED_FIELDS = {
+    "*": ["title", "question", "ask_date"],
+    "doctorqna": ["answer", "reply_date", "doctor.name", "department"],
+}
+
+LOG_LEVEL = "INFO"
+FEED_EXPORT_ENCODING = "utf-8"

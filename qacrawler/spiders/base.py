@@ -1,0 +1,179 @@
+"""Crawl policy shared by every site: base_url, politeness, staying on the site, turning pages into items.
+
+A site spider says where discovery starts and which links to follow; parsing is the site module's job.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from types import ModuleType
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+from pydantic import ValidationError
+from scrapy import Request, Spider
+from scrapy.crawler import Crawler
+from scrapy.exceptions import IgnoreRequest
+from scrapy.http import Response, TextResponse
+from scrapy.spidermiddlewares.httperror import HttpError
+from scrapy.utils.sitemap import Sitemap
+from twisted.python.failure import Failure
+
+from qacrawler import __version__
+from qacrawler.records import Reject
+from qacrawler.sites.errors import NotAnArticle
+
+EXCERPT_CHARS = 300
+
+
+class UsageError(ValueError):
+    """A spider argument is wrong; the message says how to fix it."""
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def user_agent(contact: str) -> str:
+    return f"qacrawler/{__version__} (+{contact}; research crawler, obeys robots.txt)"
+
+
+def validation_reasons(error: ValidationError) -> list[str]:
+    return [f"{'.'.join(map(str, detail['loc'])) or 'record'}: {detail['msg']}" for detail in error.errors()]
+
+
+def check_base_url(base_url: str) -> str:
+    base_url = base_url.strip().rstrip("/")
+    parts = urlsplit(base_url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise UsageError(f"base URL {base_url!r} is not an http(s) URL; give one like http://127.0.0.1:8080")
+    return base_url
+
+
+def check_id_range(min_id: str | int | None, max_id: str | int | None) -> range | None:
+    if min_id is None and max_id is None:
+        return None
+    if min_id is None or max_id is None or not str(min_id).isdigit() or not str(max_id).isdigit():
+        raise UsageError("give both the minimum and the maximum id as whole numbers (min_id=1000 max_id=2000)")
+    if int(min_id) > int(max_id):
+        raise UsageError(f"the minimum id {min_id} is greater than the maximum id {max_id}")
+    return range(int(min_id), int(max_id) + 1)
+
+
+class QASpider(Spider):
+    site: ModuleType  # the site parser module: SITE, parse(html, url, crawled_at=...)
+    default_base_url: str
+    article_path: re.Pattern[str]
+    article_url_template: str  # path with {id}, for walking an id range
+
+    def __init__(self, base_url: str | None = None, min_id: str | None = None, max_id: str | None = None, **kwargs: Any):
+        super().__init__(**kwargs)
+        self.base_url = check_base_url(base_url or self.default_base_url)
+        parts = urlsplit(self.base_url)
+        self.netloc = parts.netloc
+        self.allowed_domains = [parts.hostname]
+        self.id_range = check_id_range(min_id, max_id)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> QASpider:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        settings = crawler.settings  # not frozen yet: the spider may still adapt the crawl to its target
+        if not settings.get("USER_AGENT"):
+            settings.set("USER_AGENT", user_agent(settings.get("QA_CONTACT")), priority="spider")
+        if is_loopback(urlsplit(spider.base_url).hostname or ""):
+            for name, value in settings.getdict("QA_LOCAL_SETTINGS").items():
+                settings.set(name, value, priority="spider")
+        return spider
+
+    # -- requests ------------------------------------------------------------------------------
+
+    def url(self, path: str) -> str:
+        return urljoin(self.base_url + "/", path.lstrip("/"))
+
+    def on_site(self, url: str) -> bool:
+        return urlsplit(url).netloc == self.netloc
+
+    def article_request(self, url: str, **meta: Any) -> Request:
+        return Request(url, callback=self.parse_article, errback=self.article_failed, priority=1, meta=meta)
+
+    def id_walk(self) -> Iterator[Request]:
+        for number in self.id_range or ():
+            yield self.article_request(self.url(self.article_url_template.format(id=number)), id_probe=True)
+
+    def links(self, response: Response, pattern: re.Pattern[str]) -> Iterator[str]:
+        """On-site links whose path matches, fragments dropped; off-site links are never followed."""
+        for href in response.css("a::attr(href)").getall():
+            url = response.urljoin(href.strip()).split("#", 1)[0]
+            if self.on_site(url) and pattern.search(urlsplit(url).path):
+                yield url
+
+    def follow_articles(self, response: Response) -> Iterator[Request]:
+        for url in self.links(response, self.article_path):
+            yield self.article_request(url)
+
+    def follow_listings(self, response: Response, pattern: re.Pattern[str], callback: Callable) -> Iterator[Request]:
+        for url in self.links(response, pattern):
+            yield Request(url, callback=callback)
+
+    def parse_sitemap(self, response: Response) -> Iterator[Request]:
+        """A sitemap index leads to more sitemaps; a URL set to articles. Missing sitemaps are fine."""
+        sitemap = Sitemap(response.body)
+        for entry in sitemap:
+            url = entry["loc"]
+            if not self.on_site(url):
+                continue
+            if sitemap.type == "sitemapindex":
+                yield Request(url, callback=self.parse_sitemap, errback=self.discovery_failed)
+            elif self.article_path.search(urlsplit(url).path):
+                yield self.article_request(url)
+
+    def discovery_failed(self, failure: Failure) -> None:
+        self.crawler.stats.inc_value("spider/discovery_failed")
+        self.logger.info("discovery page unavailable: %s (%s)", failure.request.url, failure.getErrorMessage())
+
+    # -- items ---------------------------------------------------------------------------------
+
+    def reject(self, url: str, stage: str, reasons: list[str], excerpt: str | None = None) -> Reject:
+        self.crawler.stats.inc_value(f"spider/reject/{stage}")
+        return Reject(url=url, site=self.site.SITE, stage=stage, reasons=reasons, excerpt=excerpt, crawled_at=datetime.now(UTC))
+
+    def parse_article(self, response: Response) -> Iterator[Any]:
+        url = response.url.split("#", 1)[0]
+        if not isinstance(response, TextResponse):
+            yield self.reject(url, "parse", [f"not a text response ({response.headers.get('Content-Type', b'').decode()})"])
+            return
+        try:
+            yield self.site.parse(response.text, url, crawled_at=datetime.now(UTC))
+            self.crawler.stats.inc_value("spider/articles_parsed")
+        except NotAnArticle as error:
+            yield self.reject(url, "parse", [error.reason], page_excerpt(response))
+        except ValidationError as error:
+            yield self.reject(url, "parse", validation_reasons(error), page_excerpt(response))
+        yield from self.follow_articles(response)
+
+    def article_failed(self, failure: Failure) -> Iterator[Reject]:
+        request = failure.request
+        if failure.check(IgnoreRequest) and not failure.check(HttpError):
+            self.crawler.stats.inc_value("spider/article_ignored")  # robots.txt or offsite: policy, not data loss
+            return
+        if failure.check(HttpError):
+            status = failure.value.response.status
+            if status == 404 and request.meta.get("id_probe"):
+                self.crawler.stats.inc_value("spider/missing_id")
+                return
+            reason = f"HTTP {status}"
+        else:
+            reason = f"{failure.type.__name__}: {failure.getErrorMessage()}"
+        yield self.reject(request.url, "fetch", [reason])
+
+
+def page_excerpt(response: TextResponse) -> str:
+    return " ".join(" ".join(response.xpath("//body//text()[not(ancestor::script or ancestor::style)]").getall()).split())[:EXCERPT_CHARS]

@@ -1,0 +1,33 @@
+"""doctorqna.com: discovery from the sitemap and the department listings, then Similar Q&A links.
+
+Neither a sitemap nor listings were ever seen on the real site (SITES.md), so both are optional:
+following Similar Q&A links and walking an id range (-a min_id= -a max_id=) also reach articles.
+"""
+
+import re
+from collections.abc import AsyncIterator, Iterator
+
+from scrapy import Request
+from scrapy.http import Response
+
+from qacrawler.sites import doctorqna
+from qacrawler.spiders.base import QASpider
+
+
+class DoctorQnaSpider(QASpider):
+    name = "doctorqna"
+    site = doctorqna
+    default_base_url = "https://doctorqna.com"
+    article_path = re.compile(r"^/en/article/\d+$")
+    article_url_template = "/en/article/{id}"
+    listing_path = re.compile(r"^/en/(department/[^/]+)?/?$")
+
+    async def start(self) -> AsyncIterator[Request]:
+        yield Request(self.url("/sitemap.xml"), callback=self.parse_sitemap, errback=self.discovery_failed)
+        yield Request(self.url("/en/"), callback=self.parse_listing, errback=self.discovery_failed)
+        for request in self.id_walk():
+            yield request
+
+    def parse_listing(self, response: Response) -> Iterator[Request]:
+        yield from self.follow_articles(response)
+        yield from self.follow_listings(response, self.listing_path, self.parse_listing)

@@ -1,0 +1,165 @@
+"""Each pipeline's one job, and the stats it counts, without a crawl."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pyarrow.dataset as ds
+import pyarrow.parquet as pq
+import pytest
+from scrapy import Spider
+from scrapy.exceptions import DropItem
+from scrapy.utils.test import get_crawler
+
+from qacrawler import settings as project_settings
+from qacrawler.dataset_files import AtomicParquetFile, existing_versions, hidden_temp_name, run_files
+from qacrawler.pipelines.dedupe import DedupePipeline
+from qacrawler.pipelines.parquet import ParquetWriterPipeline
+from qacrawler.pipelines.privacy import PrivacyPipeline
+from qacrawler.pipelines.taxonomy import SpecialtyCoveragePipeline
+from qacrawler.pipelines.validate import ValidatePipeline
+from qacrawler.records import QARecord, Reject
+from qacrawler.schema import arrow_schema
+from qacrawler.sites.build import build_record
+
+NOW = datetime(2026, 11, 27, 8, 0, tzinfo=UTC)
+
+
+def record(source_id: str = "1001", year: int = 2018, **fields) -> QARecord:
+    values = dict(
+        title="Twitching eyelid?",
+        question="My eyelid twitches.\nShould I worry?",
+        asker={"name": "KEVIN", "gender": "female", "age_min": 30, "age_max": 39},
+        ask_date=date(year, 3, 8),
+        reply_date=date(year, 3, 8),
+        department="Neurology",
+        doctor={"name": "Jiang Junyi"},
+        answer="Hello: usually benign.",
+    )
+    values.update(fields)
+    return build_record(site="doctorqna", source_id=source_id, url=f"https://doctorqna.com/en/article/{source_id}",
+                        language="en", parser_version="1.0", crawled_at=NOW, **values)
+
+
+PROJECT_SETTINGS = {name: value for name, value in vars(project_settings).items() if name.isupper() and name != "SPIDER_MODULES"}
+
+
+def crawler_for(tmp_path: Path, **settings):
+    return get_crawler(Spider, {**PROJECT_SETTINGS, "QA_OUTPUT_DIR": str(tmp_path),
+                                "QA_RUN_ID": "20261127T080000Z-abc123", **settings})
+
+
+def test_validate_passes_a_complete_record(tmp_path):
+    crawler = crawler_for(tmp_path)
+    item = record()
+    assert ValidatePipeline.from_crawler(crawler).process_item(item) is item
+    assert crawler.stats.get_value("validate/passed") == 1
+
+
+def test_validate_turns_missing_required_fields_into_a_reject_with_reasons(tmp_path):
+    crawler = crawler_for(tmp_path)
+    result = ValidatePipeline.from_crawler(crawler).process_item(record(answer=None, doctor={"name": None}, reply_date=None))
+    assert isinstance(result, Reject)
+    assert result.stage == "validate"
+    assert result.reasons == ["answer: missing", "reply_date: missing", "doctor.name: missing"]
+    assert result.excerpt.startswith("Twitching eyelid?\nMy eyelid twitches.")
+    assert result.url == "https://doctorqna.com/en/article/1001"
+    assert crawler.stats.get_value("validate/reason/answer") == 1
+    assert crawler.stats.get_value("rejects/stage/validate") == 1
+
+
+def test_validate_rejects_a_reply_before_the_question(tmp_path):
+    crawler = crawler_for(tmp_path)
+    result = ValidatePipeline.from_crawler(crawler).process_item(record(reply_date=date(2018, 3, 1)))
+    assert isinstance(result, Reject)
+    assert result.reasons == ["reply_date 2018-03-01 is before ask_date 2018-03-08"]
+
+
+def test_privacy_removes_asker_names_unless_kept(tmp_path):
+    crawler = crawler_for(tmp_path)
+    cleaned = PrivacyPipeline.from_crawler(crawler).process_item(record())
+    assert cleaned.asker.name is None
+    assert cleaned.asker.age_min == 30
+    assert crawler.stats.get_value("privacy/asker_name_removed") == 1
+    kept = PrivacyPipeline.from_crawler(crawler_for(tmp_path, QA_KEEP_ASKER_NAMES=True)).process_item(record())
+    assert kept.asker.name == "KEVIN"
+
+
+def test_taxonomy_counts_unknown_departments_by_name(tmp_path):
+    crawler = crawler_for(tmp_path)
+    pipeline = SpecialtyCoveragePipeline.from_crawler(crawler)
+    pipeline.process_item(record(department="Underwater Medicine"))
+    pipeline.process_item(record(department="Neurology"))
+    assert crawler.stats.get_value("taxonomy/unknown_department/Underwater Medicine") == 1
+    assert crawler.stats.get_value("taxonomy/specialty/neurology") == 1
+
+
+def write_run(tmp_path: Path, items, **settings) -> ParquetWriterPipeline:
+    crawler = crawler_for(tmp_path, **settings)
+    writer = ParquetWriterPipeline.from_crawler(crawler)
+    writer.open_spider()
+    for item in items:
+        writer.process_item(item)
+    writer.close_spider()
+    return writer
+
+
+def test_writer_partitions_by_site_and_year_under_the_model_schema(tmp_path):
+    write_run(tmp_path, [record("1", 2018), record("2", 2018), record("3", 2020)])
+    files = sorted(path.relative_to(tmp_path).as_posix() for path in (tmp_path / "records").rglob("*.parquet"))
+    assert files == [
+        "records/site=doctorqna/ask_year=2018/part-20261127T080000Z-abc123-00000.parquet",
+        "records/site=doctorqna/ask_year=2020/part-20261127T080000Z-abc123-00001.parquet",
+    ]
+    table = pq.read_table(tmp_path / files[0])
+    assert table.schema.equals(arrow_schema(QARecord), check_metadata=False)
+    assert pq.ParquetFile(tmp_path / files[0]).metadata.row_group(0).column(0).compression == "ZSTD"
+    assert table.column("ask_date").to_pylist() == [date(2018, 3, 8)] * 2
+
+
+def test_writer_flushes_bounded_batches(tmp_path):
+    writer = write_run(tmp_path, [record(str(n)) for n in range(7)], QA_PARQUET_BATCH_ROWS=3)
+    sizes = sorted(pq.read_metadata(path).num_rows for path in (tmp_path / "records").rglob("*.parquet"))
+    assert sizes == [1, 3, 3]
+    assert writer.stats.get_value("parquet/records") == 7
+    assert not writer.records
+
+
+def test_writer_puts_rejects_in_one_file_per_run(tmp_path):
+    reject = Reject(url="https://doctorqna.com/en/article/9", site="doctorqna", stage="parse",
+                    reasons=["no asker line"], crawled_at=NOW)
+    write_run(tmp_path, [reject, reject.model_copy(update={"url": "u2"}), reject], QA_PARQUET_BATCH_ROWS=2)
+    table = pq.read_table(tmp_path / "rejects" / "part-20261127T080000Z-abc123.parquet")
+    assert table.num_rows == 3
+    assert table.column("reasons").to_pylist()[0] == ["no asker line"]
+    assert [path.name for path in run_files(tmp_path, "20261127T080000Z-abc123")] == [
+        "part-20261127T080000Z-abc123.parquet"]
+
+
+def test_dedupe_drops_versions_already_in_the_dataset_or_the_run(tmp_path):
+    write_run(tmp_path, [record("1"), record("2")])
+    assert existing_versions(tmp_path) == {(r.record_id, r.content_hash) for r in (record("1"), record("2"))}
+    crawler = crawler_for(tmp_path)
+    dedupe = DedupePipeline.from_crawler(crawler)
+    dedupe.open_spider()
+    with pytest.raises(DropItem):
+        dedupe.process_item(record("1"))
+    edited = record("1", answer="Hello: see a neurologist.")
+    assert dedupe.process_item(edited) is edited  # an edit is a new version
+    with pytest.raises(DropItem):
+        dedupe.process_item(edited)
+    assert crawler.stats.get_value("dedupe/duplicate") == 2
+    assert crawler.stats.get_value("dedupe/versions_in_dataset_at_start") == 2
+
+
+def test_an_unfinished_file_is_hidden_and_an_aborted_one_removed(tmp_path):
+    final = tmp_path / "records" / "site=doctorqna" / "ask_year=2018" / "part-x-00000.parquet"
+    file = AtomicParquetFile(final, arrow_schema(QARecord))
+    assert hidden_temp_name(final).exists() and not final.exists()
+    assert ds.dataset(tmp_path / "records", format="parquet").files == []  # readers skip hidden files
+    file.abort()
+    assert not hidden_temp_name(final).exists()
+    with pytest.raises(RuntimeError), AtomicParquetFile(final, arrow_schema(QARecord)):
+        raise RuntimeError("crash while writing")
+    assert list(final.parent.iterdir()) == []
