@@ -1,0 +1,31 @@
+"""Shared fixtures: a sandbox site served on 127.0.0.1 and running the command line in a subprocess."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from qacrawler.sandbox import DoctorQnaSite, SandboxServer
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run_cli(*args: str, timeout: float = 300, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    """Each crawl gets its own process: Scrapy's reactor cannot restart within one."""
+    return subprocess.run([sys.executable, "-m", "qacrawler.cli", *args], capture_output=True, text=True,
+                          timeout=timeout, cwd=cwd)
+
+
+@pytest.fixture(scope="session")
+def small_site() -> DoctorQnaSite:
+    return DoctorQnaSite(pages=150, seed=11)
+
+
+@pytest.fixture(scope="session")
+def small_sandbox(small_site: DoctorQnaSite) -> Iterator[SandboxServer]:
+    with SandboxServer(small_site) as server:
+        yield server
