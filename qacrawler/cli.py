@@ -13,6 +13,7 @@ from typing import Any, NoReturn
 
 from pydantic import ValidationError
 
+from qacrawler import gates
 from qacrawler.crawl import SPIDERS, CrawlResult, run_crawl
 from qacrawler.extensions.manifest import run_counts
 from qacrawler.spiders.base import UsageError, check_base_url, check_id_range, validation_reasons
@@ -38,6 +39,14 @@ def port_number(text: str) -> int:
     return int(text)
 
 
+def gate_override(text: str) -> str:
+    try:
+        gates.parse_override(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    return text
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(prog="qacrawler", description="Crawl public health Q&A sites into validated Parquet datasets.")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
@@ -56,6 +65,8 @@ def build_parser() -> argparse.ArgumentParser:
     crawl.add_argument("--max-id", type=positive_int, help="last article id of the walk")
     crawl.add_argument("--contact", help="e-mail or URL for site operators, sent in the User-Agent")
     crawl.add_argument("--keep-asker-names", action="store_true", help="keep asker names in the dataset (off by default)")
+    crawl.add_argument("--gate", action="append", default=[], type=gate_override, metavar="NAME=VALUE",
+                       help="override a quality gate for this run, e.g. min_records=500 or coverage.reply_date=0.9")
 
     parse = commands.add_parser("parse", help="print the parser's record for saved pages, one JSON line per file")
     parse.add_argument("--site", required=True, choices=SITES, help="site id")
@@ -112,8 +123,11 @@ def _url_beside(path: Path) -> str:
 
 def crawl_overrides(args: argparse.Namespace) -> dict[str, Any]:
     overrides: dict[str, Any] = {"QA_PROGRESS_INTERVAL": 1.0 if sys.stderr.isatty() else 10.0}
+    gate_overrides = gates.overrides_from(getattr(args, "gate", []))
     if getattr(args, "max_pages", None):
         overrides["CLOSESPIDER_PAGECOUNT"] = args.max_pages
+        gate_overrides.setdefault("finish_reasons", ["finished", "closespider_pagecount"])
+    overrides["QA_GATES_OVERRIDES"] = gate_overrides
     if getattr(args, "contact", None):
         overrides["QA_CONTACT"] = args.contact
     if getattr(args, "keep_asker_names", False):
@@ -135,8 +149,10 @@ def command_crawl(args: argparse.Namespace) -> int:
 
 
 def exit_status(result: CrawlResult) -> int:
-    """0 for a finished run; 1 when the crawl itself failed."""
-    return 0 if result.stats.get("finish_reason") in ("finished", "closespider_pagecount") else 1
+    """0 when every quality gate passed, 2 when one failed, 1 when the crawl crashed (no manifest)."""
+    if not result.manifest_path.exists():
+        return 1
+    return 0 if json.loads(result.manifest_path.read_text("utf-8"))["gates_passed"] else 2
 
 
 def command_demo(args: argparse.Namespace) -> int:
@@ -167,6 +183,12 @@ def print_summary(result: CrawlResult, elapsed: float | None = None) -> None:
         started, finished = result.stats.get("start_time"), result.stats.get("finish_time")
         elapsed = (finished - started).total_seconds() if started and finished else 0.0
     glob = (result.out / "records" / "**" / "*.parquet").as_posix()
+    if result.manifest_path.exists():
+        for gate in json.loads(result.manifest_path.read_text("utf-8"))["gates"]:
+            if not gate["passed"]:
+                print(gates.GateResult(**gate).line())
+    else:
+        print(f"the crawl ended without a manifest: see {result.log_path}")
     print(
         f"pages {counts['pages']}  records {counts['records']}  rejects {counts['rejects']}  "
         f"duplicates {counts['duplicates']}  files {counts['files']}  errors {counts['errors']}  elapsed {elapsed:.1f}s\n"

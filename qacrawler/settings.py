@@ -37,6 +37,7 @@ TELNETCONSOLE_ENABLED = False
 
 ITEM_PIPELINES = {
     "qacrawler.pipelines.validate.ValidatePipeline": 100,
+    "qacrawler.pipelines.coverage.FieldCoveragePipeline": 150,
     "qacrawler.pipelines.taxonomy.SpecialtyCoveragePipeline": 200,
     "qacrawler.pipelines.privacy.PrivacyPipeline": 300,
     "qacrawler.pipelines.dedupe.DedupePipeline": 400,
@@ -58,6 +59,21 @@ QA_REQUIRED_FIELDS = {
     "*": ["title", "question", "ask_date"],
     "doctorqna": ["answer", "reply_date", "doctor.name", "department"],
 }
+
+# Quality gates, read at the end of every crawl (qacrawler.gates): defaults, then per site, then per run.
+QA_GATES = {
+    "min_records": 1,
+    "max_reject_ratio": 0.05,
+    "max_errors": 0,
+    "finish_reasons": ["finished"],
+    "coverage": {"title": 0.95, "question": 0.95, "ask_date": 0.95, "reply_date": 0.95, "answer": 0.9,
+                 "department": 0.9, "doctor.name": 0.9},
+}
+QA_GATES_BY_SITE = {
+    "doctorqna": {"coverage": {"asker.gender": 0.9, "asker.age_min": 0.9}},
+    "tw_ehospital": {"coverage": {"answer": 0.8, "reply_date": 0.8, "department": 0.8, "doctor.name": 0.8}},
+}
+QA_GATES_OVERRIDES = {}  # per run, e.g. from `qacrawler crawl --gate min_records=500`
 
 LOG_LEVEL = "INFO"
 FEED_EXPORT_ENCODING = "utf-8"

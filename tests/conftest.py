@@ -7,6 +7,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from qacrawler.sandbox import DoctorQnaSite, SandboxServer
@@ -18,6 +19,15 @@ def run_cli(*args: str, timeout: float = 300, cwd: Path = ROOT) -> subprocess.Co
     """Each crawl gets its own process: Scrapy's reactor cannot restart within one."""
     return subprocess.run([sys.executable, "-m", "qacrawler.cli", *args], capture_output=True, text=True,
                           timeout=timeout, cwd=cwd)
+
+
+def query(sql: str) -> list[tuple]:
+    """DuckDB 2 relations keep no results; a fresh connection's fetchall() does."""
+    return duckdb.connect().execute(sql).fetchall()
+
+
+def records_glob(out: Path) -> str:
+    return (out / "records" / "**" / "*.parquet").as_posix()
 
 
 @pytest.fixture(scope="session")

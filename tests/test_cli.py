@@ -5,12 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import duckdb
 import pandas as pd
 import polars as pl
 import pytest
 
-from tests.conftest import ROOT, run_cli
+from tests.conftest import ROOT, query, records_glob, run_cli
 
 FIXTURES = ROOT / "tests" / "fixtures" / "doctorqna"
 COVERED_FIELDS = ("title", "question", "asker.gender", "asker.age_min", "asker.age_max", "ask_date", "reply_date",
@@ -27,12 +26,11 @@ def demo(tmp_path_factory):
 
 def test_demo_writes_at_least_1000_records_readable_everywhere(demo):
     out, result = demo
-    glob = (out / "records" / "**" / "*.parquet").as_posix()
-    table = duckdb.sql(f"SELECT * FROM read_parquet('{glob}', hive_partitioning = true)")
-    total, unique = duckdb.sql("SELECT count(*), count(DISTINCT record_id) FROM table").fetchone()
+    glob = records_glob(out)
+    [(total, unique)] = query(f"SELECT count(*), count(DISTINCT record_id) FROM read_parquet('{glob}')")
     assert total >= 1000
     assert unique == total
-    types = dict(zip(table.columns, map(str, table.types), strict=True))
+    types = {row[0]: row[1] for row in query(f"DESCRIBE SELECT * FROM read_parquet('{glob}', hive_partitioning = true)")}
     assert types["ask_date"] == "DATE" and types["reply_date"] == "DATE"
     assert types["crawled_at"] == "TIMESTAMP WITH TIME ZONE"
     assert types["asker"].startswith("STRUCT(") and types["doctor"].startswith("STRUCT(")
@@ -49,16 +47,14 @@ def test_demo_writes_at_least_1000_records_readable_everywhere(demo):
 @pytest.mark.parametrize("field", COVERED_FIELDS)
 def test_demo_field_coverage_is_at_least_95_percent(demo, field):
     out, _ = demo
-    glob = (out / "records" / "**" / "*.parquet").as_posix()
-    share = duckdb.sql(f"SELECT avg(CASE WHEN {field} IS NULL THEN 0 ELSE 1 END) FROM read_parquet('{glob}')").fetchone()[0]
+    [(share,)] = query(f"SELECT avg(CASE WHEN {field} IS NULL THEN 0 ELSE 1 END) FROM read_parquet('{records_glob(out)}')")
     assert share >= 0.95, f"{field} non-null in only {share:.1%} of rows"
 
 
 def test_demo_keeps_asker_names_out_and_broken_pages_in_rejects(demo):
     out, _ = demo
-    glob = (out / "records" / "**" / "*.parquet").as_posix()
-    assert duckdb.sql(f"SELECT count(*) FROM read_parquet('{glob}') WHERE asker.name IS NOT NULL").fetchone()[0] == 0
-    rejects = duckdb.sql(f"SELECT url, stage, reasons FROM read_parquet('{(out / 'rejects').as_posix()}/*.parquet')").fetchall()
+    assert query(f"SELECT count(*) FROM read_parquet('{records_glob(out)}') WHERE asker.name IS NOT NULL") == [(0,)]
+    rejects = query(f"SELECT url, stage, reasons FROM read_parquet('{(out / 'rejects').as_posix()}/*.parquet')")
     assert rejects
     assert all(url.startswith("http://127.0.0.1:") and reasons for url, _, reasons in rejects)
 

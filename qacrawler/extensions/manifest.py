@@ -11,6 +11,7 @@ from typing import Any
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 
+from qacrawler import gates
 from qacrawler.dataset_files import RUNS, run_files
 from qacrawler.run import output_dir, run_id
 
@@ -34,7 +35,6 @@ def run_counts(stats: dict[str, Any]) -> dict[str, int]:
         "duplicates": stats.get("dedupe/duplicate", 0),
         "files": stats.get("parquet/files", 0),
         "errors": stats.get("log_count/ERROR", 0),
-        "rejects_seen": sum(value for key, value in stats.items() if key.startswith("rejects/stage/")),
     }
 
 
@@ -54,8 +54,21 @@ class RunManifest:
     def from_crawler(cls, crawler: Crawler) -> RunManifest:
         return cls(crawler)
 
+    def gate_results(self, spider: Spider, stats: dict[str, Any]) -> list[gates.GateResult]:
+        settings = self.crawler.settings
+        thresholds = gates.merged_thresholds(
+            settings.getdict("QA_GATES"),
+            settings.getdict("QA_GATES_BY_SITE").get(spider.name),
+            settings.getdict("QA_GATES_OVERRIDES"),
+        )
+        return gates.evaluate(stats, thresholds)
+
     def manifest(self, spider: Spider, reason: str) -> dict[str, Any]:
-        stats = self.crawler.stats.get_stats()
+        stats = {**self.crawler.stats.get_stats(), "finish_reason": reason}
+        results = self.gate_results(spider, stats)
+        for result in results:
+            if not result.passed:
+                spider.logger.warning(result.line())
         root = output_dir(self.crawler)
         started = stats.get("start_time")
         finished = stats.get("finish_time") or datetime.now(UTC)
@@ -68,6 +81,8 @@ class RunManifest:
             "elapsed_seconds": round((finished - started).total_seconds(), 3) if started else None,
             "finish_reason": reason,
             "counts": run_counts(stats),
+            "gates_passed": all(result.passed for result in results),
+            "gates": [result.as_dict() for result in results],
             "files": [str(path.relative_to(root)) for path in run_files(root, run_id(self.crawler))],
             "stats": {key: _jsonable(value) for key, value in sorted(stats.items())},
         }

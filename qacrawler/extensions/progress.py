@@ -10,6 +10,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from twisted.internet import task
 
+from qacrawler import gates
 from qacrawler.extensions.manifest import run_counts
 
 
@@ -35,7 +36,7 @@ class ProgressLine:
         # records are written in batches: items that passed dedupe show progress before the next flush
         sys.stderr.write(
             f"pages {counts['pages']:>7}  records {stats.get('dedupe/unique', 0):>7}  "
-            f"rejects {counts['rejects_seen']:>5}  "
+            f"rejects {gates.rejects(stats):>5}  "
             f"elapsed {time.monotonic() - self.started:6.1f}s{end}"
         )
         sys.stderr.flush()
