@@ -86,6 +86,19 @@ def test_privacy_removes_asker_names_unless_kept(tmp_path):
     assert kept.asker.name == "KEVIN"
 
 
+def test_privacy_masks_identifiers_in_text_and_rehashes(tmp_path):
+    crawler = crawler_for(tmp_path)
+    original = record(question="Call me on 0912-345-678 or mail amy@example.com.\nI take 500mg daily since 2018/03/08.")
+    cleaned = PrivacyPipeline.from_crawler(crawler).process_item(original)
+    assert cleaned.question == "Call me on [PHONE] or mail [EMAIL].\nI take 500mg daily since 2018/03/08."
+    assert cleaned.content_hash != original.content_hash
+    assert crawler.stats.get_value("privacy/masked/PHONE") == 1
+    assert crawler.stats.get_value("privacy/masked/EMAIL") == 1
+    assert crawler.stats.get_value("privacy/records_masked") == 1
+    untouched = PrivacyPipeline.from_crawler(crawler_for(tmp_path, QA_KEEP_ASKER_NAMES=True)).process_item(record())
+    assert untouched.content_hash == record().content_hash
+
+
 def test_taxonomy_counts_unknown_departments_by_name(tmp_path):
     crawler = crawler_for(tmp_path)
     pipeline = SpecialtyCoveragePipeline.from_crawler(crawler)

@@ -1,12 +1,21 @@
-"""Keeps asker names out of the dataset unless the user asks for them (QA_KEEP_ASKER_NAMES)."""
+"""Keeps asker names out of the dataset (unless QA_KEEP_ASKER_NAMES) and masks identifiers in free text.
+
+content_hash is recomputed from the masked text: a hash of the original would let anyone who knows
+the rest of a question test guesses of the phone number it held.
+"""
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 from scrapy.crawler import Crawler
 
-from qacrawler.records import QARecord
+from qacrawler.privacy import mask_text
+from qacrawler.records import QARecord, content_hash
+
+MASKED_FIELDS = ("title", "question", "answer", "more_info")
+MASKED_EXCERPTS = ("question_excerpt", "answer_excerpt")
 
 
 class PrivacyPipeline:
@@ -19,7 +28,20 @@ class PrivacyPipeline:
         return cls(crawler)
 
     def process_item(self, item: Any) -> Any:
-        if not isinstance(item, QARecord) or self.keep_names or item.asker.name is None:
+        if not isinstance(item, QARecord):
             return item
-        self.stats.inc_value("privacy/asker_name_removed")
-        return item.model_copy(update={"asker": item.asker.model_copy(update={"name": None})})
+        counts: Counter[str] = Counter()
+        update: dict[str, Any] = {name: mask_text(getattr(item, name), counts) for name in MASKED_FIELDS}
+        update["similar_questions"] = [
+            entry.model_copy(update={name: mask_text(getattr(entry, name), counts) for name in MASKED_EXCERPTS})
+            for entry in item.similar_questions
+        ]
+        if not self.keep_names and item.asker.name is not None:
+            update["asker"] = item.asker.model_copy(update={"name": None})
+            self.stats.inc_value("privacy/asker_name_removed")
+        for kind, found in counts.items():
+            self.stats.inc_value(f"privacy/masked/{kind}", found)
+        if counts:
+            self.stats.inc_value("privacy/records_masked")
+        update["content_hash"] = content_hash(update["title"], update["question"], update["answer"])
+        return item.model_copy(update=update)

@@ -1,0 +1,44 @@
+"""Masking contact details and identifiers that askers and doctors write into free text.
+
+Each kind becomes a typed placeholder so the text stays readable and analysable: `[EMAIL]`,
+`[PHONE]`, `[ID]` (Taiwan national and resident ID numbers), `[CONTACT]` (messaging handles such
+as a LINE ID). Patterns are anchored on the shapes of these identifiers, so dates (2018/03/08,
+1040206), doses (500mg), ages (45歲), lab values and blood pressures (120/80) stay as written.
+Full-width digits, common in Chinese text, count as digits.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+_D = "[0-9０-９]"  # ASCII and full-width digits
+_SEP = r"[ \u3000\-－‐.．]?"  # one optional separator between digit groups
+_NOT_BEFORE = r"(?<![0-9０-９A-Za-z@+])"
+_NOT_AFTER = r"(?![0-9０-９A-Za-z])"
+
+PATTERNS: list[tuple[str, re.Pattern[str]]] = [
+    ("EMAIL", re.compile(r"[A-Za-z0-9._%+\-]+\s?[@＠]\s?[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}")),
+    ("CONTACT", re.compile(r"(?i)\b(?:line|wechat|微信|skype)\s*(?:id)?\s*[:：]\s*[A-Za-z0-9._\-]{3,}")),
+    # Taiwan national ID (letter + 1/2 + 8 digits) and resident certificates (letter + 8/9 or A-D + 8 digits)
+    ("ID", re.compile(rf"{_NOT_BEFORE}[A-Z][1289ABCD]{_D}{{8}}{_NOT_AFTER}")),
+    # international: +country code, then 7-12 more digits in groups
+    ("PHONE", re.compile(rf"{_NOT_BEFORE}[+＋]{_D}{{1,3}}(?:{_SEP}\(?{_D}{{1,4}}\)?){{2,5}}{_NOT_AFTER}")),
+    # Taiwan mobile 09xx-xxx-xxx
+    ("PHONE", re.compile(rf"{_NOT_BEFORE}[0０][9９]{_D}{{2}}{_SEP}{_D}{{3}}{_SEP}{_D}{{3}}{_NOT_AFTER}")),
+    # Taiwan landline: (02)2345-6789, 02-2345-6789, 07 123 4567, with an optional extension
+    ("PHONE", re.compile(
+        rf"{_NOT_BEFORE}(?:\(0{_D}{{1,2}}\)|[0０][1-8１-８]{_D}?{_SEP}){_SEP}{_D}{{3,4}}{_SEP}{_D}{{4}}"
+        rf"(?:\s?(?:#|ext\.?|分機){_D}{{1,5}})?{_NOT_AFTER}")),
+]
+
+
+def mask_text(text: str | None, counts: Counter[str] | None = None) -> str | None:
+    """The text with every identifier replaced by its placeholder; `counts` tallies them by kind."""
+    if not text:
+        return text
+    for kind, pattern in PATTERNS:
+        text, found = pattern.subn(f"[{kind}]", text)
+        if counts is not None and found:
+            counts[kind] += found
+    return text

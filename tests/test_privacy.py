@@ -1,0 +1,54 @@
+"""Planted identifiers in both languages are masked; dates, doses, ages and lab values are not."""
+
+from collections import Counter
+
+import pytest
+
+from qacrawler.privacy import mask_text
+
+
+@pytest.mark.parametrize(
+    ("text", "masked"),
+    [
+        ("Please write to kevin.lin88@gmail.com thanks", "Please write to [EMAIL] thanks"),
+        ("信箱：wang_xm@yahoo.com.tw 謝謝", "信箱：[EMAIL] 謝謝"),
+        ("my mail is amy ＠ hotmail.com", "my mail is [EMAIL]"),
+        ("call me at 0912-345-678 please", "call me at [PHONE] please"),
+        ("手機0912345678，晚上打", "手機[PHONE]，晚上打"),
+        ("手機０９１２　３４５　６７８", "手機[PHONE]"),
+        ("電話(02)2345-6789分機123", "電話[PHONE]"),
+        ("office 02-2345-6789 or 07 123 4567", "office [PHONE] or [PHONE]"),
+        ("international +886 912 345 678 or +1 (415) 555-0132", "international [PHONE] or [PHONE]"),
+        ("身分證字號A123456789請幫我查", "身分證字號[ID]請幫我查"),
+        ("resident permits FC12345678 and F812345678, not FX12345678", "resident permits [ID] and [ID], not FX12345678"),
+        ("加我 LINE ID: happy_mom99 聊", "加我 [CONTACT] 聊"),
+    ],
+)
+def test_identifiers_are_masked_with_typed_placeholders(text, masked):
+    assert mask_text(text) == masked
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Ask Date: 2018/03/08, reply 2018-03-09",
+        "民國107年3月8日 and ROC date 1040206 and 0990206",
+        "Take 500mg twice a day, 每天兩次 500mg, 0.5 mg/kg",
+        "今年45歲，血壓 120/80 mmHg，心跳 72",
+        "HbA1c 6.5%, LDL 130 mg/dL, platelets 250000",
+        "I am 30~39 years old, weight 65.5 kg, 170 cm",
+        "Since 2019 I have taken 1 tablet; ICD-10 code G25.3",
+        "q_no=123456 and article 208862",
+        "a ratio of 1:2 at 10:30 on 3/5",
+    ],
+)
+def test_medical_text_is_left_alone(text):
+    assert mask_text(text) == text
+
+
+def test_counts_by_kind_and_empty_text():
+    counts: Counter[str] = Counter()
+    mask_text("a@b.org, 0912-345-678, 0922 333 444, A223456789", counts)
+    assert counts == {"EMAIL": 1, "PHONE": 2, "ID": 1}
+    assert mask_text(None) is None
+    assert mask_text("") == ""
