@@ -14,6 +14,13 @@ REJECTS = "rejects"
 RUNS = "runs"
 NULL_PARTITION = "__HIVE_DEFAULT_PARTITION__"  # what Hive, pyarrow and DuckDB read as null
 COMPRESSION = "zstd"
+# Hive convention: partition values live in folder names only. A file column of the same name makes
+# pandas and pyarrow refuse the dataset (string in the file vs dictionary from the folder, or back).
+PARTITION_COLUMNS = ("site",)
+
+
+def record_file_schema(schema: pa.Schema) -> pa.Schema:
+    return pa.schema([field for field in schema if field.name not in PARTITION_COLUMNS])
 
 
 def partition_dir(root: Path, site: str, ask_year: int | None) -> Path:

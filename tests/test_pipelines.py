@@ -13,7 +13,13 @@ from scrapy.exceptions import DropItem
 from scrapy.utils.test import get_crawler
 
 from qacrawler import settings as project_settings
-from qacrawler.dataset_files import AtomicParquetFile, existing_versions, hidden_temp_name, run_files
+from qacrawler.dataset_files import (
+    AtomicParquetFile,
+    existing_versions,
+    hidden_temp_name,
+    record_file_schema,
+    run_files,
+)
 from qacrawler.pipelines.dedupe import DedupePipeline
 from qacrawler.pipelines.parquet import ParquetWriterPipeline
 from qacrawler.pipelines.privacy import PrivacyPipeline
@@ -126,7 +132,9 @@ def test_writer_partitions_by_site_and_year_under_the_model_schema(tmp_path):
         "records/site=doctorqna/ask_year=2020/part-20261127T080000Z-abc123-00001.parquet",
     ]
     table = pq.read_table(tmp_path / files[0])
-    assert table.schema.equals(arrow_schema(QARecord), check_metadata=False)
+    assert table.schema.equals(record_file_schema(arrow_schema(QARecord)), check_metadata=False)
+    dataset = ds.dataset(tmp_path / "records", format="parquet", partitioning="hive")
+    assert dataset.to_table().column("site").to_pylist() == ["doctorqna"] * 3  # from the folder names
     assert pq.ParquetFile(tmp_path / files[0]).metadata.row_group(0).column(0).compression == "ZSTD"
     assert table.column("ask_date").to_pylist() == [date(2018, 3, 8)] * 2
 
