@@ -15,10 +15,12 @@ from pydantic import ValidationError
 
 from qacrawler import gates
 from qacrawler.crawl import SPIDERS, CrawlResult, run_crawl
+from qacrawler.dataset_files import DatasetLocked, run_manifests
 from qacrawler.extensions.manifest import run_counts
 from qacrawler.spiders.base import UsageError, check_base_url, check_id_range, validation_reasons
 
 DEMO_MARKER = ".qacrawler-demo"
+EXIT_LOCKED = 3
 SITES = SPIDERS
 
 
@@ -73,6 +75,9 @@ def build_parser() -> argparse.ArgumentParser:
     parse.add_argument("--url", help="the pages' URL (default: url.txt beside each file)")
     parse.add_argument("files", nargs="+", type=Path, metavar="FILE")
 
+    runs = commands.add_parser("runs", help="list a dataset's past runs: counts, durations, gate results")
+    runs.add_argument("dataset", type=Path, metavar="DIR")
+
     sandbox = commands.add_parser("sandbox", help="serve the local sandbox site until interrupted")
     sandbox.add_argument("--port", type=port_number, default=0, help="port (default: any free port)")
     sandbox.add_argument("--pages", type=positive_int, default=1200, help="article pages (default 1200)")
@@ -87,6 +92,8 @@ def main(argv: list[str] | None = None) -> int:
         return COMMANDS[args.command](args)
     except UsageError as error:
         parser.exit(2, f"qacrawler {args.command}: error: {error}\n")
+    except DatasetLocked as error:
+        parser.exit(EXIT_LOCKED, f"qacrawler {args.command}: {error}\n")
     except KeyboardInterrupt:
         return 130
 
@@ -207,7 +214,25 @@ def command_sandbox(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"demo": command_demo, "crawl": command_crawl, "parse": command_parse, "sandbox": command_sandbox}
+def command_runs(args: argparse.Namespace) -> int:
+    if not args.dataset.is_dir():
+        raise UsageError(f"{args.dataset} is not a folder; give a dataset folder such as output/demo")
+    manifests = run_manifests(args.dataset)
+    if not manifests:
+        print(f"no runs recorded in {args.dataset / 'runs'}")
+        return 0
+    print(f"{'run id':<27} {'started (UTC)':<20} {'seconds':>8} {'pages':>7} {'records':>8} {'rejects':>8}  gates")
+    for manifest in manifests:
+        counts = manifest["counts"]
+        failed = [gate["name"] for gate in manifest.get("gates", []) if not gate["passed"]]
+        verdict = "passed" if not failed else "FAILED " + ", ".join(failed)
+        print(f"{manifest['run_id']:<27} {str(manifest['started_at'])[:19]:<20} {manifest['elapsed_seconds'] or 0:>8.1f} "
+              f"{counts['pages']:>7} {counts['records']:>8} {counts['rejects']:>8}  {verdict}")
+    return 0
+
+
+COMMANDS = {"demo": command_demo, "crawl": command_crawl, "parse": command_parse, "runs": command_runs,
+            "sandbox": command_sandbox}
 
 if __name__ == "__main__":
     sys.exit(main())

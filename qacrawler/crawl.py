@@ -9,7 +9,7 @@ from typing import Any
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 
-from qacrawler.dataset_files import RUNS
+from qacrawler.dataset_files import RUNS, dataset_lock
 from qacrawler.run import new_run_id
 
 SPIDERS = ("doctorqna",)
@@ -46,8 +46,9 @@ def crawl_settings(out: Path, run_id: str, overrides: dict[str, Any] | None = No
 def run_crawl(spider_name: str, arguments: dict[str, Any], out: Path, overrides: dict[str, Any] | None = None) -> CrawlResult:
     """Scrapy's reactor runs once per process, so a process makes one call of this function."""
     run_id = new_run_id()
-    process = CrawlerProcess(crawl_settings(out, run_id, overrides))
-    crawler = process.create_crawler(spider_name)
-    process.crawl(crawler, **arguments)
-    process.start()
+    with dataset_lock(out):
+        process = CrawlerProcess(crawl_settings(out, run_id, overrides))
+        crawler = process.create_crawler(spider_name)
+        process.crawl(crawler, **arguments)
+        process.start()
     return CrawlResult(run_id=run_id, out=out, stats=crawler.stats.get_stats())

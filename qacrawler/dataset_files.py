@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import fcntl
+import json
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pyarrow as pa
@@ -12,6 +16,7 @@ import pyarrow.parquet as pq
 RECORDS = "records"
 REJECTS = "rejects"
 RUNS = "runs"
+LOCK_FILE = ".lock"
 NULL_PARTITION = "__HIVE_DEFAULT_PARTITION__"  # what Hive, pyarrow and DuckDB read as null
 COMPRESSION = "zstd"
 # Hive convention: partition values live in folder names only. A file column of the same name makes
@@ -101,3 +106,33 @@ def run_files(root: Path, run_id: str) -> list[Path]:
         if directory.exists()
         for path in directory.rglob(f"part-{run_id}*.parquet")
     )
+
+
+class DatasetLocked(RuntimeError):
+    """Another run holds the dataset's lock."""
+
+
+@contextmanager
+def dataset_lock(root: Path) -> Iterator[None]:
+    """One writer per dataset. flock is released by the kernel when its holder dies, even by SIGKILL."""
+    root.mkdir(parents=True, exist_ok=True)
+    handle = open(root / LOCK_FILE, "a+", encoding="utf-8")  # noqa: SIM115 - held for the whole run
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "unknown"
+            raise DatasetLocked(f"{root} is being written by another run ({holder}); try again when it ends") from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()}")
+        handle.flush()
+        yield
+    finally:
+        handle.close()
+
+
+def run_manifests(root: Path) -> list[dict]:
+    """Past runs' manifests, oldest first (run ids sort by start time)."""
+    return [json.loads(path.read_text("utf-8")) for path in sorted((root / RUNS).glob("*.json"))]

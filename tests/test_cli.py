@@ -9,6 +9,7 @@ import pandas as pd
 import polars as pl
 import pytest
 
+from qacrawler.dataset_files import dataset_lock
 from tests.conftest import ROOT, query, records_glob, run_cli
 
 FIXTURES = ROOT / "tests" / "fixtures" / "doctorqna"
@@ -119,3 +120,20 @@ def test_parse_refuses_a_non_article_with_its_reason():
     assert result.stdout == ""
     assert result.stderr.startswith(f"{page}: not an article: ")
     assert result.stderr.strip().count("\n") == 0
+
+
+def test_a_second_run_on_a_locked_dataset_is_refused(tmp_path):
+    out = tmp_path / "dataset"
+    with dataset_lock(out):
+        result = run_cli("crawl", "doctorqna", "--base-url", "http://127.0.0.1:9", "--out", str(out), timeout=60)
+    assert result.returncode == 3
+    assert "is being written by another run (pid " in result.stderr
+    assert result.stderr.strip().count("\n") == 0
+    assert not (out / "runs").exists()  # the refused run wrote nothing
+
+
+def test_the_lock_is_released_when_its_holder_ends(tmp_path):
+    with dataset_lock(tmp_path):
+        pass
+    with dataset_lock(tmp_path):
+        pass

@@ -146,3 +146,13 @@ def test_scrapy_crawl_killed_halfway_leaves_no_half_written_file(tmp_path):
     rows = read_records(out)
     assert 0 < len(rows) < len(site.article_ids())
     assert query(f"SELECT count(*) FROM read_parquet('{records_glob(out)}', hive_partitioning = true)") == [(len(rows),)]
+
+
+def test_runs_lists_every_run_with_counts_and_gates(crawled):
+    out, _ = crawled
+    result = run_cli("runs", str(out), timeout=60)
+    assert result.returncode == 0, result.stderr
+    header, *rows = result.stdout.splitlines()
+    assert header.split()[:2] == ["run", "id"]
+    assert len(rows) == len(list((out / "runs").glob("*.json")))
+    assert all(row.endswith("passed") for row in rows)
