@@ -65,6 +65,8 @@ def build_parser() -> argparse.ArgumentParser:
     crawl.add_argument("--max-pages", type=positive_int, help="stop after this many responses")
     crawl.add_argument("--min-id", type=positive_int, help="also walk article ids from here (with --max-id)")
     crawl.add_argument("--max-id", type=positive_int, help="last article id of the walk")
+    crawl.add_argument("--full", action="store_true", help="fetch every article, not only new or changed ones")
+    crawl.add_argument("--jobdir", type=Path, help="keep crawl state here so a stopped run resumes (Scrapy JOBDIR)")
     crawl.add_argument("--contact", help="e-mail or URL for site operators, sent in the User-Agent")
     crawl.add_argument("--keep-asker-names", action="store_true", help="keep asker names in the dataset (off by default)")
     crawl.add_argument("--gate", action="append", default=[], type=gate_override, metavar="NAME=VALUE",
@@ -139,6 +141,10 @@ def crawl_overrides(args: argparse.Namespace) -> dict[str, Any]:
         overrides["QA_CONTACT"] = args.contact
     if getattr(args, "keep_asker_names", False):
         overrides["QA_KEEP_ASKER_NAMES"] = True
+    if getattr(args, "full", False):
+        overrides["QA_INCREMENTAL"] = False
+    if getattr(args, "jobdir", None):
+        overrides["JOBDIR"] = str(args.jobdir)
     return overrides
 
 

@@ -90,6 +90,14 @@ def records_dataset(root: Path) -> ds.Dataset | None:
     return ds.dataset(directory, format="parquet", partitioning="hive")
 
 
+def rejects_of(root: Path, site: str) -> list[dict]:
+    directory = root / REJECTS
+    if not directory.exists() or not any(directory.glob("*.parquet")):
+        return []
+    table = ds.dataset(directory, format="parquet").to_table(columns=["url", "site", "stage", "crawled_at"])
+    return [row for row in table.to_pylist() if row["site"] == site]
+
+
 def existing_versions(root: Path) -> set[tuple[str, str]]:
     dataset = records_dataset(root)
     if dataset is None:

@@ -38,8 +38,8 @@ def merged_thresholds(defaults: dict[str, Any], *overrides: dict[str, Any] | Non
 
 
 def valid_records(stats: dict[str, Any]) -> int:
-    """Records that passed validation, written now or already in the dataset: a re-run adding none is fine."""
-    return stats.get("validate/passed", 0)
+    """Records that passed validation now, or unchanged ones the dataset holds: a re-run adding none is fine."""
+    return stats.get("validate/passed", 0) + stats.get("incremental/skipped_unchanged", 0)
 
 
 def rejects(stats: dict[str, Any]) -> int:
@@ -47,15 +47,18 @@ def rejects(stats: dict[str, Any]) -> int:
 
 
 def evaluate(stats: dict[str, Any], thresholds: dict[str, Any]) -> list[GateResult]:
-    records, rejected = valid_records(stats), rejects(stats)
+    records, parsed, rejected = valid_records(stats), stats.get("validate/passed", 0), rejects(stats)
     results = []
     if "min_records" in thresholds:
         results.append(GateResult("min_records", records >= thresholds["min_records"], records, thresholds["min_records"]))
-    if "max_reject_ratio" in thresholds:
-        ratio = round(rejected / (records + rejected), 4) if records + rejected else 0.0
+    if "max_reject_ratio" in thresholds:  # over the article pages this run fetched
+        ratio = round(rejected / (parsed + rejected), 4) if parsed + rejected else 0.0
         results.append(GateResult("max_reject_ratio", ratio <= thresholds["max_reject_ratio"], ratio, thresholds["max_reject_ratio"]))
     for field, minimum in sorted(thresholds.get("coverage", {}).items()):
-        share = round(stats.get(f"coverage/{field}", 0) / records, 4) if records else 0.0
+        if not parsed:  # nothing new to judge; min_records and max_reject_ratio still speak for the run
+            results.append(GateResult(f"coverage.{field}", True, "n/a (no new records)", minimum))
+            continue
+        share = round(stats.get(f"coverage/{field}", 0) / parsed, 4)
         results.append(GateResult(f"coverage.{field}", share >= minimum, share, minimum))
     if "max_errors" in thresholds:
         errors = stats.get("log_count/ERROR", 0)

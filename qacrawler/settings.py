@@ -43,6 +43,9 @@ ITEM_PIPELINES = {
     "qacrawler.pipelines.dedupe.DedupePipeline": 400,
     "qacrawler.pipelines.parquet.ParquetWriterPipeline": 800,
 }
+DOWNLOADER_MIDDLEWARES = {
+    "qacrawler.incremental.IncrementalMiddleware": 50,
+}
 EXTENSIONS = {
     "qacrawler.extensions.manifest.RunManifest": 500,
     "qacrawler.extensions.progress.ProgressLine": 510,
@@ -53,6 +56,7 @@ QA_OUTPUT_DIR = None  # the dataset folder; output/<spider name> when unset
 QA_RUN_ID = None  # generated per crawl when unset
 QA_PARQUET_BATCH_ROWS = 5000  # records held in memory before a batch of files is written
 QA_KEEP_ASKER_NAMES = False
+QA_INCREMENTAL = True  # skip unchanged articles the dataset already holds (`qacrawler crawl --full` turns it off)
 QA_PROGRESS_INTERVAL = 0  # seconds between progress lines on stderr; 0 = off (the CLI turns it on)
 # Fields a record needs to enter the dataset: "*" for every site, then per site id.
 QA_REQUIRED_FIELDS = {

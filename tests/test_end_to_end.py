@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 import os
 import signal
 import subprocess
@@ -112,17 +113,37 @@ def test_the_crawl_is_polite(small_sandbox, crawled):
     assert not [path for path in fetched if path.startswith(("/en/search", "/admin/"))], "robots.txt disobeyed"
 
 
-def test_a_second_crawl_adds_no_duplicate_rows(small_site, small_sandbox, crawled):
+def article_hits(server: SandboxServer) -> Counter:
+    return Counter({path: count for path, count in server.hits.items() if path.startswith("/en/article/")})
+
+
+def test_a_second_crawl_fetches_only_discovery_pages_and_adds_nothing(small_site, small_sandbox, crawled):
     out, _ = crawled
-    before = len(read_records(out))
+    before_rows = len(read_records(out))
+    before_hits = article_hits(small_sandbox)
     result = run_cli("crawl", "doctorqna", "--base-url", small_sandbox.base_url, "--out", str(out), "--keep-asker-names")
-    assert result.returncode == 0, result.stderr[-3000:]
-    rows = read_records(out)
-    assert len(rows) == before
-    manifests = sorted((out / "runs").glob("*.json"))
-    second = json.loads(manifests[-1].read_text())
+    assert result.returncode == 0, result.stdout + result.stderr[-3000:]
+    assert len(read_records(out)) == before_rows
+    refetched = article_hits(small_sandbox) - before_hits
+    broken = {f"/en/article/{number}" for number in small_site.broken()}
+    assert set(refetched) <= broken, "unchanged good articles were fetched again"
+    second = json.loads(sorted((out / "runs").glob("*.json"))[-1].read_text())
     assert second["counts"]["records"] == 0
-    assert second["counts"]["duplicates"] == before
+    # orphans are linked only from articles, and skipped articles are not read: they stay as stored
+    assert second["stats"]["incremental/skipped_unchanged"] == before_rows - len(small_site.orphans())
+    assert second["stats"]["incremental/skipped_rejected"] == len(small_site.broken())
+    assert second["gates_passed"]
+
+
+def test_a_full_crawl_refetches_but_dedupe_adds_nothing(small_sandbox, crawled, tmp_path):
+    out, _ = crawled
+    before_rows = len(read_records(out))
+    result = run_cli("crawl", "doctorqna", "--base-url", small_sandbox.base_url, "--out", str(out), "--keep-asker-names",
+                     "--full")
+    assert result.returncode == 0, result.stdout + result.stderr[-3000:]
+    assert len(read_records(out)) == before_rows
+    last = json.loads(sorted((out / "runs").glob("*.json"))[-1].read_text())
+    assert last["counts"]["duplicates"] == before_rows
 
 
 def test_scrapy_crawl_killed_halfway_leaves_no_half_written_file(tmp_path):

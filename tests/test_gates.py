@@ -26,7 +26,7 @@ def test_renamed_labels_fail_by_name_with_the_figure():
     results = by_name(stats, {"min_records": 1, "max_reject_ratio": 0.05, "coverage": {"reply_date": 0.95}})
     assert not results["min_records"].passed and results["min_records"].figure == 0
     assert not results["max_reject_ratio"].passed and results["max_reject_ratio"].figure == 1.0
-    assert not results["coverage.reply_date"].passed
+    assert results["coverage.reply_date"].figure == "n/a (no new records)"
     assert results["min_records"].line() == "gate min_records FAILED: 0 (threshold 1)"
 
 
@@ -50,3 +50,18 @@ def test_site_and_run_overrides_merge_coverage_field_by_field():
 def test_bad_overrides_say_what_is_wrong(text):
     with pytest.raises(ValueError, match="gate override"):
         overrides_from([text])
+
+
+def test_an_incremental_run_that_adds_nothing_passes_on_what_the_dataset_holds():
+    stats = {"incremental/skipped_unchanged": 140, "incremental/skipped_rejected": 4, "finish_reason": "finished"}
+    results = by_name(stats, {"min_records": 1, "max_reject_ratio": 0.05, "coverage": {"reply_date": 0.95}})
+    assert all(result.passed for result in results.values()), results
+    assert results["min_records"].figure == 140
+    assert results["coverage.reply_date"].figure == "n/a (no new records)"
+
+
+def test_a_relabelled_site_fails_on_its_new_pages_even_with_a_full_dataset():
+    stats = {"incremental/skipped_unchanged": 1000, "rejects/stage/parse": 20, "finish_reason": "finished"}
+    results = by_name(stats, {"min_records": 1, "max_reject_ratio": 0.05})
+    assert not results["max_reject_ratio"].passed
+    assert results["max_reject_ratio"].figure == 1.0

@@ -101,8 +101,14 @@ class QASpider(Spider):
     def on_site(self, url: str) -> bool:
         return urlsplit(url).netloc == self.netloc
 
+    def canonical_article_url(self, url: str) -> str:
+        """The one URL of an article, so links with extra parameters do not fetch it twice."""
+        return url
+
     def article_request(self, url: str, **meta: Any) -> Request:
-        return Request(url, callback=self.parse_article, errback=self.article_failed, priority=1, meta=meta)
+        """Articles bypass the dupefilter: qacrawler.incremental decides what is fetched, from finished files."""
+        return Request(self.canonical_article_url(url), callback=self.parse_article, errback=self.article_failed,
+                       priority=1, dont_filter=True, meta={"article": True, **meta})
 
     def id_walk(self) -> Iterator[Request]:
         for number in self.id_range or ():
@@ -133,7 +139,7 @@ class QASpider(Spider):
             if sitemap.type == "sitemapindex":
                 yield Request(url, callback=self.parse_sitemap, errback=self.discovery_failed)
             elif self.article_path.search(urlsplit(url).path):
-                yield self.article_request(url)
+                yield self.article_request(url, lastmod=entry.get("lastmod"))
 
     def discovery_failed(self, failure: Failure) -> None:
         self.crawler.stats.inc_value("spider/discovery_failed")
@@ -162,8 +168,7 @@ class QASpider(Spider):
     def article_failed(self, failure: Failure) -> Iterator[Reject]:
         request = failure.request
         if failure.check(IgnoreRequest) and not failure.check(HttpError):
-            self.crawler.stats.inc_value("spider/article_ignored")  # robots.txt or offsite: policy, not data loss
-            return
+            return  # robots.txt, offsite or unchanged since the last crawl: policy, counted where decided
         if failure.check(HttpError):
             status = failure.value.response.status
             if status == 404 and request.meta.get("id_probe"):

@@ -1,0 +1,108 @@
+"""Incremental crawls: fetch discovery pages, skip article pages the dataset already holds unless they can
+have changed (a sitemap lastmod newer than the stored crawl, or unanswered last time).
+
+Also the one guard against fetching an article twice in a run. Article requests bypass Scrapy's
+dupefilter on purpose: after a SIGKILL a resumed JOBDIR would remember articles whose records were
+still in the writer's buffer and never fetch them again; this filter only trusts finished files.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from types import ModuleType
+
+import pyarrow.compute as pc
+from dateutil import parser as dateparser
+from scrapy import Request, Spider, signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import IgnoreRequest
+
+from qacrawler.dataset_files import records_dataset, rejects_of
+from qacrawler.run import output_dir
+
+
+@dataclass(frozen=True)
+class StoredVersion:
+    crawled_at: datetime
+    answered: bool  # an unanswered question may be answered by now
+    rejected: bool = False  # the page was refused by the parser or validation last time
+
+
+def stored_versions(root: Path, site: ModuleType) -> dict[str, StoredVersion]:
+    """What the dataset knows of each page of one site: its latest version, or its parse/validate reject.
+
+    Fetch rejects are left out on purpose: a network failure says nothing about the page.
+    """
+    known: dict[str, StoredVersion] = {}
+    for row in rejects_of(root, site.SITE):
+        record_id = f"{site.SITE}:{site.source_id_from_url(row['url'])}"
+        if row["stage"] != "fetch" and (record_id not in known or row["crawled_at"] > known[record_id].crawled_at):
+            known[record_id] = StoredVersion(row["crawled_at"], answered=True, rejected=True)
+    dataset = records_dataset(root)
+    if dataset is None:
+        return known
+    table = dataset.to_table(columns=["record_id", "crawled_at", "answer"], filter=pc.field("site") == site.SITE)
+    answered = pc.invert(pc.is_null(table.column("answer"))).to_pylist()
+    latest: dict[str, StoredVersion] = {}
+    for record_id, crawled_at, has_answer in zip(
+        table.column("record_id").to_pylist(), table.column("crawled_at").to_pylist(), answered, strict=True
+    ):
+        if record_id not in latest or crawled_at > latest[record_id].crawled_at:
+            latest[record_id] = StoredVersion(crawled_at, has_answer)
+    return {**known, **latest}
+
+
+def parse_lastmod(text: str | None) -> datetime | None:
+    """A W3C datetime; a bare date counts as the start of that day (UTC)."""
+    if not text:
+        return None
+    try:
+        value = dateparser.isoparse(text.strip())
+    except (ValueError, OverflowError):
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+class IncrementalMiddleware:
+    """Downloader middleware; article requests carry meta `article=True` and, from sitemaps, `lastmod`."""
+
+    def __init__(self, crawler: Crawler):
+        self.crawler = crawler
+        self.stats = crawler.stats
+        self.enabled = crawler.settings.getbool("QA_INCREMENTAL")
+        self.stored: dict[str, StoredVersion] = {}
+        self.requested: set[str] = set()
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> IncrementalMiddleware:
+        middleware = cls(crawler)
+        crawler.signals.connect(middleware.spider_opened, signal=signals.spider_opened)
+        return middleware
+
+    def spider_opened(self, spider: Spider) -> None:
+        if self.enabled:
+            self.stored = stored_versions(output_dir(self.crawler), spider.site)
+        self.stats.set_value("incremental/known_records", len(self.stored))
+
+    def process_request(self, request: Request) -> None:
+        if not request.meta.get("article"):
+            return
+        site = self.crawler.spider.site
+        record_id = f"{site.SITE}:{site.source_id_from_url(request.url)}"
+        if record_id in self.requested and not request.meta.get("retry_times"):
+            self.stats.inc_value("incremental/repeat_request")
+            raise IgnoreRequest(f"already requested in this run: {request.url}")
+        stored = self.stored.get(record_id)
+        if stored is not None:
+            lastmod = parse_lastmod(request.meta.get("lastmod"))
+            if not stored.answered:
+                self.stats.inc_value("incremental/refetch_unanswered")
+            elif lastmod is not None and lastmod > stored.crawled_at:
+                self.stats.inc_value("incremental/refetch_changed")
+            else:
+                self.requested.add(record_id)
+                self.stats.inc_value("incremental/skipped_rejected" if stored.rejected else "incremental/skipped_unchanged")
+                raise IgnoreRequest(f"unchanged since {stored.crawled_at:%Y-%m-%d}: {request.url}")
+        self.requested.add(record_id)
