@@ -14,7 +14,7 @@ from typing import Any, NoReturn
 from pydantic import ValidationError
 
 from qacrawler import gates
-from qacrawler.crawl import SPIDERS, CrawlResult, run_crawl
+from qacrawler.crawl import SPIDERS, CrawlResult, run_crawls
 from qacrawler.dataset_files import DatasetLocked, run_manifests
 from qacrawler.extensions.manifest import run_counts
 from qacrawler.spiders.base import UsageError, check_base_url, check_id_range, validation_reasons
@@ -76,6 +76,9 @@ def build_parser() -> argparse.ArgumentParser:
     parse.add_argument("--site", required=True, choices=SITES, help="site id")
     parse.add_argument("--url", help="the pages' URL (default: url.txt beside each file)")
     parse.add_argument("files", nargs="+", type=Path, metavar="FILE")
+
+    compact = commands.add_parser("compact", help="rewrite a dataset to one row per record_id (newest), atomically")
+    compact.add_argument("dataset", type=Path, metavar="DIR")
 
     runs = commands.add_parser("runs", help="list a dataset's past runs: counts, durations, gate results")
     runs.add_argument("dataset", type=Path, metavar="DIR")
@@ -156,28 +159,37 @@ def command_crawl(args: argparse.Namespace) -> int:
         check_id_range(args.min_id, args.max_id)
         arguments.update(min_id=str(args.min_id), max_id=str(args.max_id))
     out = args.out or Path("output") / args.site
-    result = run_crawl(args.site, arguments, out, crawl_overrides(args))
-    print_summary(result)
-    return exit_status(result)
+    results = run_crawls([(args.site, arguments)], out, crawl_overrides(args))
+    print_summary(results)
+    return exit_status(results)
 
 
-def exit_status(result: CrawlResult) -> int:
-    """0 when every quality gate passed, 2 when one failed, 1 when the crawl crashed (no manifest)."""
-    if not result.manifest_path.exists():
+def exit_status(results: list[CrawlResult]) -> int:
+    """1 when a crawl crashed (no manifest), else 2 when a quality gate failed, else 0."""
+    if not all(result.manifest_path.exists() for result in results):
         return 1
-    return 0 if json.loads(result.manifest_path.read_text("utf-8"))["gates_passed"] else 2
+    passed = all(json.loads(result.manifest_path.read_text("utf-8"))["gates_passed"] for result in results)
+    return 0 if passed else 2
 
 
 def command_demo(args: argparse.Namespace) -> int:
-    from qacrawler.sandbox import DoctorQnaSite, SandboxServer
+    from qacrawler.sandbox import DoctorQnaSite, SandboxServer, TwEHospitalSite
 
     prepare_demo_folder(args.out)
     started = time.monotonic()
-    with SandboxServer(DoctorQnaSite(pages=args.pages, seed=args.seed)) as server:
-        print(f"sandbox serving {args.pages} article pages at {server.base_url}", file=sys.stderr)
-        result = run_crawl("doctorqna", {"base_url": server.base_url}, args.out, crawl_overrides(args))
-    print_summary(result, elapsed=time.monotonic() - started)
-    return exit_status(result)
+    sites = {"doctorqna": DoctorQnaSite(pages=args.pages, seed=args.seed),
+             "tw_ehospital": TwEHospitalSite(pages=args.pages, seed=args.seed)}
+    servers = {name: SandboxServer(site).start() for name, site in sites.items()}
+    try:
+        for name, server in servers.items():
+            print(f"sandbox {name}: {args.pages} article pages at {server.base_url}", file=sys.stderr)
+        jobs = [(name, {"base_url": server.base_url}) for name, server in servers.items()]
+        results = run_crawls(jobs, args.out, crawl_overrides(args))
+    finally:
+        for server in servers.values():
+            server.stop()
+    print_summary(results, elapsed=time.monotonic() - started)
+    return exit_status(results)
 
 
 def prepare_demo_folder(out: Path) -> None:
@@ -190,23 +202,28 @@ def prepare_demo_folder(out: Path) -> None:
     (out / DEMO_MARKER).write_text("written by `qacrawler demo`; the next demo replaces this folder\n")
 
 
-def print_summary(result: CrawlResult, elapsed: float | None = None) -> None:
-    counts = run_counts(result.stats)
-    if elapsed is None:
-        started, finished = result.stats.get("start_time"), result.stats.get("finish_time")
-        elapsed = (finished - started).total_seconds() if started and finished else 0.0
-    glob = (result.out / "records" / "**" / "*.parquet").as_posix()
-    if result.manifest_path.exists():
+def print_summary(results: list[CrawlResult], elapsed: float | None = None) -> None:
+    for result in results:
+        counts = run_counts(result.stats)
+        print(f"{result.spider} (run {result.run_id}): pages {counts['pages']}  records {counts['records']}  "
+              f"rejects {counts['rejects']}  duplicates {counts['duplicates']}  files {counts['files']}  "
+              f"errors {counts['errors']}  finish reason {result.stats.get('finish_reason')}")
+        if not result.manifest_path.exists():
+            print(f"  the crawl ended without a manifest: see {result.log_path}")
+            continue
         for gate in json.loads(result.manifest_path.read_text("utf-8"))["gates"]:
             if not gate["passed"]:
-                print(gates.GateResult(**gate).line())
-    else:
-        print(f"the crawl ended without a manifest: see {result.log_path}")
+                print("  " + gates.GateResult(**gate).line())
+    totals = {key: sum(run_counts(result.stats)[key] for result in results) for key in ("pages", "records", "rejects", "files")}
+    if elapsed is None:
+        elapsed = max((r.stats["finish_time"] - r.stats["start_time"]).total_seconds()
+                      for r in results if "finish_time" in r.stats and "start_time" in r.stats) if results else 0.0
+    out = results[0].out
+    glob = (out / "records" / "**" / "*.parquet").as_posix()
     print(
-        f"pages {counts['pages']}  records {counts['records']}  rejects {counts['rejects']}  "
-        f"duplicates {counts['duplicates']}  files {counts['files']}  errors {counts['errors']}  elapsed {elapsed:.1f}s\n"
-        f"finish reason: {result.stats.get('finish_reason')}\n"
-        f"manifest: {result.manifest_path}\nlog: {result.log_path}\n"
+        f"total: pages {totals['pages']}  records {totals['records']}  rejects {totals['rejects']}  "
+        f"files {totals['files']}  elapsed {elapsed:.1f}s\n"
+        f"dataset: {out}\nmanifests: {out / 'runs'}\nlog: {results[0].log_path}\n"
         "query it:\n"
         f"  python -c \"import duckdb; duckdb.sql(\\\"SELECT site, specialty, count(*) AS n FROM "
         f"read_parquet('{glob}', hive_partitioning=true) GROUP BY ALL ORDER BY n DESC\\\").show()\""
@@ -220,9 +237,26 @@ def command_sandbox(args: argparse.Namespace) -> int:
     return 0
 
 
+def existing_dataset(path: Path) -> Path:
+    if not path.is_dir():
+        raise UsageError(f"{path} is not a folder; give a dataset folder such as output/demo")
+    return path
+
+
+def command_compact(args: argparse.Namespace) -> int:
+    from qacrawler.compact import compact
+
+    try:
+        result = compact(existing_dataset(args.dataset))
+    except FileNotFoundError as error:
+        raise UsageError(str(error)) from None
+    print(f"{args.dataset}: {result.rows_before} rows in {result.files_before} files -> "
+          f"{result.rows_after} rows in {result.files_after} files ({result.compaction_id})")
+    return 0
+
+
 def command_runs(args: argparse.Namespace) -> int:
-    if not args.dataset.is_dir():
-        raise UsageError(f"{args.dataset} is not a folder; give a dataset folder such as output/demo")
+    existing_dataset(args.dataset)
     manifests = run_manifests(args.dataset)
     if not manifests:
         print(f"no runs recorded in {args.dataset / 'runs'}")
@@ -237,7 +271,7 @@ def command_runs(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"demo": command_demo, "crawl": command_crawl, "parse": command_parse, "runs": command_runs,
+COMMANDS = {"demo": command_demo, "crawl": command_crawl, "compact": command_compact, "parse": command_parse, "runs": command_runs,
             "sandbox": command_sandbox}
 
 if __name__ == "__main__":

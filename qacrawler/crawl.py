@@ -1,4 +1,4 @@
-"""Running one crawl from Python (the command line, tests, benchmarks) with qacrawler's settings."""
+"""Running crawls from Python (the command line, tests, benchmarks) with qacrawler's settings."""
 
 from __future__ import annotations
 
@@ -12,43 +12,50 @@ from scrapy.settings import Settings
 from qacrawler.dataset_files import RUNS, dataset_lock
 from qacrawler.run import new_run_id
 
-SPIDERS = ("doctorqna",)
+SPIDERS = ("doctorqna", "tw_ehospital")
 
 
 @dataclass(frozen=True)
 class CrawlResult:
+    """One spider's run: its own run id and manifest; crawls started together share one log."""
+
+    spider: str
     run_id: str
     out: Path
     stats: dict[str, Any]
+    log_path: Path
 
     @property
     def manifest_path(self) -> Path:
         return self.out / RUNS / f"{self.run_id}.json"
 
-    @property
-    def log_path(self) -> Path:
-        return self.out / RUNS / f"{self.run_id}.log"
 
-
-def crawl_settings(out: Path, run_id: str, overrides: dict[str, Any] | None = None, log_to_file: bool = True) -> Settings:
+def crawl_settings(out: Path, log_path: Path, overrides: dict[str, Any] | None = None) -> Settings:
     settings = Settings()
     settings.setmodule("qacrawler.settings", priority="project")
     settings.set("QA_OUTPUT_DIR", str(out), priority="cmdline")
-    settings.set("QA_RUN_ID", run_id, priority="cmdline")
-    if log_to_file:
-        (out / RUNS).mkdir(parents=True, exist_ok=True)
-        settings.set("LOG_FILE", str(out / RUNS / f"{run_id}.log"), priority="cmdline")
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    settings.set("LOG_FILE", str(log_path), priority="cmdline")
     for name, value in (overrides or {}).items():
         settings.set(name, value, priority="cmdline")
     return settings
 
 
-def run_crawl(spider_name: str, arguments: dict[str, Any], out: Path, overrides: dict[str, Any] | None = None) -> CrawlResult:
-    """Scrapy's reactor runs once per process, so a process makes one call of this function."""
-    run_id = new_run_id()
+def run_crawls(jobs: list[tuple[str, dict[str, Any]]], out: Path, overrides: dict[str, Any] | None = None) -> list[CrawlResult]:
+    """Runs the (spider name, spider arguments) jobs side by side into one dataset, under the dataset's lock.
+
+    Scrapy's reactor runs once per process, so a process makes one call of this function.
+    """
+    run_ids = [new_run_id() for _ in jobs]
+    log_path = out / RUNS / f"{run_ids[0]}.log"
     with dataset_lock(out):
-        process = CrawlerProcess(crawl_settings(out, run_id, overrides))
-        crawler = process.create_crawler(spider_name)
-        process.crawl(crawler, **arguments)
+        process = CrawlerProcess(crawl_settings(out, log_path, overrides))
+        crawlers = []
+        for (spider_name, arguments), run_id in zip(jobs, run_ids, strict=True):
+            crawler = process.create_crawler(spider_name)
+            crawler.settings.set("QA_RUN_ID", run_id, priority="cmdline")
+            process.crawl(crawler, **arguments)
+            crawlers.append(crawler)
         process.start()
-    return CrawlResult(run_id=run_id, out=out, stats=crawler.stats.get_stats())
+    return [CrawlResult(name, run_id, out, crawler.stats.get_stats(), log_path)
+            for (name, _), run_id, crawler in zip(jobs, run_ids, crawlers, strict=True)]

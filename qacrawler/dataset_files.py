@@ -28,8 +28,8 @@ def record_file_schema(schema: pa.Schema) -> pa.Schema:
     return pa.schema([field for field in schema if field.name not in PARTITION_COLUMNS])
 
 
-def partition_dir(root: Path, site: str, ask_year: int | None) -> Path:
-    return root / RECORDS / f"site={site}" / f"ask_year={NULL_PARTITION if ask_year is None else ask_year}"
+def partition_dir(records_dir: Path, site: str, ask_year: int | None) -> Path:
+    return records_dir / f"site={site}" / f"ask_year={NULL_PARTITION if ask_year is None else ask_year}"
 
 
 def hidden_temp_name(final: Path) -> Path:

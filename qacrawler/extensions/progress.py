@@ -30,12 +30,13 @@ class ProgressLine:
             raise NotConfigured
         return cls(crawler, interval)
 
-    def show(self, end: str = "\r") -> None:
+    def show(self, end: str | None = None) -> None:
+        end = end or ("\r" if sys.stderr.isatty() else "\n")  # a log file gets whole lines
         stats = self.crawler.stats.get_stats()
         counts = run_counts(stats)
         # records are written in batches: items that passed dedupe show progress before the next flush
         sys.stderr.write(
-            f"pages {counts['pages']:>7}  records {stats.get('dedupe/unique', 0):>7}  "
+            f"{self.crawler.spider.name:<13} pages {counts['pages']:>7}  records {stats.get('dedupe/unique', 0):>7}  "
             f"rejects {gates.rejects(stats):>5}  "
             f"elapsed {time.monotonic() - self.started:6.1f}s{end}"
         )

@@ -16,7 +16,7 @@ from typing import Any
 import pyarrow as pa
 from scrapy.crawler import Crawler
 
-from qacrawler.dataset_files import REJECTS, AtomicParquetFile, partition_dir, record_file_schema, write_table
+from qacrawler.dataset_files import RECORDS, REJECTS, AtomicParquetFile, partition_dir, record_file_schema, write_table
 from qacrawler.records import QARecord, Reject
 from qacrawler.run import output_dir, run_id
 from qacrawler.schema import arrow_schema
@@ -57,7 +57,7 @@ class ParquetWriterPipeline:
         for row in self.records:
             partitions[row["site"], row["ask_date"].year if row["ask_date"] else None].append(row)
         for (site, year), rows in sorted(partitions.items(), key=lambda entry: (entry[0][0], entry[0][1] or 0)):
-            path = partition_dir(self.root, site, year) / f"part-{self.run_id}-{next(self.part_numbers):05d}.parquet"
+            path = partition_dir(self.root / RECORDS, site, year) / f"part-{self.run_id}-{next(self.part_numbers):05d}.parquet"
             write_table(path, pa.Table.from_pylist(rows, schema=record_file_schema(arrow_schema(QARecord))))
             self.stats.inc_value("parquet/files")
             self.stats.inc_value("parquet/records", len(rows))

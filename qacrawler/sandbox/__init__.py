@@ -2,5 +2,6 @@
 
 from qacrawler.sandbox.doctorqna import DoctorQnaSite
 from qacrawler.sandbox.server import SandboxServer
+from qacrawler.sandbox.tw_ehospital import TwEHospitalSite
 
-__all__ = ["DoctorQnaSite", "SandboxServer"]
+__all__ = ["DoctorQnaSite", "SandboxServer", "TwEHospitalSite"]

@@ -120,7 +120,8 @@ _DATE_FORMS = (
     r"(?:民國\s*(?P<roc_year>[0-9]{1,3})\s*年\s*(?P<roc_month>[0-9]{1,2})\s*月\s*(?P<roc_day>[0-9]{1,2})\s*日?"
     r"|(?P<cjk_year>[0-9]{1,4})\s*年\s*(?P<cjk_month>[0-9]{1,2})\s*月\s*(?P<cjk_day>[0-9]{1,2})\s*日?"
     r"|(?P<year>[0-9]{4})(?P<sep>[/.-])(?P<month>[0-9]{1,2})(?P=sep)(?P<day>[0-9]{1,2})"
-    r"|(?P<short_year>[0-9]{2,3})(?P<short_sep>[/.-])(?P<short_month>[0-9]{1,2})(?P=short_sep)(?P<short_day>[0-9]{1,2}))"
+    r"|(?P<short_year>[0-9]{2,3})(?P<short_sep>[/.-])"
+    r"(?P<short_month>[0-9]{1,2})(?P=short_sep)(?P<short_day>[0-9]{1,2}))"
 )
 _DATE_FULL = re.compile(rf"^{_DATE_FORMS}$")
 _DATE_ANY = re.compile(rf"(?<![0-9]){_DATE_FORMS}(?![0-9])")

@@ -1,0 +1,78 @@
+"""Compaction keeps the newest version of every record and swaps the dataset in one step."""
+
+from __future__ import annotations
+
+import threading
+
+import pyarrow.dataset as ds
+import pytest
+
+from qacrawler.compact import compact, exchange_directories
+from tests.conftest import run_cli
+from tests.test_pipelines import record, write_run
+
+
+def read(root):
+    return ds.dataset(root / "records", format="parquet", partitioning="hive").to_table().to_pylist()
+
+
+@pytest.fixture
+def versioned(tmp_path):
+    write_run(tmp_path, [record("1", 2018), record("2", 2019), record("3", 2020)], QA_RUN_ID="20260101T000000Z-aaaaaa")
+    edited = record("1", 2018, answer="Hello: an updated answer.")
+    edited = edited.model_copy(update={"crawled_at": edited.crawled_at.replace(year=2027)})
+    write_run(tmp_path, [edited, record("4", 2018)], QA_RUN_ID="20270101T000000Z-bbbbbb")
+    (tmp_path / "runs").mkdir()
+    (tmp_path / "runs" / "20260101T000000Z-aaaaaa.json").write_text("{}")
+    return tmp_path
+
+
+def test_compaction_keeps_the_newest_version_of_each_record(versioned):
+    assert len(read(versioned)) == 5
+    result = compact(versioned)
+    rows = {row["record_id"]: row for row in read(versioned)}
+    assert sorted(rows) == ["doctorqna:1", "doctorqna:2", "doctorqna:3", "doctorqna:4"]
+    assert rows["doctorqna:1"]["answer"] == "Hello: an updated answer."
+    assert (result.rows_before, result.rows_after, result.files_before) == (5, 4, 4)
+    assert result.files_after == len(list((versioned / "records").rglob("*.parquet"))) == 3  # one per partition
+    assert (versioned / "runs" / "20260101T000000Z-aaaaaa.json").exists()
+    assert not [path for path in versioned.iterdir() if path.name.startswith(".records")]
+
+
+def test_a_reader_during_compaction_sees_the_old_or_the_new_dataset(versioned):
+    seen, stop = set(), threading.Event()
+
+    def reader():
+        while not stop.is_set():
+            try:
+                seen.add(len(read(versioned)))
+            except FileNotFoundError:  # a file listed then removed under a reader: retried, never half a dataset
+                continue
+
+    thread = threading.Thread(target=reader)
+    thread.start()
+    try:
+        compact(versioned)
+    finally:
+        stop.set()
+        thread.join()
+    assert seen <= {5, 4}
+
+
+def test_exchange_swaps_two_folders(tmp_path):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "one").write_text("a")
+    (tmp_path / "b").mkdir()
+    exchange_directories(tmp_path / "a", tmp_path / "b")
+    assert (tmp_path / "b" / "one").read_text() == "a"
+    assert list((tmp_path / "a").iterdir()) == []
+
+
+def test_the_command_reports_and_refuses_an_empty_folder(versioned, tmp_path_factory):
+    result = run_cli("compact", str(versioned), timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "5 rows in 4 files -> 4 rows in 3 files" in result.stdout
+    empty = tmp_path_factory.mktemp("empty")
+    result = run_cli("compact", str(empty), timeout=60)
+    assert result.returncode == 2
+    assert "holds no Parquet files" in result.stderr and result.stderr.count("\n") == 1
