@@ -24,8 +24,9 @@ from typing import Any
 
 from qacrawler.records import QARecord
 from qacrawler.sites.build import build_record
+from qacrawler.sites.encoding import decode_html
 from qacrawler.sites.errors import NotAnArticle
-from qacrawler.sites.fields import absolute_url, find_ymd_date, join_paragraphs, parse_int
+from qacrawler.sites.fields import absolute_url, find_ymd_date, parse_int, parse_ymd_date
 from qacrawler.sites.page_text import Line, page_lines
 from qacrawler.taxonomy import specialty_for
 
@@ -104,7 +105,7 @@ def _asker_lines(lines: list[Line]) -> list[AskerLine]:
         before = text[:at].strip()
         after = text[at + len(ASK_DATE_LABEL) :].strip()
         end = index + 1
-        if not after and end < len(lines) and find_ymd_date(lines[end].text) and len(lines[end].text) <= 12:
+        if not after and end < len(lines) and parse_ymd_date(lines[end].text):
             after, end = lines[end].text, end + 1  # label and value in separate blocks
         first = index
         if not before and index > 0 and _ASKER.match(lines[index - 1].text) and not lines[index - 1].link_only:
@@ -215,7 +216,7 @@ def _why_no_asker(lines: list[Line], raw: Any) -> str:
         return "empty document: no visible text"
     head = raw[:1024] if isinstance(raw, (str, bytes, bytearray)) else ""
     if isinstance(head, (bytes, bytearray)):
-        head = head.decode("latin-1")
+        head = bytes(head).removeprefix(b"\xef\xbb\xbf").decode("latin-1")
     if head.lstrip("\ufeff \t\r\n").startswith("<?xml") and "<html" not in head.lower():
         return "document is XML, not an HTML article page (no asker line with 'Ask Date:')"
     for line in lines[:40]:
@@ -285,6 +286,8 @@ def answer(layout: Layout) -> str | None:
     start, stop = layout.reply.index + 1, _reply_date_index(layout)
     if stop == start:
         start, stop = stop + 1, layout.answer_end
+        if layout.lines[start - 1].text == REPLY_DATE_LABEL and start < stop:
+            start += parse_ymd_date(layout.lines[start].text) is not None  # its value in the next block
     return _joined(layout.lines[start : layout.answer_end if stop is None else stop])
 
 
@@ -294,7 +297,7 @@ def reply_date(layout: Layout) -> date | None:
         return None
     value = layout.lines[index].text[len(REPLY_DATE_LABEL) :].strip()
     if not value and index + 1 < layout.answer_end:
-        value = layout.lines[index + 1].text  # label and value in separate blocks
+        return parse_ymd_date(layout.lines[index + 1].text)  # label and value in separate blocks
     return find_ymd_date(value)
 
 
@@ -307,6 +310,8 @@ def more_info(layout: Layout) -> str | None:
 
 @dataclass
 class _Similar:
+    """One Similar Q&A entry being read; its texts are line texts (already normalised)."""
+
     url: str
     title: str
     question_lines: list[str] = field(default_factory=list)
@@ -364,8 +369,8 @@ def similar_questions(layout: Layout, base_url: str) -> list[dict[str, Any]]:
             "title": entry.title,
             "doctor_name": entry.header.doctor_name if entry.header else None,
             "department": entry.header.department if entry.header else None,
-            "question_excerpt": join_paragraphs(entry.question_lines),
-            "answer_excerpt": join_paragraphs(entry.answer_lines),
+            "question_excerpt": "\n".join(filter(None, entry.question_lines)) or None,
+            "answer_excerpt": "\n".join(filter(None, entry.answer_lines)) or None,
         }
         for entry in entries
     ]
@@ -391,16 +396,18 @@ def related_faqs(layout: Layout, base_url: str) -> list[dict[str, Any]]:
 # --- entry point ------------------------------------------------------------------------------
 
 
-def parse(html: str | bytes, url: str, *, crawled_at: datetime | None = None) -> QARecord:
-    """The record of one article page.
+def parse(html: str | bytes, url: str, *, crawled_at: datetime | None = None, content_type: str | None = None) -> QARecord:
+    """The record of one article page; bytes are decoded strictly by their declared charset (or UTF-8).
 
     Raises NotAnArticle(reason) for anything that is not a Q&A article (not-found page, listing,
-    home, FAQ topic page, empty document, XML, a page cut before its asker line), and
-    pydantic.ValidationError when an extracted value breaks the model (e.g. age_min > age_max).
+    home, FAQ topic page, empty document, XML, a page cut before its asker line, undecodable bytes),
+    and pydantic.ValidationError when an extracted value breaks the model (e.g. age_min > age_max).
     """
     source_id = source_id_from_url(url)
     if source_id is None:
         raise NotAnArticle(f"URL is not an article URL /en/article/<id>: {url!r}")
+    if isinstance(html, (bytes, bytearray)):
+        html = decode_html(html, content_type)
     layout = _layout(page_lines(html), source_id, html)
     return build_record(
         site=SITE,

@@ -158,9 +158,12 @@ def _codec(label: str | None) -> str | None:
 
 
 def _decode(data: bytes, codec: str) -> str:
-    """Strict decoding; Big5 labels as CP950 plus Big5-HKSCS pairs. Raises UnicodeDecodeError."""
+    """Strict decoding; Big5 labels as CP950 plus Big5-HKSCS pairs, their punctuation normalised so a
+    page parses the same whichever Big5 decoder read it. Raises UnicodeDecodeError."""
     if codec == _BIG5:
-        return data.decode(_BIG5, _HKSCS_ERRORS)
+        return normalise_punctuation(data.decode(_BIG5, _HKSCS_ERRORS))
+    if codec == "big5hkscs":
+        return normalise_punctuation(data.decode(codec))
     return data.decode(codec)
 
 

@@ -34,12 +34,13 @@ from typing import Any, NamedTuple
 
 from lxml import etree
 
+from qacrawler.sites.encoding import decode_html
+
 __all__ = [
     "BLOCK_TAGS",
     "CHROME_TAGS",
     "Line",
     "Link",
-    "decode_html",
     "normalize_space",
     "page_lines",
     "parse_html",
@@ -83,8 +84,6 @@ CHROME_TAGS = frozenset(
 _NEW = tuple.__new__  # builds Line/Link without the Python-level NamedTuple constructor
 _NO_LINKS: tuple[Link, ...] = ()
 _WORD = re.compile(r"[^\W_]")
-_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([a-z0-9_:.\-]+)""")
-_UTF8_NAMES = frozenset({"utf-8", "utf8", "utf_8", "unicode-1-1-utf-8"})
 _ASCII_UPPER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 _STYLE_FOLD = str.maketrans(_ASCII_UPPER, _ASCII_UPPER.lower(), " \t\r\n")
 
@@ -117,28 +116,6 @@ def _parser(encoding: str | None = None) -> etree.HTMLParser:
     return parser
 
 
-def _byte_encoding(data: bytes, encoding: str | None) -> str:
-    """Explicit encoding, else a BOM, else a ``<meta charset>`` in the first 4 KiB, else UTF-8."""
-    if encoding:
-        return encoding
-    if data.startswith(b"\xef\xbb\xbf"):
-        return "utf-8"
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return "utf-16"
-    head = data[:4096].lower()
-    match = _CHARSET.search(head) if b"charset" in head else None
-    return match.group(1).decode("ascii") if match else "utf-8"
-
-
-def decode_html(data: bytes, encoding: str | None = None) -> str:
-    """Bytes to text by :func:`_byte_encoding` (a BOM dropped); undecodable bytes become U+FFFD; never raises."""
-    try:
-        text = bytes(data).decode(_byte_encoding(data, encoding), errors="replace")
-    except LookupError:  # a charset name Python does not know
-        text = bytes(data).decode("utf-8", errors="replace")
-    return text.removeprefix("\ufeff")
-
-
 def _parse_utf8(data: bytes) -> etree._Element | None:
     """lxml reads UTF-8 bytes directly (a BOM skipped, invalid bytes become U+FFFD; the explicit
     encoding overrides any <meta charset> or XML declaration in the page)."""
@@ -152,14 +129,12 @@ def _parse_utf8(data: bytes) -> etree._Element | None:
 
 
 def _utf8(document: str | bytes | bytearray, encoding: str | None) -> bytes:
-    """The document as UTF-8 bytes: text encoded (lone surrogates become "?"); bytes decoded by
-    ``encoding``, else a BOM, else a ``<meta charset>``, else taken as UTF-8."""
+    """The document as UTF-8 bytes: text encoded (lone surrogates become "?"); bytes decoded strictly by
+    qacrawler.sites.encoding.decode_html (``encoding``, else a BOM or ``<meta charset>``, else UTF-8),
+    which raises UndecodablePage rather than guess."""
     if isinstance(document, str):
         return document.encode("utf-8", errors="replace")
-    data = bytes(document)
-    if _byte_encoding(data, encoding).lower() in _UTF8_NAMES:
-        return data
-    return decode_html(data, encoding).encode("utf-8", errors="replace")
+    return decode_html(bytes(document), f"text/html; charset={encoding}" if encoding else None).encode("utf-8")
 
 
 def parse_html(document: str | bytes, *, encoding: str | None = None) -> etree._Element | None:
@@ -339,7 +314,7 @@ def _xslt_lines(root: etree._Element, source: bytes) -> list[Line] | None:
     try:
         if _may_hide(source) and not _drop_hidden(root):
             return None
-        return _marked_lines(bytes(_transform()(root)).decode("utf-8"))
+        return _marked_lines(bytes(_transform()(root)).decode("utf-8", errors="replace"))
     except (etree.XSLTError, _Unmarked):
         return None
 

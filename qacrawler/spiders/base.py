@@ -156,8 +156,9 @@ class QASpider(Spider):
         if not isinstance(response, TextResponse):
             yield self.reject(url, "parse", [f"not a text response ({response.headers.get('Content-Type', b'').decode()})"])
             return
-        try:
-            yield self.site.parse(response.text, url, crawled_at=datetime.now(UTC))
+        content_type = response.headers.get("Content-Type", b"").decode("latin-1")
+        try:  # bytes, not response.text: the parser decodes strictly and rejects what does not decode
+            yield self.site.parse(response.body, url, crawled_at=datetime.now(UTC), content_type=content_type)
             self.crawler.stats.inc_value("spider/articles_parsed")
         except NotAnArticle as error:
             yield self.reject(url, "parse", [error.reason], page_excerpt(response))
