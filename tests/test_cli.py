@@ -46,10 +46,25 @@ def test_demo_writes_at_least_1000_records_readable_everywhere(demo):
 
 
 @pytest.mark.parametrize("field", COVERED_FIELDS)
-def test_demo_field_coverage_is_at_least_95_percent(demo, field):
+def test_demo_doctorqna_field_coverage_is_at_least_95_percent(demo, field):
     out, _ = demo
-    [(share,)] = query(f"SELECT avg(CASE WHEN {field} IS NULL THEN 0 ELSE 1 END) FROM read_parquet('{records_glob(out)}')")
+    [(share,)] = query(f"SELECT avg(CASE WHEN {field} IS NULL THEN 0 ELSE 1 END) "
+                       f"FROM read_parquet('{records_glob(out)}', hive_partitioning = true) WHERE site = 'doctorqna'")
     assert share >= 0.95, f"{field} non-null in only {share:.1%} of rows"
+
+
+def test_demo_puts_both_sites_under_the_same_specialty_ids(demo):
+    out, _ = demo
+    rows = query(f"SELECT site, specialty, count(*) FROM read_parquet('{records_glob(out)}', hive_partitioning = true) "
+                 "WHERE department IS NOT NULL GROUP BY site, specialty")  # unanswered questions name no department
+    by_site: dict[str, set] = {}
+    for site, specialty, _ in rows:
+        by_site.setdefault(site, set()).add(specialty)
+    assert set(by_site) == {"doctorqna", "tw_ehospital"}
+    assert None not in by_site["doctorqna"] and None not in by_site["tw_ehospital"], "a department without specialty"
+    shared = by_site["doctorqna"] & by_site["tw_ehospital"]
+    assert {"neurology", "obstetrics_gynecology", "otolaryngology", "pediatrics"} <= shared
+
 
 
 def test_demo_keeps_asker_names_out_and_broken_pages_in_rejects(demo):

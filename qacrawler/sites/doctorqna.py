@@ -25,7 +25,7 @@ from typing import Any
 from qacrawler.records import QARecord
 from qacrawler.sites.build import build_record
 from qacrawler.sites.encoding import decode_html
-from qacrawler.sites.errors import NotAnArticle
+from qacrawler.sites.errors import NotAnArticle, PageMissing
 from qacrawler.sites.fields import absolute_url, find_ymd_date, parse_int, parse_ymd_date
 from qacrawler.sites.page_text import Line, page_lines
 from qacrawler.taxonomy import specialty_for
@@ -222,7 +222,7 @@ def _why_no_asker(lines: list[Line], raw: Any) -> str:
     for line in lines[:40]:
         for phrase in NOT_FOUND_PHRASES:
             if phrase.lower() in line.text.lower():
-                return f"page says '{phrase}'"
+                raise PageMissing(f"page says '{phrase}'")
     return f"no asker line with '{ASK_DATE_LABEL}' found"
 
 

@@ -4,3 +4,7 @@ class NotAnArticle(ValueError):
     def __init__(self, reason: str):
         super().__init__(reason)
         self.reason = reason
+
+
+class PageMissing(NotAnArticle):
+    """The site says the page does not exist: for an id walk a gap in the numbering, not a broken page."""

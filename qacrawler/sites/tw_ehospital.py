@@ -35,7 +35,7 @@ from lxml import etree
 from qacrawler.records import QARecord
 from qacrawler.sites.build import build_record
 from qacrawler.sites.encoding import decode_html, normalise_punctuation
-from qacrawler.sites.errors import NotAnArticle
+from qacrawler.sites.errors import NotAnArticle, PageMissing
 from qacrawler.sites.fields import find_date, join_paragraphs, parse_int, parse_zh_age_range
 from qacrawler.sites.page_text import Line, page_lines, parse_html
 
@@ -278,7 +278,7 @@ def _why_not_article(lines: list[Line], q_no: str) -> str:
         return "empty document: no visible text"
     for line in lines[:60]:
         if NOT_FOUND in line.text and not _SUBJECT.match(line.text) and len(line.text) <= 40:
-            return f"page says {line.text!r}: question q_no={q_no} does not exist ({NOT_FOUND})"
+            raise PageMissing(f"page says {line.text!r}: question q_no={q_no} does not exist ({NOT_FOUND})")
     hrefs = (link.href or "" for line in lines for link in line.links)
     linked = {match.group(1) for href in hrefs if (match := _ARTICLE_HREF.search(href))}
     linked.discard(q_no)

@@ -24,7 +24,7 @@ from twisted.python.failure import Failure
 
 from qacrawler import __version__
 from qacrawler.records import Reject
-from qacrawler.sites.errors import NotAnArticle
+from qacrawler.sites.errors import NotAnArticle, PageMissing
 
 EXCERPT_CHARS = 300
 
@@ -160,6 +160,11 @@ class QASpider(Spider):
         try:  # bytes, not response.text: the parser decodes strictly and rejects what does not decode
             yield self.site.parse(response.body, url, crawled_at=datetime.now(UTC), content_type=content_type)
             self.crawler.stats.inc_value("spider/articles_parsed")
+        except PageMissing as error:
+            if response.meta.get("id_probe"):
+                self.crawler.stats.inc_value("spider/missing_id")  # a gap in the numbering
+            else:
+                yield self.reject(url, "parse", [error.reason], page_excerpt(response))
         except NotAnArticle as error:
             yield self.reject(url, "parse", [error.reason], page_excerpt(response))
         except ValidationError as error:
