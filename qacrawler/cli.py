@@ -41,6 +41,22 @@ def port_number(text: str) -> int:
     return int(text)
 
 
+def setting_override(text: str) -> tuple[str, str]:
+    name, separator, value = text.partition("=")
+    if not separator or not name.isupper() or not name.replace("_", "").isalnum():
+        raise argparse.ArgumentTypeError(f"expected NAME=VALUE with an upper-case setting name, got {text!r}")
+    return name, value
+
+
+def fault_plan(text: str):
+    from qacrawler.sandbox.faults import FaultPlan
+
+    try:
+        return FaultPlan.parse(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
 def gate_override(text: str) -> str:
     try:
         gates.parse_override(text)
@@ -69,6 +85,8 @@ def build_parser() -> argparse.ArgumentParser:
     crawl.add_argument("--jobdir", type=Path, help="keep crawl state here so a stopped run resumes (Scrapy JOBDIR)")
     crawl.add_argument("--contact", help="e-mail or URL for site operators, sent in the User-Agent")
     crawl.add_argument("--keep-asker-names", action="store_true", help="keep asker names in the dataset (off by default)")
+    crawl.add_argument("-s", "--set", action="append", default=[], type=setting_override, metavar="NAME=VALUE",
+                       help="override a Scrapy or qacrawler setting for this run, e.g. -s QA_PARQUET_BATCH_ROWS=1000")
     crawl.add_argument("--gate", action="append", default=[], type=gate_override, metavar="NAME=VALUE",
                        help="override a quality gate for this run, e.g. min_records=500 or coverage.reply_date=0.9")
 
@@ -87,6 +105,11 @@ def build_parser() -> argparse.ArgumentParser:
     sandbox.add_argument("--port", type=port_number, default=0, help="port (default: any free port)")
     sandbox.add_argument("--pages", type=positive_int, default=1200, help="article pages (default 1200)")
     sandbox.add_argument("--seed", type=int, default=7, help="seed (default 7)")
+    sandbox.add_argument("--site", choices=SITES, default="doctorqna", help="which site to mirror (default doctorqna)")
+    sandbox.add_argument("--faults", type=fault_plan, metavar="SPEC",
+                         help="inject faults, e.g. server_error=0.05,too_many_requests=0.05,drop=0.02,truncate=0.02")
+    sandbox.add_argument("--renamed-labels", action="store_true",
+                         help="doctorqna only: rename the page labels as a site redesign would")
     return parser
 
 
@@ -148,6 +171,7 @@ def crawl_overrides(args: argparse.Namespace) -> dict[str, Any]:
         overrides["QA_INCREMENTAL"] = False
     if getattr(args, "jobdir", None):
         overrides["JOBDIR"] = str(args.jobdir)
+    overrides.update(getattr(args, "set", []))
     return overrides
 
 
@@ -231,9 +255,16 @@ def print_summary(results: list[CrawlResult], elapsed: float | None = None) -> N
 
 
 def command_sandbox(args: argparse.Namespace) -> int:
+    from qacrawler.sandbox import DoctorQnaSite, TwEHospitalSite
     from qacrawler.sandbox.server import serve_forever
 
-    serve_forever(pages=args.pages, seed=args.seed, port=args.port)
+    if args.site == "doctorqna":
+        site = DoctorQnaSite(pages=args.pages, seed=args.seed, labels="renamed" if args.renamed_labels else "standard")
+    elif args.renamed_labels:
+        raise UsageError("--renamed-labels is available for the doctorqna mirror only")
+    else:
+        site = TwEHospitalSite(pages=args.pages, seed=args.seed)
+    serve_forever(site, port=args.port, faults=args.faults)
     return 0
 
 

@@ -14,7 +14,7 @@ import urllib.error
 import urllib.request
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 from xml.etree import ElementTree
 
@@ -24,6 +24,7 @@ import pytest
 from qacrawler.sandbox import DoctorQnaSite, SandboxServer
 from qacrawler.sandbox.doctorqna import FIRST_ID, LAST_ID
 from qacrawler.sandbox.doctorqna_layouts import LAYOUTS
+from qacrawler.sandbox.doctorqna_text import slugify
 
 SITEMAP_NS = {"sm": "http://www.sitemaps.org/schemas/sitemap/0.9"}
 _BLOCKS = {
@@ -437,6 +438,120 @@ def test_the_root_redirects_to_the_english_home(site):
     assert status == 301 and headers["Location"] == "/en/"
 
 
+# --- revisions between crawls ----------------------------------------------------------------------
+
+AT = datetime(2026, 11, 27, 8, 0, tzinfo=UTC)
+
+
+def sitemap_lastmods(site: DoctorQnaSite) -> dict[int, str]:
+    lastmods = {}
+    for k in range(1, 100):
+        status, _, body = site.render(f"/sitemaps/articles-{k}.xml")
+        if status == 404:
+            return lastmods
+        for url in ElementTree.fromstring(body).findall("sm:url", SITEMAP_NS):
+            lastmods[article_id_of(url.find("sm:loc", SITEMAP_NS).text)] = url.find("sm:lastmod", SITEMAP_NS).text
+    raise AssertionError("more sitemap files than expected")
+
+
+def test_a_revision_adds_good_questions_newer_than_all_to_the_sitemaps_and_listings():
+    site = DoctorQnaSite(pages=300, seed=5)
+    before = site.article_ids()
+    newest = site.truth(max(set(before) - set(site.broken())))["ask_date"]
+    revision = site.revise(added=6, edited=0, at=AT)
+
+    assert revision.added_ids == site.article_ids()[-6:] == sorted(revision.added_ids)
+    assert revision.added_ids[0] > before[-1] and len(str(revision.added_ids[-1])) == 6
+    assert site.pages == 306 and not set(revision.added_ids) & (set(site.broken()) | set(site.orphans()))
+    truths = [site.truth(article_id) for article_id in revision.added_ids]
+    assert all(newest < truth["ask_date"] <= truth["reply_date"] <= AT.date() for truth in truths)
+    assert [truth["ask_date"] for truth in truths] == sorted(truth["ask_date"] for truth in truths)
+    for article_id, truth in zip(revision.added_ids, truths):
+        lines = visible_lines(site.render(f"/en/article/{article_id}")[2])
+        assert content_lines(lines[lines.index(truth["title"]) :]) == expected_lines(truth)
+        department = truth["department"]
+        newer = [i for i in revision.added_ids if i > article_id and site.truth(i)["department"] == department]
+        listing = site.render(f"/en/department/{slugify(department)}")[2]  # newest first
+        assert article_id_of(_links(listing, "/en/article/")[len(newer)]) == article_id
+
+    assert sitemap_ids(site)[-6:] == revision.added_ids
+    lastmods = sitemap_lastmods(site)
+    assert [lastmods[i] for i in revision.added_ids] == [truth["reply_date"].isoformat() for truth in truths]
+
+
+def test_a_revision_edits_answers_and_stamps_lastmod_leaving_every_other_article_byte_identical():
+    site, pristine = DoctorQnaSite(pages=300, seed=5), DoctorQnaSite(pages=300, seed=5)
+    revision = site.revise(added=0, edited=12, at=AT)
+    assert revision == type(revision)(number=1, at=AT, added_ids=[], edited_ids=revision.edited_ids)
+    edited = set(revision.edited_ids)
+    assert len(edited) == 12 and not edited & (set(site.broken()) | set(site.orphans()))
+
+    lastmods, old_lastmods = sitemap_lastmods(site), sitemap_lastmods(pristine)
+    retitled = 0
+    for article_id in site.article_ids():
+        path = f"/en/article/{article_id}"
+        if article_id not in edited:
+            assert site.render(path) == pristine.render(path), article_id
+            assert lastmods.get(article_id) == old_lastmods.get(article_id)
+            continue
+        assert site.render(path)[2] != pristine.render(path)[2]
+        assert lastmods[article_id] == "2026-11-27T08:00:00+00:00"
+        truth, old = site.truth(article_id), pristine.truth(article_id)
+        assert truth["answer"].startswith(old["answer"] + "\n")
+        assert re.fullmatch(r"Update: [^\n]+", truth["answer"].removeprefix(old["answer"] + "\n"))
+        retitled += truth["title"] == old["title"] + " (updated)"
+        assert truth["title"] in (old["title"], old["title"] + " (updated)")
+        unchanged = {key: value for key, value in truth.items() if key not in ("title", "answer")}
+        assert unchanged == {key: value for key, value in old.items() if key not in ("title", "answer")}
+        lines = visible_lines(site.render(path)[2])
+        assert content_lines(lines[lines.index(truth["title"]) :]) == expected_lines(truth)
+    assert 0 < retitled < 12
+    assert all(re.fullmatch(r"\d{4}-\d\d-\d\d", lastmod) for lastmod in old_lastmods.values())
+    index = site.render("/sitemap.xml")[2].decode()
+    assert "<lastmod>2026-11-27T08:00:00+00:00</lastmod>" in index
+
+
+def test_revisions_in_a_row_accumulate_deterministically():
+    def revised() -> tuple[DoctorQnaSite, list]:
+        site = DoctorQnaSite(pages=40, seed=2)
+        return site, [site.revise(3, 25, AT), site.revise(2, 25, AT + timedelta(days=1, hours=3))]
+
+    site, (first, second) = revised()
+    assert first.number == 1 and second.number == 2 and second.added_ids[0] > first.added_ids[-1]
+    assert sitemap_ids(site)[-5:] == first.added_ids + second.added_ids
+    twice = set(first.edited_ids) & set(second.edited_ids)
+    assert twice  # 25 of about 38 editable articles, twice
+    lastmods = sitemap_lastmods(site)
+    for article_id in set(first.edited_ids) | set(second.edited_ids):
+        updates = re.findall(r"(?m)^Update: ", site.truth(article_id)["answer"])
+        assert len(updates) == 1 + (article_id in twice)
+        stamp = "2026-11-27T08:00:00+00:00" if article_id not in second.edited_ids else "2026-11-28T11:00:00+00:00"
+        assert lastmods[article_id] == stamp
+
+    again, _ = revised()
+    paths = [f"/en/article/{i}" for i in site.article_ids()] + ["/sitemap.xml", "/sitemaps/articles-1.xml", "/en/"]
+    assert [site.render(path) for path in paths] == [again.render(path) for path in paths]
+
+
+@pytest.mark.parametrize(
+    ("added", "edited", "at"),
+    [
+        (1, 0, datetime(2026, 11, 27, 8, 0)),  # naive: a sitemap lastmod needs the UTC offset
+        (-1, 0, AT),
+        (0, 10_000, AT),
+        (1, 0, datetime(2001, 1, 1, tzinfo=UTC)),  # before the newest question
+    ],
+)
+def test_revise_rejects_impossible_revisions_without_changing_the_site(added, edited, at):
+    site = DoctorQnaSite(pages=50, seed=1)
+    with pytest.raises(ValueError):
+        site.revise(added, edited, at)
+    assert site.render("/sitemaps/articles-1.xml") == DoctorQnaSite(pages=50, seed=1).render("/sitemaps/articles-1.xml")
+    site.revise(1, 1, AT)
+    with pytest.raises(ValueError, match="later than the previous revision"):
+        site.revise(1, 1, AT)
+
+
 # --- the HTTP server -----------------------------------------------------------------------------
 
 
@@ -482,7 +597,8 @@ def test_keep_alive_replies_are_not_delayed(site, good_ids):
 
 
 def test_serve_forever_prints_its_url_and_stops_on_ctrl_c():
-    script = "from qacrawler.sandbox.server import serve_forever; serve_forever(pages=30, seed=1)"
+    script = ("from qacrawler.sandbox import DoctorQnaSite; from qacrawler.sandbox.server import serve_forever; "
+              "serve_forever(DoctorQnaSite(pages=30, seed=1))")
     with subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True) as process:
         base_url = process.stdout.readline().strip()
         with urllib.request.urlopen(base_url + "/robots.txt", timeout=5) as response:

@@ -11,20 +11,26 @@ Planted for crawlers to cope with: about 2 % broken articles (truncated bodies, 
 about 3 % "orphan" articles missing from the sitemaps and listings but linked from another article's
 Similar Q&A. Only ids, dates and departments live in memory; text is rebuilt from
 `Dice(f"{seed}:{article_id}")` (a faster `random.Random`) on demand, so a 100,000-page site stays small.
+
+For scheduled-run tests the site can change between two crawls (`revise`: new questions, edited answers)
+and can play a redesign (`labels="renamed"`: the reader-visible labels reworded, the content unchanged).
 """
 
 from __future__ import annotations
 
 import bisect
 import functools
+import itertools
 import math
 import random
 import re
-from datetime import date, timedelta
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
 from html import escape
 from typing import Any
 
 from qacrawler.sandbox.doctorqna_layouts import (
+    LABELS,
     LAYOUTS,
     ArticlePage,
     FaqLink,
@@ -45,9 +51,11 @@ from qacrawler.sandbox.doctorqna_text import (
     slugify,
     write_core,
     write_more_info,
+    write_update,
 )
 
 FIRST_ID, LAST_ID = 1189, 208862
+MAX_ID = 999999  # ids of revisions' new questions stay within the real site's 6 digits
 FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2024, 12, 31)
 LISTING_PAGE_SIZE = 20
 SITEMAP_SIZE = 500
@@ -59,6 +67,8 @@ _TEXT = "text/plain; charset=utf-8"
 _SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
 _XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>\n'
 _SIMILAR_COUNT_WEIGHTS = cumulative((10, 15, 20, 25, 30))  # 0 … 4 entries
+_DEPARTMENT_WEIGHTS = [department.weight for department in DEPARTMENTS]
+_REPLY_DELAYS, _REPLY_DELAY_WEIGHTS = (0, 1, 2, 3), (85, 8, 5, 2)  # days from question to reply
 
 _ARTICLE_PATH = re.compile(r"/en/article/([1-9][0-9]*)")
 _DEPARTMENT_PATH = re.compile(r"/en/department/([a-z0-9-]+)")
@@ -81,6 +91,32 @@ def _faq_path(department: Department, topic: str | None) -> str:
     return f"/en/faq/{department.slug}" + (f"/{slugify(topic)}" if topic else "")
 
 
+def _w3c(moment: date | datetime) -> str:
+    """A sitemap lastmod: a date, or the full datetime with its offset that an edit stamps."""
+    return moment.isoformat(timespec="seconds") if isinstance(moment, datetime) else moment.isoformat()
+
+
+def _instant(moment: date | datetime) -> datetime:
+    return moment if isinstance(moment, datetime) else datetime.combine(moment, time(), UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class Revision:
+    """What one `DoctorQnaSite.revise` changed, so a test can check the next crawl against it."""
+
+    number: int
+    at: datetime
+    added_ids: list[int]
+    edited_ids: list[int]
+
+
+@dataclass(frozen=True, slots=True)
+class _Edit:
+    title: str
+    updates: tuple[str, ...]  # paragraphs appended to the answer, oldest first
+    at: datetime
+
+
 def _broken_per_kind(pages: int) -> int:
     """About 1 % of each kind, with a floor so small test sites still show both."""
     share = round(pages * 0.01)
@@ -92,22 +128,24 @@ def _broken_per_kind(pages: int) -> int:
 
 
 class DoctorQnaSite:
-    """Every page of the mirror, by path; deterministic for (pages, seed)."""
+    """Every page of the mirror, by path; deterministic for (pages, seed, labels) and the revisions made."""
 
-    def __init__(self, pages: int = 1200, seed: int = 7):
+    def __init__(self, pages: int = 1200, seed: int = 7, *, labels: str = "standard"):
         if not 1 <= pages <= LAST_ID - FIRST_ID + 1:
             raise ValueError(f"pages must be between 1 and {LAST_ID - FIRST_ID + 1}, not {pages}")
-        self.pages, self.seed = pages, seed
+        if labels not in LABELS:
+            raise ValueError(f"labels must be one of {', '.join(LABELS)}, not {labels!r}")
+        self.pages, self.seed, self.labels = pages, seed, labels
         rng = random.Random(f"{seed}:site")
         self._ids = sorted(rng.sample(range(FIRST_ID, LAST_ID + 1), pages))
-        weights = [department.weight for department in DEPARTMENTS]
-        self._departments = bytes(rng.choices(range(len(DEPARTMENTS)), weights, k=pages))
-        self._reply_delays = bytes(rng.choices((0, 1, 2, 3), (85, 8, 5, 2), k=pages))
+        self._departments = bytearray(rng.choices(range(len(DEPARTMENTS)), _DEPARTMENT_WEIGHTS, k=pages))
+        self._reply_delays = bytearray(rng.choices(_REPLY_DELAYS, _REPLY_DELAY_WEIGHTS, k=pages))
 
         per_kind = _broken_per_kind(pages)
         broken = rng.sample(self._ids, 2 * per_kind)
         self._broken = dict.fromkeys(broken[:per_kind], "truncated") | dict.fromkeys(broken[per_kind:], "reply_missing")
-        self._good = [article_id for article_id in self._ids if article_id not in self._broken]
+        # Similar Q&A draws from these two pools: frozen, so a revision never changes an existing page.
+        self._good = tuple(article_id for article_id in self._ids if article_id not in self._broken)
 
         orphan_count = round(0.03 * len(self._good))
         if pages >= 20:
@@ -118,21 +156,29 @@ class DoctorQnaSite:
         self._orphan_for_linker = dict(zip(rng.sample(reachable_good, orphan_count), orphans))
         self._listed = [article_id for article_id in self._ids if article_id not in self._orphans]
 
-        self._good_by_department: list[list[int]] = [[] for _ in DEPARTMENTS]
+        good_by_department: list[list[int]] = [[] for _ in DEPARTMENTS]
         self._listed_by_department: list[list[int]] = [[] for _ in DEPARTMENTS]  # newest first
         for article_id, department in zip(reversed(self._ids), reversed(self._departments)):
             if article_id not in self._broken:
-                self._good_by_department[department].append(article_id)
+                good_by_department[department].append(article_id)
             if article_id not in self._orphans:
                 self._listed_by_department[department].append(article_id)
+        self._good_by_department = tuple(map(tuple, good_by_department))
         self._department_by_slug = {department.slug: i for i, department in enumerate(DEPARTMENTS)}
         # Listings and Similar Q&A reuse other articles' titles and excerpts: keep the recent ones.
         self._core = functools.lru_cache(maxsize=4096)(self._write_core)
+        self._added_ask_dates: dict[int, date] = {}
+        self._edits: dict[int, _Edit] = {}
+        self._revisions: list[Revision] = []
 
     # --- what tests and crawl checks ask -------------------------------------------------------
 
     def article_ids(self) -> list[int]:
         return list(self._ids)
+
+    def malformable_paths(self) -> list[str]:
+        """Articles a fault plan may garble for good: all but the orphans' linkers, so no page becomes unreachable."""
+        return [f"/en/article/{article_id}" for article_id in self._ids if article_id not in self._orphan_for_linker]
 
     def broken(self) -> dict[int, str]:
         return dict(self._broken)
@@ -180,6 +226,63 @@ class DoctorQnaSite:
             "path": page.path,
         }
 
+    # --- changes between crawls ---------------------------------------------------------------
+
+    def revise(self, added: int, edited: int, at: datetime) -> Revision:
+        """Change the site as its editors would between two crawls, at the aware datetime `at`.
+
+        `added` new good questions get ids above the current maximum, ask dates in the week up to `at`
+        (after the newest question's), and places in the sitemaps and listings. `edited` answered, listed
+        articles get an "Update: …" paragraph after their answer, about a third a new title too, and `at`
+        as their sitemap lastmod. Similar Q&A elsewhere keeps a retitled article's first title, so every
+        article not edited keeps its bytes. Deterministic for (seed, revision number, arguments); revise
+        between crawls, not while a server is answering.
+        """
+        newest = self._ask_date(self._ids[-1])
+        editable = [article_id for article_id in self._listed if article_id not in self._broken]
+        if at.tzinfo is None:
+            raise ValueError("at must be timezone-aware: an edit's sitemap lastmod carries its UTC offset")
+        if self._revisions and at <= self._revisions[-1].at:
+            raise ValueError(f"at must be later than the previous revision's, {self._revisions[-1].at.isoformat()}")
+        if at.date() < newest:
+            raise ValueError(f"at must not precede the newest question, asked {newest.isoformat()}")
+        if added < 0 or not 0 <= edited <= len(editable):
+            raise ValueError(f"added must be >= 0 and edited between 0 and {len(editable)}, not {added} and {edited}")
+        number = len(self._revisions) + 1
+        rng = Dice(f"{self.seed}:revision:{number}")
+        edited_ids = sorted(rng.sample(editable, edited))
+        added_ids = [self._ids[-1] + gap for gap in itertools.accumulate(rng.randint(1, 40) for _ in range(added))]
+        if added_ids and added_ids[-1] > MAX_ID:
+            raise ValueError(f"no room for {added} more article ids below {MAX_ID + 1}")
+
+        for article_id in edited_ids:
+            self._edit(article_id, rng, at)
+        first_day = min(at.date(), max(newest + timedelta(days=1), at.date() - timedelta(days=6)))
+        departments = rng.choices(range(len(DEPARTMENTS)), _DEPARTMENT_WEIGHTS, k=added)
+        delays = rng.choices(_REPLY_DELAYS, _REPLY_DELAY_WEIGHTS, k=added)
+        for k, article_id in enumerate(added_ids):
+            asked = first_day + timedelta(days=(at.date() - first_day).days * k // max(1, added - 1))
+            self._append(article_id, departments[k], asked, min(delays[k], (at.date() - asked).days))
+        revision = Revision(number, at, added_ids, edited_ids)
+        self._revisions.append(revision)
+        return revision
+
+    def _edit(self, article_id: int, rng: Dice, at: datetime) -> None:
+        core, previous = self._core(article_id), self._edits.get(article_id)
+        title = f"{core.title} (updated)" if rng.random() < 1 / 3 else self._title(article_id)
+        update = write_update(rng, DEPARTMENTS[self._department_index(article_id)], core)
+        self._edits[article_id] = _Edit(title, (*(previous.updates if previous else ()), update), at)
+
+    def _append(self, article_id: int, department: int, asked: date, reply_delay: int) -> None:
+        """A new good, listed article; the caller keeps ids ascending and its reply no later than the revision."""
+        self._added_ask_dates[article_id] = asked
+        self._ids.append(article_id)
+        self._departments.append(department)
+        self._reply_delays.append(reply_delay)
+        self._listed.append(article_id)
+        self._listed_by_department[department].insert(0, article_id)
+        self.pages = len(self._ids)
+
     # --- HTTP --------------------------------------------------------------------------------
 
     def render(
@@ -225,6 +328,8 @@ class DoctorQnaSite:
         return self._departments[self._position(article_id)]
 
     def _ask_date(self, article_id: int) -> date:
+        if (asked := self._added_ask_dates.get(article_id)) is not None:
+            return asked
         span = (LAST_DAY - FIRST_DAY).days
         return FIRST_DAY + timedelta(days=(article_id - FIRST_ID) * span // (LAST_ID - FIRST_ID))
 
@@ -272,6 +377,10 @@ class DoctorQnaSite:
             answer_excerpt(core.answer[0]),
         )
 
+    def _title(self, article_id: int) -> str:
+        edit = self._edits.get(article_id)
+        return edit.title if edit else self._core(article_id).title
+
     def _page(self, article_id: int) -> ArticlePage:
         core = self._core(article_id)
         department_index = self._department_index(article_id)
@@ -283,12 +392,14 @@ class DoctorQnaSite:
             FaqLink(topic, department.name, _faq_path(department, topic))
             for topic in related_faq_topics(extras, department)
         )
+        edit = self._edits.get(article_id)
+        answer = core.answer + edit.updates if edit else core.answer
         answered = self._broken.get(article_id) != "reply_missing"
-        reply = Reply(core.doctor, department.name, core.answer, self._reply_date(article_id)) if answered else None
+        reply = Reply(core.doctor, department.name, answer, self._reply_date(article_id)) if answered else None
         return ArticlePage(
             path=f"/en/article/{article_id}",
             heading=f"{core.seo_title} - {department.name}",
-            title=core.title,
+            title=self._title(article_id),
             question=core.question,
             asker_name=core.asker_name,
             age_min=core.age_min,
@@ -307,7 +418,7 @@ class DoctorQnaSite:
         if not self._known(article_id):
             return self._not_found("Article not found")
         layout, rng = self._markup(article_id)
-        rendered = render_article(self._page(article_id), layout, rng)
+        rendered = render_article(self._page(article_id), layout, rng, LABELS[self.labels])
         html = rendered.html
         if self._broken.get(article_id) == "truncated":
             assert rendered.reply_date_at is not None
@@ -324,7 +435,7 @@ class DoctorQnaSite:
     def _article_list(self, article_ids: list[int]) -> str:
         def item(article_id: int) -> str:
             asked = self._ask_date(article_id)
-            title = _link(f"/en/article/{article_id}", self._core(article_id).title)
+            title = _link(f"/en/article/{article_id}", self._title(article_id))
             return f'<li>{title} <time datetime="{asked.isoformat()}">{asked:%Y/%m/%d}</time></li>\n'
 
         return f'<ul class="articles">\n{"".join(map(item, article_ids))}</ul>\n'
@@ -401,8 +512,10 @@ class DoctorQnaSite:
     def _sitemap_chunks(self) -> list[list[int]]:
         return [self._listed[start : start + SITEMAP_SIZE] for start in range(0, len(self._listed), SITEMAP_SIZE)]
 
-    def _lastmod(self, article_id: int) -> date:
-        """When the page last changed: its reply, or its question for an unanswered page."""
+    def _lastmod(self, article_id: int) -> date | datetime:
+        """When the page last changed: an edit, its reply, or its question for an unanswered page."""
+        if (edit := self._edits.get(article_id)) is not None:
+            return edit.at
         if self._broken.get(article_id) == "reply_missing":
             return self._ask_date(article_id)
         return self._reply_date(article_id)
@@ -411,7 +524,7 @@ class DoctorQnaSite:
         base = escape(base_url, quote=False)
         entries = "".join(
             f"<sitemap><loc>{base}/sitemaps/articles-{k}.xml</loc>"
-            f"<lastmod>{max(map(self._lastmod, chunk)).isoformat()}</lastmod></sitemap>\n"
+            f"<lastmod>{_w3c(max(map(self._lastmod, chunk), key=_instant))}</lastmod></sitemap>\n"
             for k, chunk in enumerate(self._sitemap_chunks(), 1)
         )
         xml = f'{_XML_DECLARATION}<sitemapindex xmlns="{_SITEMAP_NS}">\n{entries}</sitemapindex>\n'
@@ -424,7 +537,7 @@ class DoctorQnaSite:
         base = escape(base_url, quote=False)
         entries = "".join(
             f"<url><loc>{base}/en/article/{article_id}</loc>"
-            f"<lastmod>{self._lastmod(article_id).isoformat()}</lastmod></url>\n"
+            f"<lastmod>{_w3c(self._lastmod(article_id))}</lastmod></url>\n"
             for article_id in chunks[k - 1]
         )
         xml = f'{_XML_DECLARATION}<urlset xmlns="{_SITEMAP_NS}">\n{entries}</urlset>\n'

@@ -4,6 +4,7 @@ Only the semantic layout resembles what is known of the real site; the legacy-ta
 layouts are *assumed*: they exist so parsers prove they anchor on visible labels, not on markup. Each
 layout plants the contract's traps (label text in script, style, comments, menus, hidden elements).
 Source newlines sit only between block elements, so inline neighbours keep exactly their visible spacing.
+The labels are a parameter (`LABELS`), so the sandbox can also play a redesign that rewords them.
 """
 
 from __future__ import annotations
@@ -23,13 +24,64 @@ LAYOUTS = ("semantic", "legacy", "generated")
 _QUESTION_MARK = "\x00question\x00"
 _REPLY_DATE_MARK = "\x00reply-date\x00"
 
-_TRAP_SCRIPT = (
-    'window.dataLayer=window.dataLayer||[];dataLayer.push({"template":"article","sample":"Reply Date: 1999/01/01",'
-    '"doctor":"Dr. Fake reply Surgery","asked":"Ask Date: 1999/01/01","widget":"Similar Q&A"});'
-)
-_TRAP_CSS = "/* Similar Q&A | Reply Date: 1999/01/01 | Dr. Fake reply Surgery */"
-_TRAP_COMMENT = "<!-- Similar Q&A widget (Dr. Fake reply Surgery), Ask Date: 1999/01/01 -->"
 _CANONICAL_SITE = "https://doctorqna.com"
+
+
+@dataclass(frozen=True, slots=True)
+class Labels:
+    """The reader-visible wording a parser anchors on; a redesign changes it without touching the content."""
+
+    share: str
+    ask_date: str
+    reply_date: str
+    reply_frame: tuple[str, str, str]  # the text before the doctor, between doctor and department, and after
+    more_info: str
+    similar: str
+    related_faq: str
+    read_more: str
+
+    def reply_parts(self, doctor: str, department: str) -> tuple[str, ...]:
+        before, between, after = self.reply_frame
+        return tuple(part for part in (before, doctor, between, department, after) if part)
+
+    def reply_header(self, doctor: str, department: str) -> str:
+        return "".join(self.reply_parts(doctor, department))
+
+    # Label text planted where a reader never sees it (PAGE_CONTRACT.md): in the current wording, as a
+    # redesigned template would carry it.
+    @property
+    def trap_script(self) -> str:
+        return (
+            'window.dataLayer=window.dataLayer||[];dataLayer.push({"template":"article",'
+            f'"sample":"{self.reply_date} 1999/01/01","doctor":"{self.reply_header("Fake", "Surgery")}",'
+            f'"asked":"{self.ask_date} 1999/01/01","widget":"{self.similar}"}});'
+        )
+
+    @property
+    def trap_css(self) -> str:
+        return f"/* {self.similar} | {self.reply_date} 1999/01/01 | {self.reply_header('Fake', 'Surgery')} */"
+
+    @property
+    def trap_comment(self) -> str:
+        return (
+            f"<!-- {self.similar} widget ({self.reply_header('Fake', 'Surgery')}), {self.ask_date} 1999/01/01 -->"
+        )
+
+    @property
+    def trap_hidden(self) -> str:
+        return f"{self.reply_header('Fake', 'Surgery')} {self.reply_date} 1999/01/01"
+
+
+LABELS = {
+    "standard": Labels(
+        "Share to:", "Ask Date:", "Reply Date:", ("Dr. ", " reply ", ""), "More Info", "Similar Q&A", "Related FAQ",
+        "[Read More]",
+    ),
+    "renamed": Labels(
+        "Share this:", "Asked on:", "Answered on:", ("Answer by Dr. ", " (", ")"), "Further reading",
+        "Related questions", "Frequently asked topics", "[Continue reading]",
+    ),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,10 +90,6 @@ class Reply:
     department: str
     answer: tuple[str, ...]
     date: date
-
-    @property
-    def header(self) -> str:
-        return f"Dr. {self.doctor} reply {self.department}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,19 +154,19 @@ def _day(value: date) -> str:
     return f"{value:%Y/%m/%d}"
 
 
-def _semantic(page: ArticlePage, rng: random.Random) -> str:
+def _semantic(page: ArticlePage, rng: random.Random, labels: Labels) -> str:
     shared = quote(_CANONICAL_SITE + page.path, safe="")
     out = [
         '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n',
         f"<title>{_text(page.heading)} | DoctorQnA</title>\n",
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n',
-        f"<style>body{{font-family:sans-serif}}{_TRAP_CSS}</style>\n<script>{_TRAP_SCRIPT}</script>\n",
+        f"<style>body{{font-family:sans-serif}}{labels.trap_css}</style>\n<script>{labels.trap_script}</script>\n",
         "</head>\n<body>\n",
-        '<header><nav class="menu"><a href="/en/">Home</a> <a href="#similar">Similar Q&amp;A</a> '
-        '<a href="#faq">Related FAQ</a> <a href="/en/search?q=doctor">Search</a></nav></header>\n',
+        f'<header><nav class="menu"><a href="/en/">Home</a> <a href="#similar">{_text(labels.similar)}</a> '
+        f'<a href="#faq">{_text(labels.related_faq)}</a> <a href="/en/search?q=doctor">Search</a></nav></header>\n',
         "<main>\n<article>\n",
         f"<h1>{_text(page.heading)}</h1>\n",
-        '<div class="share">\n<p>Share to:</p>\n<ul>\n',
+        f'<div class="share">\n<p>{_text(labels.share)}</p>\n<ul>\n',
         f'<li><a href="https://www.facebook.com/sharer/sharer.php?u={shared}">Facebook</a></li>\n',
         f'<li><a href="https://social-plugins.line.me/lineit/share?url={shared}">LINE</a></li>\n',
         f'<li><a href="https://twitter.com/intent/tweet?url={shared}">X</a></li>\n',
@@ -127,35 +175,36 @@ def _semantic(page: ArticlePage, rng: random.Random) -> str:
         f'<div class="question">\n{_QUESTION_MARK}',
         *(f"<p>{_text(line)}</p>\n" for line in page.question),
         "</div>\n",
-        f'<p class="asker">{_text(page.asker)} <span class="ask-date">Ask Date: {_day(page.ask_date)}</span></p>\n',
+        f'<p class="asker">{_text(page.asker)} '
+        f'<span class="ask-date">{_text(labels.ask_date)} {_day(page.ask_date)}</span></p>\n',
     ]
     if page.reply:
         out += [
             '<section class="reply">\n',
-            f"<h3>{_text(page.reply.header)}</h3>\n",
+            f"<h3>{_text(labels.reply_header(page.reply.doctor, page.reply.department))}</h3>\n",
             *(f"<p>{_text(line)}</p>\n" for line in page.reply.answer),
-            f"<script>{_TRAP_SCRIPT}</script>\n",
-            f'<p class="reply-date">{_REPLY_DATE_MARK}Reply Date: {_day(page.reply.date)}</p>\n',
+            f"<script>{labels.trap_script}</script>\n",
+            f'<p class="reply-date">{_REPLY_DATE_MARK}{_text(labels.reply_date)} {_day(page.reply.date)}</p>\n',
             "</section>\n",
         ]
-    out += [_TRAP_COMMENT, "\n", '<section class="more-info">\n<h3>More Info</h3>\n']
+    out += [labels.trap_comment, "\n", f'<section class="more-info">\n<h3>{_text(labels.more_info)}</h3>\n']
     out += [
         f"<h4>{_text(line.text)}</h4>\n" if line.heading else f"<p>{_text(line.text)}</p>\n" for line in page.more_info
     ]
     out.append("</section>\n</article>\n<aside>\n")
     if page.similar:
-        out.append('<section id="similar">\n<h3>Similar Q&amp;A</h3>\n')
+        out.append(f'<section id="similar">\n<h3>{_text(labels.similar)}</h3>\n')
         for entry in page.similar:
             href, title = _attr(entry.path), _text(entry.title)
             out += [
                 f'<div class="qa">\n<h4><a href="{href}">{title}</a></h4>\n',
                 f"<p>{_text(entry.question_excerpt)}</p>\n",
-                f'<p class="doctor">Dr. {_text(entry.doctor)} reply {_text(entry.department)}</p>\n',
-                f'<p>{_text(entry.answer_excerpt)}<a href="{href}">[Read More]</a> {title}</p>\n</div>\n',
+                f'<p class="doctor">{_text(labels.reply_header(entry.doctor, entry.department))}</p>\n',
+                f'<p>{_text(entry.answer_excerpt)}<a href="{href}">{_text(labels.read_more)}</a> {title}</p>\n</div>\n',
             ]
         out.append("</section>\n")
     if page.faqs:
-        out.append('<section id="faq">\n<h3>Related FAQ</h3>\n<ul>\n')
+        out.append(f'<section id="faq">\n<h3>{_text(labels.related_faq)}</h3>\n<ul>\n')
         out += [f'<li><a href="{_attr(faq.path)}">{_text(faq.text)}</a></li>\n' for faq in page.faqs]
         out.append("</ul>\n</section>\n")
     out.append(
@@ -165,48 +214,48 @@ def _semantic(page: ArticlePage, rng: random.Random) -> str:
     return "".join(out)
 
 
-def _legacy(page: ArticlePage, rng: random.Random) -> str:
+def _legacy(page: ArticlePage, rng: random.Random, labels: Labels) -> str:
     heading_font = rng.choice(('<FONT COLOR="#336699">', '<FONT SIZE="3" COLOR="#006600">'))
     out = [
         "<HTML>\n<HEAD>\n",
         '<META HTTP-EQUIV="Content-Type" CONTENT="text/html; charset=utf-8">\n',
         f"<TITLE>{_text(page.title)} - DoctorQnA</TITLE>\n",
-        f'<SCRIPT LANGUAGE="JavaScript">{_TRAP_SCRIPT}</SCRIPT>\n',
+        f'<SCRIPT LANGUAGE="JavaScript">{labels.trap_script}</SCRIPT>\n',
         "</HEAD>\n<BODY BGCOLOR=\"#FFFFFF\" TEXT=\"#000000\">\n",
         '<TABLE WIDTH="100%" BORDER="0" CELLPADDING="4">\n<TR>\n',
         '<TD WIDTH="160" VALIGN="TOP"><A HREF="/en/">DoctorQnA</A><BR><A HREF="/en/">Departments</A><BR>'
-        '<A HREF="#similar">Similar Q&amp;A</A><BR><A HREF="#faq">Related FAQ</A><BR>'
+        f'<A HREF="#similar">{_text(labels.similar)}</A><BR><A HREF="#faq">{_text(labels.related_faq)}</A><BR>'
         '<A HREF="/en/search?q=doctor">Search</A></TD>\n',
         '<TD VALIGN="TOP">\n',
         f'<FONT SIZE="+1"><B>{_text(page.title)}</B></FONT><BR>\n',
         _QUESTION_MARK,
         *(f"{_text(line)}<BR>\n" for line in page.question),
-        f"{_text(page.asker)} Ask Date: {_day(page.ask_date)}<BR>\n",
+        f"{_text(page.asker)} {_text(labels.ask_date)} {_day(page.ask_date)}<BR>\n",
     ]
     if page.reply:
         out += [
-            f"<B>{_text(page.reply.header)}</B><BR>\n",
+            f"<B>{_text(labels.reply_header(page.reply.doctor, page.reply.department))}</B><BR>\n",
             *(f"{_text(line)}<BR>\n" for line in page.reply.answer),
-            f"{_REPLY_DATE_MARK}Reply Date: {_day(page.reply.date)}<BR>\n",
+            f"{_REPLY_DATE_MARK}{_text(labels.reply_date)} {_day(page.reply.date)}<BR>\n",
         ]
-    out += [f"<BR>\n{heading_font}<B>More Info</B></FONT><BR>\n"]
+    out += [f"<BR>\n{heading_font}<B>{_text(labels.more_info)}</B></FONT><BR>\n"]
     out += [
         f"<B>{_text(line.text)}</B><BR>\n" if line.heading else f"{_text(line.text)}<BR>\n" for line in page.more_info
     ]
     if page.similar:
-        out.append(f'<BR>\n<A NAME="similar"></A>{heading_font}<B>Similar Q&amp;A</B></FONT><BR>\n')
+        out.append(f'<BR>\n<A NAME="similar"></A>{heading_font}<B>{_text(labels.similar)}</B></FONT><BR>\n')
         for entry in page.similar:
             href, title = _attr(entry.path), _text(entry.title)
             out += [
                 f'<A HREF="{href}">{title}</A><BR>\n',
                 f"{_text(entry.question_excerpt)}<BR>\n",
-                f"Dr. {_text(entry.doctor)} reply {_text(entry.department)}<BR>\n",
-                f'{_text(entry.answer_excerpt)}<A HREF="{href}">[Read More]</A> {title}<BR>\n',
+                f"{_text(labels.reply_header(entry.doctor, entry.department))}<BR>\n",
+                f'{_text(entry.answer_excerpt)}<A HREF="{href}">{_text(labels.read_more)}</A> {title}<BR>\n',
             ]
     if page.faqs:
-        out.append(f'<BR>\n<A NAME="faq"></A>{heading_font}<B>Related FAQ</B></FONT><BR>\n')
+        out.append(f'<BR>\n<A NAME="faq"></A>{heading_font}<B>{_text(labels.related_faq)}</B></FONT><BR>\n')
         out += [f'<A HREF="{_attr(faq.path)}">{_text(faq.text)}</A><BR>\n' for faq in page.faqs]
-    out.append(f"</TD>\n</TR>\n</TABLE>\n{_TRAP_COMMENT}\n</BODY>\n</HTML>\n")
+    out.append(f"</TD>\n</TR>\n</TABLE>\n{labels.trap_comment}\n</BODY>\n</HTML>\n")
     return "".join(out)
 
 
@@ -217,7 +266,7 @@ def _split_mid_word(text: str, rng: random.Random) -> list[str]:
     return [text[start:end] for start, end in zip([0, *cuts], [*cuts, len(text)])]
 
 
-def _generated(page: ArticlePage, rng: random.Random) -> str:
+def _generated(page: ArticlePage, rng: random.Random, labels: Labels) -> str:
     def cls() -> str:
         return f"c-{rng.getrandbits(20):05x}"
 
@@ -232,10 +281,11 @@ def _generated(page: ArticlePage, rng: random.Random) -> str:
     out = [
         "<!DOCTYPE html><html><head><meta charset=\"utf-8\">",
         f"<title>{_text(page.heading)}</title>",
-        f"<style>.{root}{{max-width:60rem}}.{para}{{margin:.5em 0}}{_TRAP_CSS}</style>",
-        f"<script>{_TRAP_SCRIPT}</script></head><body>",
+        f"<style>.{root}{{max-width:60rem}}.{para}{{margin:.5em 0}}{labels.trap_css}</style>",
+        f"<script>{labels.trap_script}</script></head><body>",
         f'<div class="{root}"><div class="{cls()}" role="navigation"><a href="/en/">Home</a>'
-        '<a href="#s">Similar Q&amp;A</a><a href="#f">Related FAQ</a><a href="/en/search?q=doctor">Search</a></div>',
+        f'<a href="#s">{_text(labels.similar)}</a><a href="#f">{_text(labels.related_faq)}</a>'
+        '<a href="/en/search?q=doctor">Search</a></div>',
         f'<div class="{cls()}">',
         block(page.heading),
         f'<div class="{cls()}">{spans(*_split_mid_word(page.title, rng))}</div>',
@@ -246,40 +296,42 @@ def _generated(page: ArticlePage, rng: random.Random) -> str:
     ages = f"{page.age_min}~{page.age_max}"
     out += [
         f'<div class="{cls()}">{spans(page.asker_name, ", ", ages, f" year old {page.gender}.")}</div>',
-        f'<div class="{cls()}"><span class="k{rng.randrange(10)}">Ask Date:</span>{label_gap}'
+        f'<div class="{cls()}"><span class="k{rng.randrange(10)}">{_text(labels.ask_date)}</span>{label_gap}'
         f'<span class="v{rng.randrange(10)}">{_day(page.ask_date)}</span></div>',
     ]
     if page.reply:
         reply = page.reply
         out += [
-            f'<div class="{cls()}">{spans("Dr. ", reply.doctor, " reply ", reply.department)}</div>',
+            f'<div class="{cls()}">{spans(*labels.reply_parts(reply.doctor, reply.department))}</div>',
             f'<div class="{cls()}">',
             *(f'<div class="{para}">{_text(line)}</div>' for line in reply.answer),
-            f'</div><div class="{cls()}">{_REPLY_DATE_MARK}<span class="k{rng.randrange(10)}">Reply Date:</span>'
+            f'</div><div class="{cls()}">{_REPLY_DATE_MARK}<span class="k{rng.randrange(10)}">'
+            f"{_text(labels.reply_date)}</span>"
             f'{label_gap}<span class="v{rng.randrange(10)}">{_day(reply.date)}</span></div>',
         ]
     out += [
-        "<div hidden>Dr. Fake reply Surgery Reply Date: 1999/01/01</div>",
-        _TRAP_COMMENT,
+        f"<div hidden>{_text(labels.trap_hidden)}</div>",
+        labels.trap_comment,
         f'<div class="{cls()}">',
-        block("More Info"),
+        block(labels.more_info),
         *(block(line.text) for line in page.more_info),
         "</div>",
     ]
     if page.similar:
-        out += [f'<div class="{cls()}" id="s">', block("Similar Q&A")]
+        out += [f'<div class="{cls()}" id="s">', block(labels.similar)]
         for entry in page.similar:
             href, title = _attr(entry.path), _text(entry.title)
             out += [
                 f'<div class="{cls()}"><div><a href="{href}">{title}</a></div>',
                 block(entry.question_excerpt),
-                f'<div class="{cls()}">{spans("Dr. ", entry.doctor, " reply ", entry.department)}</div>',
-                f'<div class="{cls()}">{_text(entry.answer_excerpt)}<a href="{href}">[Read More]</a> {title}</div>',
+                f'<div class="{cls()}">{spans(*labels.reply_parts(entry.doctor, entry.department))}</div>',
+                f'<div class="{cls()}">{_text(entry.answer_excerpt)}<a href="{href}">{_text(labels.read_more)}</a> '
+                f"{title}</div>",
                 "</div>",
             ]
         out.append("</div>")
     if page.faqs:
-        out += [f'<div class="{cls()}" id="f">', block("Related FAQ")]
+        out += [f'<div class="{cls()}" id="f">', block(labels.related_faq)]
         out += [f'<div><a href="{_attr(faq.path)}">{_text(faq.text)}</a></div>' for faq in page.faqs]
         out.append("</div>")
     out.append(
@@ -289,16 +341,16 @@ def _generated(page: ArticlePage, rng: random.Random) -> str:
     return "".join(out)
 
 
-_RENDERERS: dict[str, Callable[[ArticlePage, random.Random], str]] = {
+_RENDERERS: dict[str, Callable[[ArticlePage, random.Random, Labels], str]] = {
     "semantic": _semantic,
     "legacy": _legacy,
     "generated": _generated,
 }
 
 
-def render_article(page: ArticlePage, layout: str, rng: random.Random) -> RenderedArticle:
+def render_article(page: ArticlePage, layout: str, rng: random.Random, labels: Labels) -> RenderedArticle:
     """`rng` only decorates (class names, split points), so the visible text never depends on it."""
-    html = _RENDERERS[layout](page, rng)
+    html = _RENDERERS[layout](page, rng, labels)
     question_at = html.index(_QUESTION_MARK)
     html = html.replace(_QUESTION_MARK, "", 1)
     reply_date_at = html.find(_REPLY_DATE_MARK)

@@ -492,3 +492,20 @@ def related_faq_topics(rng: Dice, department: Department) -> list[str | None]:
     topics: list[str | None] = [None] if count and rng.random() < 0.5 else []
     topics.extend(rng.several(department.faq_topics, min(count - len(topics), len(department.faq_topics))))
     return topics
+
+
+_UPDATES = (
+    "Update: Several readers have asked about {s} since this reply; if it lasts more than two weeks, please see "
+    "the {D} department in person.",
+    "Update: A correction to the reply above: on {m}, please follow your own doctor's advice, not general advice.",
+    "Update: The asker wrote back that {s} has eased after {t}; thank you for the follow-up.",
+    "Update: New guidance this year recommends {t} sooner if {s} comes with fever or weight loss.",
+    "Update: To add to the reply above, keeping a diary of when {s} happens helps your doctor a great deal.",
+)
+
+
+def write_update(rng: Dice, department: Department, core: Core) -> str:
+    """The paragraph an editor appends to an answer when the site revises it."""
+    fills = {"s": core.complaint, "D": department.name, "m": rng.pick(department.treatments),
+             "t": rng.pick(department.tests)}
+    return rng.pick(_UPDATES).format_map(fills)

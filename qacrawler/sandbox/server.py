@@ -1,16 +1,25 @@
-"""Serve a sandbox site over HTTP on loopback, counting what a crawler fetched."""
+"""Serve a sandbox site over HTTP on loopback, counting what a crawler fetched and, on request, injecting faults."""
 
 from __future__ import annotations
 
 import collections
 import sys
 import threading
+import time
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
+from typing import Protocol
 from urllib.parse import parse_qs, urlsplit
 
-from qacrawler.sandbox.doctorqna import DoctorQnaSite
+from qacrawler.sandbox.faults import Delivery, FaultInjector, FaultPlan, Response
+
+
+class Site(Protocol):
+    """What the server needs of a site. Optional: `query_encoding` (how to decode query strings, default
+    UTF-8) and `malformable_paths()`, the article URLs `malformed` faults may garble (needed for those)."""
+
+    def render(self, path: str, query: dict[str, list[str]], *, base_url: str) -> Response: ...
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -26,20 +35,30 @@ class _Handler(BaseHTTPRequestHandler):
         self._respond(with_body=False)
 
     def _respond(self, *, with_body: bool) -> None:
+        """Faults hit GET only: a HEAD request is a check, not a page fetch."""
         target = urlsplit(self.path)
         host = self.headers.get("Host") or "{}:{}".format(*self.server.server_address[:2])
-        status, headers, body = self.server.site.render(
+        response = self.server.site.render(
             target.path,
             parse_qs(target.query, keep_blank_values=True, encoding=getattr(self.server.site, "query_encoding", "utf-8")),
             base_url=f"http://{host}",
         )
         self.server.record_hit(target.path)
-        self.send_response(status)
-        for name, value in headers.items():
+        url = target.path + (f"?{target.query}" if target.query else "")
+        delivery = self.server.deliver(url, response) if with_body else Delivery(*response)
+        if delivery.delay:
+            time.sleep(delivery.delay)
+        if delivery.drop:
+            self.close_connection = True
+            return
+        self.send_response(delivery.status)
+        for name, value in delivery.headers.items():
             self.send_header(name, value)
         self.end_headers()
         if with_body:
-            self.wfile.write(body)
+            self.wfile.write(delivery.body[: delivery.cut])
+        if delivery.cut is not None:
+            self.close_connection = True
 
     def log_message(self, format: str, *args: object) -> None:
         """Silent: a crawl of 100,000 pages would otherwise flood stderr."""
@@ -49,10 +68,17 @@ class _SiteHTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 128  # the default 5 drops a crawler's burst of connects: each retry waits a second
 
-    def __init__(self, address: tuple[str, int], site: DoctorQnaSite, record_hit: Callable[[str], None]):
+    def __init__(
+        self,
+        address: tuple[str, int],
+        site: Site,
+        record_hit: Callable[[str], None],
+        deliver: Callable[[str, Response], Delivery],
+    ):
         super().__init__(address, _Handler)
         self.site = site
         self.record_hit = record_hit
+        self.deliver = deliver
 
     def handle_error(self, request: object, client_address: object) -> None:
         """A client hanging up mid-response is normal for crawlers; anything else is a sandbox bug."""
@@ -61,11 +87,21 @@ class _SiteHTTPServer(ThreadingHTTPServer):
 
 
 class SandboxServer:
-    """A site served in a background thread; `hits` counts requests per URL path (query left out)."""
+    """A site served in a background thread; `hits` counts requests per URL path (query left out), faulted
+    ones included. With a `FaultPlan`, `faults_injected` counts the faults by kind; the malformed articles are
+    chosen when the server is made, so articles a later `revise` adds are never malformed."""
 
-    def __init__(self, site: DoctorQnaSite, host: str = "127.0.0.1", port: int = 0):
-        self.site, self.host, self.port = site, host, port
+    def __init__(self, site: Site, host: str = "127.0.0.1", port: int = 0, *, faults: FaultPlan | None = None):
+        self.site, self.host, self.port, self.faults = site, host, port, faults
         self.hits: collections.Counter[str] = collections.Counter()
+        self.faults_injected: collections.Counter[str] = collections.Counter()
+        self._injector: FaultInjector | None = None
+        if faults is not None:
+            malformable = getattr(site, "malformable_paths", None)
+            if faults.malformed and malformable is None:
+                raise ValueError("malformed faults need the site's malformable_paths(): only articles are garbled")
+            self._injector = FaultInjector(faults, malformable() if faults.malformed else ())
+            self.faults_injected = self._injector.injected
         self._hits_lock = threading.Lock()
         self._httpd: _SiteHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -77,12 +113,19 @@ class SandboxServer:
         host, port = self._httpd.server_address[:2]
         return f"http://{host}:{port}"
 
+    def malformed_paths(self) -> list[str]:
+        """The article URLs that always answer garbage: a crawl must count each as a parse reject."""
+        return sorted(self._injector.malformed) if self._injector else []
+
     def _record_hit(self, path: str) -> None:
         with self._hits_lock:
             self.hits[path] += 1
 
+    def _deliver(self, url: str, response: Response) -> Delivery:
+        return self._injector.deliver(url, response) if self._injector else Delivery(*response)
+
     def start(self) -> SandboxServer:
-        self._httpd = _SiteHTTPServer((self.host, self.port), self.site, self._record_hit)
+        self._httpd = _SiteHTTPServer((self.host, self.port), self.site, self._record_hit, self._deliver)
         self._thread = threading.Thread(
             target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, name="sandbox-http", daemon=True
         )
@@ -106,9 +149,9 @@ class SandboxServer:
         self.stop()
 
 
-def serve_forever(pages: int = 1200, seed: int = 7, port: int = 0, host: str = "127.0.0.1") -> None:
+def serve_forever(site: Site, port: int = 0, host: str = "127.0.0.1", faults: FaultPlan | None = None) -> None:
     """For the CLI: serve until Ctrl-C, printing the base URL once so scripts can pick it up."""
-    with SandboxServer(DoctorQnaSite(pages=pages, seed=seed), host=host, port=port) as server:
+    with SandboxServer(site, host=host, port=port, faults=faults) as server:
         try:  # the print too: a client may read the URL and send Ctrl-C before the wait begins
             print(server.base_url, flush=True)
             threading.Event().wait()
