@@ -74,6 +74,7 @@ class IncrementalMiddleware:
         self.enabled = crawler.settings.getbool("QA_INCREMENTAL")
         self.stored: dict[str, StoredVersion] = {}
         self.requested: set[str] = set()
+        self.skipped: set[str] = set()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> IncrementalMiddleware:
@@ -101,8 +102,9 @@ class IncrementalMiddleware:
                 self.stats.inc_value("incremental/refetch_unanswered")
             elif lastmod is not None and lastmod > stored.crawled_at:
                 self.stats.inc_value("incremental/refetch_changed")
-            else:
-                self.requested.add(record_id)
-                self.stats.inc_value("incremental/skipped_rejected" if stored.rejected else "incremental/skipped_unchanged")
+            else:  # not marked requested: a sitemap entry with a newer lastmod may still come
+                if record_id not in self.skipped:
+                    self.skipped.add(record_id)
+                    self.stats.inc_value("incremental/skipped_rejected" if stored.rejected else "incremental/skipped_unchanged")
                 raise IgnoreRequest(f"unchanged since {stored.crawled_at:%Y-%m-%d}: {request.url}")
         self.requested.add(record_id)

@@ -43,6 +43,7 @@ ITEM_PIPELINES = {
     "qacrawler.pipelines.dedupe.DedupePipeline": 400,
     "qacrawler.pipelines.parquet.ParquetWriterPipeline": 800,
 }
+DUPEFILTER_CLASS = "qacrawler.dupefilter.RunOnlyDupeFilter"
 DOWNLOADER_MIDDLEWARES = {
     "qacrawler.incremental.IncrementalMiddleware": 50,
 }

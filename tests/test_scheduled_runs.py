@@ -1,0 +1,139 @@
+"""What a scheduler relies on: repeatable, resumable, loud on a broken site, lossless under faults."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+
+from qacrawler.sandbox import DoctorQnaSite, SandboxServer
+from qacrawler.sandbox.faults import FaultPlan
+from tests.conftest import ROOT, run_cli
+from tests.test_end_to_end import assert_equal_to_ground_truth, read_records, read_rejects
+
+
+def crawl_command(server: SandboxServer, out: Path, *extra: str) -> list[str]:
+    return [sys.executable, "-m", "qacrawler.cli", "crawl", "doctorqna", "--base-url", server.base_url,
+            "--out", str(out), "--keep-asker-names", *extra]
+
+
+def wait_for_files(out: Path, count: int, process: subprocess.Popen, limit: float = 120) -> None:
+    deadline = time.monotonic() + limit
+    while len(list((out / "records").rglob("part-*.parquet"))) < count:
+        assert process.poll() is None, "the crawl ended before it could be interrupted"
+        assert time.monotonic() < deadline, "the crawl wrote too little in time"
+        time.sleep(0.02)
+
+
+def last_manifest(out: Path) -> dict:
+    return json.loads(sorted((out / "runs").glob("*.json"))[-1].read_text())
+
+
+def assert_rejects_once(site: DoctorQnaSite, server: SandboxServer, out: Path, extra_paths=()) -> None:
+    urls = [row["url"] for row in read_rejects(out)]
+    expected = {f"{server.base_url}/en/article/{number}" for number in site.broken()} | {
+        server.base_url + path for path in extra_paths}
+    assert sorted(urls) == sorted(expected), "rejects missing or repeated"
+
+
+def test_sigkill_halfway_then_resume_gives_the_ground_truth_once(tmp_path):
+    site = DoctorQnaSite(pages=700, seed=21)
+    out, jobdir = tmp_path / "dataset", tmp_path / "job"
+    with SandboxServer(site) as server:
+        command = crawl_command(server, out, "--jobdir", str(jobdir), "-s", "QA_PARQUET_BATCH_ROWS=40")
+        with subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) as process:
+            wait_for_files(out, 30, process)
+            os.kill(process.pid, signal.SIGKILL)
+        partial = len(read_records(out))
+        assert 0 < partial < len(site.article_ids())
+        resumed = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
+        assert resumed.returncode == 0, resumed.stdout + resumed.stderr[-2000:]
+        assert_equal_to_ground_truth("doctorqna", site, server.base_url, out)
+        assert_rejects_once(site, server, out)
+    assert last_manifest(out)["stats"]["incremental/skipped_unchanged"] >= partial
+
+
+def test_sigterm_stops_gracefully_and_the_next_run_completes(tmp_path):
+    site = DoctorQnaSite(pages=700, seed=22)
+    out, jobdir = tmp_path / "dataset", tmp_path / "job"
+    with SandboxServer(site) as server:
+        command = crawl_command(server, out, "--jobdir", str(jobdir), "-s", "QA_PARQUET_BATCH_ROWS=40")
+        with subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True) as process:
+            wait_for_files(out, 10, process)
+            process.send_signal(signal.SIGTERM)
+            stdout, _ = process.communicate(timeout=120)
+        assert process.returncode == 2, stdout  # an interrupted run is not a trustworthy run
+        assert "gate finish_reason FAILED: shutdown" in stdout
+        stopped = last_manifest(out)
+        assert stopped["counts"]["records"] == len(read_records(out))  # everything parsed was written
+        resumed = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
+        assert resumed.returncode == 0, resumed.stdout + resumed.stderr[-2000:]
+        assert_equal_to_ground_truth("doctorqna", site, server.base_url, out)
+        assert_rejects_once(site, server, out)
+
+
+def test_the_next_run_adds_exactly_the_new_and_edited_questions(tmp_path):
+    site = DoctorQnaSite(pages=150, seed=23)
+    out = tmp_path / "dataset"
+    with SandboxServer(site) as server:
+        first = run_cli(*crawl_command(server, out)[3:])
+        assert first.returncode == 0, first.stdout + first.stderr[-2000:]
+        before = {(row["record_id"], row["content_hash"]) for row in read_records(out)}
+        revision = site.revise(added=5, edited=3, at=datetime.now(UTC))
+        hits_before = Counter(server.hits)
+        second = run_cli(*crawl_command(server, out)[3:])
+        assert second.returncode == 0, second.stdout + second.stderr[-2000:]
+        fetched = {path for path, count in (Counter(server.hits) - hits_before).items() if path.startswith("/en/article/")}
+    changed = set(revision.added_ids) | set(revision.edited_ids)
+    assert fetched == {f"/en/article/{number}" for number in changed}
+    added_rows = {(row["record_id"], row["content_hash"]) for row in read_records(out)} - before
+    assert sorted(int(record_id.split(":")[1]) for record_id, _ in added_rows) == sorted(changed)
+    latest = {}
+    for row in sorted(read_records(out), key=lambda row: row["crawled_at"]):
+        latest[row["source_id"]] = row
+    for number in revision.edited_ids:
+        assert latest[str(number)]["answer"] == site.truth(number)["answer"]
+        assert latest[str(number)]["title"] == site.truth(number)["title"]
+    assert last_manifest(out)["counts"]["records"] == len(changed)
+
+
+def test_renamed_labels_fail_the_run_by_gate_name(tmp_path):
+    site = DoctorQnaSite(pages=60, seed=24, labels="renamed")
+    out = tmp_path / "dataset"
+    with SandboxServer(site) as server:
+        result = run_cli(*crawl_command(server, out)[3:])
+    assert result.returncode == 2, result.stdout
+    assert "gate min_records FAILED: 0 (threshold 1)" in result.stdout
+    assert "gate max_reject_ratio FAILED: 1.0" in result.stdout
+    assert not list((out / "records").rglob("*.parquet")), "no empty columns written"
+    assert not last_manifest(out)["gates_passed"]
+
+
+def test_a_faulty_site_loses_nothing_and_repeats_nothing(tmp_path):
+    site = DoctorQnaSite(pages=150, seed=25)
+    plan = FaultPlan(seed=3, server_error=0.06, too_many_requests=0.06, slow=0.03, drop=0.04, truncate=0.04,
+                     malformed=0.03, slow_seconds=2.0)
+    out = tmp_path / "dataset"
+    with SandboxServer(site, faults=plan) as server:
+        result = run_cli(*crawl_command(server, out, "-s", "DOWNLOAD_TIMEOUT=1", "--gate", "max_reject_ratio=0.2")[3:])
+        injected = Counter(server.faults_injected)
+        malformed = set(server.malformed_paths())
+    assert result.returncode == 0, result.stdout + result.stderr[-2000:]
+    assert {"server_error", "too_many_requests", "slow", "drop", "truncate", "malformed"} <= set(injected)
+    rows = read_records(out)
+    ids = [row["record_id"] for row in rows]
+    assert len(ids) == len(set(ids)), "an article was written twice"
+    good = {number for number in site.article_ids() if number not in site.broken()}
+    malformed_ids = {int(path.rsplit("/", 1)[1]) for path in malformed}
+    assert {int(row["source_id"]) for row in rows} == good - malformed_ids
+    assert_rejects_once(site, server, out, extra_paths=malformed)
+    for row in read_rejects(out):
+        assert row["stage"] in ("parse", "validate") and row["reasons"]
+    manifest = last_manifest(out)
+    assert manifest["stats"].get("retry/count", 0) > 0
