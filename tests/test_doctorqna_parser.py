@@ -9,9 +9,7 @@ record (``model_dump(mode="json")`` without ``crawled_at``), written by hand fro
 from __future__ import annotations
 
 import functools
-import json
 from datetime import UTC, date, datetime
-from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin
 
@@ -21,30 +19,16 @@ import pytest
 from lxml import etree
 
 from qacrawler.records import QARecord, content_hash
-from qacrawler.sites.encoding import UndecodablePage
 from qacrawler.sites import doctorqna, fields, page_text
+from qacrawler.sites.encoding import UndecodablePage
 from qacrawler.sites.errors import NotAnArticle
+from tests.fixture_cases import CRAWLED_AT, RECORD_FIELDS, FixtureSet
 
-FIXTURES = Path(__file__).parent / "fixtures" / "doctorqna"
-CRAWLED_AT = datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)
-RECORD_FIELDS = [name for name in QARecord.model_fields if name != "crawled_at"]
-
-
-def _expected(case: str) -> dict[str, Any]:
-    return json.loads((FIXTURES / case / "expected.json").read_text(encoding="utf-8"))
-
-
-def _url(case: str) -> str:
-    return (FIXTURES / case / "url.txt").read_text(encoding="utf-8").strip()
-
-
-def _page(case: str) -> bytes:
-    return (FIXTURES / case / "page.html").read_bytes()
-
-
-CASES = sorted(path.name for path in FIXTURES.iterdir() if (path / "expected.json").is_file())
-ARTICLES = [case for case in CASES if "not_an_article" not in _expected(case)]
-NOT_ARTICLES = [case for case in CASES if "not_an_article" in _expected(case)]
+FIXTURE_SET = FixtureSet("doctorqna")
+FIXTURES = FIXTURE_SET.root
+CASES, ARTICLES, NOT_ARTICLES = FIXTURE_SET.cases, FIXTURE_SET.articles, FIXTURE_SET.not_articles
+_expected, _url, _page, _content_type = (FIXTURE_SET.expected, FIXTURE_SET.url, FIXTURE_SET.page,
+                                         FIXTURE_SET.content_type)
 
 
 @functools.cache

@@ -10,9 +10,7 @@ the record (``model_dump(mode="json")`` without ``crawled_at``) written by hand 
 from __future__ import annotations
 
 import functools
-import json
 from datetime import UTC, date, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,32 +19,13 @@ from qacrawler.records import QARecord, content_hash
 from qacrawler.sites import fields, tw_ehospital
 from qacrawler.sites.encoding import UndecodablePage
 from qacrawler.sites.errors import NotAnArticle
+from tests.fixture_cases import CRAWLED_AT, RECORD_FIELDS, FixtureSet
 
-FIXTURES = Path(__file__).parent / "fixtures" / "tw_ehospital"
-CRAWLED_AT = datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)
-RECORD_FIELDS = [name for name in QARecord.model_fields if name != "crawled_at"]
-
-
-def _expected(case: str) -> dict[str, Any]:
-    return json.loads((FIXTURES / case / "expected.json").read_text(encoding="utf-8"))
-
-
-def _url(case: str) -> str:
-    return (FIXTURES / case / "url.txt").read_text(encoding="utf-8").strip()
-
-
-def _content_type(case: str) -> str | None:
-    path = FIXTURES / case / "content_type.txt"
-    return path.read_text(encoding="utf-8").strip() if path.is_file() else None
-
-
-def _page(case: str) -> bytes:
-    return (FIXTURES / case / "page.html").read_bytes()
-
-
-CASES = sorted(path.name for path in FIXTURES.iterdir() if (path / "expected.json").is_file())
-ARTICLES = [case for case in CASES if "not_an_article" not in _expected(case)]
-NOT_ARTICLES = [case for case in CASES if "not_an_article" in _expected(case)]
+FIXTURE_SET = FixtureSet("tw_ehospital")
+FIXTURES = FIXTURE_SET.root
+CASES, ARTICLES, NOT_ARTICLES = FIXTURE_SET.cases, FIXTURE_SET.articles, FIXTURE_SET.not_articles
+_expected, _url, _page, _content_type = (FIXTURE_SET.expected, FIXTURE_SET.url, FIXTURE_SET.page,
+                                         FIXTURE_SET.content_type)
 
 
 @functools.cache
