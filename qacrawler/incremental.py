@@ -54,6 +54,22 @@ def stored_versions(root: Path, site: ModuleType) -> dict[str, StoredVersion]:
     return {**known, **latest}
 
 
+def unfetched_links(root: Path, site: ModuleType) -> list[str]:
+    """Similar-question links of stored records that point at pages the dataset holds nothing of.
+
+    A run killed before its last batch was written loses those pages; the next run skips the
+    unchanged articles that linked to them and would never see the links again. Orphan pages
+    (linked from nowhere else) depend on this.
+    """
+    dataset = records_dataset(root)
+    if dataset is None:
+        return []
+    known = stored_versions(root, site)
+    column = dataset.to_table(columns=["similar_questions"], filter=pc.field("site") == site.SITE).column(0)
+    urls = pc.struct_field(pc.list_flatten(column), "url").to_pylist()
+    return sorted({url for url in urls if f"{site.SITE}:{site.source_id_from_url(url)}" not in known})
+
+
 def parse_lastmod(text: str | None) -> datetime | None:
     """A W3C datetime; a bare date counts as the start of that day (UTC)."""
     if not text:

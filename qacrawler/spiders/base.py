@@ -23,7 +23,9 @@ from scrapy.utils.sitemap import Sitemap
 from twisted.python.failure import Failure
 
 from qacrawler import __version__
+from qacrawler.incremental import unfetched_links
 from qacrawler.records import Reject
+from qacrawler.run import output_dir
 from qacrawler.sites.errors import NotAnArticle, PageMissing
 
 EXCERPT_CHARS = 300
@@ -113,6 +115,15 @@ class QASpider(Spider):
     def id_walk(self) -> Iterator[Request]:
         for number in self.id_range or ():
             yield self.article_request(self.url(self.article_url_template.format(id=number)), id_probe=True)
+
+    def unfetched_links(self) -> Iterator[Request]:
+        """Articles earlier runs linked to but never stored (see qacrawler.incremental.unfetched_links),
+        on this run's base_url."""
+        if not self.crawler.settings.getbool("QA_INCREMENTAL"):
+            return
+        for url in unfetched_links(output_dir(self.crawler), self.site):
+            parts = urlsplit(url)
+            yield self.article_request(self.url(parts.path + (f"?{parts.query}" if parts.query else "")))
 
     def links(self, response: Response, pattern: re.Pattern[str]) -> Iterator[str]:
         """On-site links whose path matches, fragments dropped; off-site links are never followed."""

@@ -6,6 +6,7 @@ following Similar Q&A links and walking an id range (-a min_id= -a max_id=) also
 
 import re
 from collections.abc import AsyncIterator, Iterator
+from itertools import chain
 
 from scrapy import Request
 from scrapy.http import Response
@@ -25,7 +26,7 @@ class DoctorQnaSpider(QASpider):
     async def start(self) -> AsyncIterator[Request]:
         yield Request(self.url("/sitemap.xml"), callback=self.parse_sitemap, errback=self.discovery_failed)
         yield Request(self.url("/en/"), callback=self.parse_listing, errback=self.discovery_failed)
-        for request in self.id_walk():
+        for request in chain(self.id_walk(), self.unfetched_links()):
             yield request
 
     def parse_listing(self, response: Response) -> Iterator[Request]:

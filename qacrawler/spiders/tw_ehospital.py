@@ -7,6 +7,7 @@ in the site's links are percent-encoded Big5 and are kept byte for byte. For a b
 
 import re
 from collections.abc import AsyncIterator, Iterator
+from itertools import chain
 
 from scrapy import Request
 from scrapy.http import Response
@@ -33,7 +34,7 @@ class TwEHospitalSpider(QASpider):
 
     async def start(self) -> AsyncIterator[Request]:
         yield Request(self.url("/doctor/Index1.php"), callback=self.parse_listing, errback=self.discovery_failed)
-        for request in self.id_walk():
+        for request in chain(self.id_walk(), self.unfetched_links()):
             yield request
 
     def canonical_article_url(self, url: str) -> str:
