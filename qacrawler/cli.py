@@ -108,6 +108,8 @@ def build_parser() -> argparse.ArgumentParser:
     sandbox.add_argument("--site", choices=SITES, default="doctorqna", help="which site to mirror (default doctorqna)")
     sandbox.add_argument("--faults", type=fault_plan, metavar="SPEC",
                          help="inject faults, e.g. server_error=0.05,too_many_requests=0.05,drop=0.02,truncate=0.02")
+    sandbox.add_argument("--plant-pii", action="store_true",
+                         help="write contact details and ID numbers into some questions, to test the privacy stage")
     sandbox.add_argument("--renamed-labels", action="store_true",
                          help="doctorqna only: rename the page labels as a site redesign would")
     return parser
@@ -259,11 +261,12 @@ def command_sandbox(args: argparse.Namespace) -> int:
     from qacrawler.sandbox.server import serve_forever
 
     if args.site == "doctorqna":
-        site = DoctorQnaSite(pages=args.pages, seed=args.seed, labels="renamed" if args.renamed_labels else "standard")
+        site = DoctorQnaSite(pages=args.pages, seed=args.seed, labels="renamed" if args.renamed_labels else "standard",
+                             pii=args.plant_pii)
     elif args.renamed_labels:
         raise UsageError("--renamed-labels is available for the doctorqna mirror only")
     else:
-        site = TwEHospitalSite(pages=args.pages, seed=args.seed)
+        site = TwEHospitalSite(pages=args.pages, seed=args.seed, pii=args.plant_pii)
     serve_forever(site, port=args.port, faults=args.faults)
     return 0
 

@@ -4,7 +4,8 @@ Each kind becomes a typed placeholder so the text stays readable and analysable:
 `[PHONE]`, `[ID]` (Taiwan national and resident ID numbers), `[CONTACT]` (messaging handles such
 as a LINE ID). Patterns are anchored on the shapes of these identifiers, so dates (2018/03/08,
 1040206), doses (500mg), ages (45歲), lab values and blood pressures (120/80) stay as written.
-Full-width digits, common in Chinese text, count as digits.
+Full-width digits and parentheses, common in Chinese text, count as their ASCII forms, and a label
+written straight after Chinese text ("加我line：…", "加我微信：…") is still a label.
 """
 
 from __future__ import annotations
@@ -16,20 +17,24 @@ _D = "[0-9０-９]"  # ASCII and full-width digits
 _SEP = r"[ \u3000\-－‐.．]?"  # one optional separator between digit groups
 _NOT_BEFORE = r"(?<![0-9０-９A-Za-z@+])"
 _NOT_AFTER = r"(?![0-9０-９A-Za-z])"
+_NOT_IN_WORD = r"(?<![A-Za-z0-9_])"  # not \b: in Chinese text the character before "line" is a word character too
 
 PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("EMAIL", re.compile(r"[A-Za-z0-9._%+\-]+\s?[@＠]\s?[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}")),
-    ("CONTACT", re.compile(r"(?i)\b(?:line|wechat|微信|skype)\s*(?:id)?\s*[:：]\s*[A-Za-z0-9._\-]{3,}")),
+    # a handle may hold dots and hyphens but not end in one: that is a full stop or an excerpt's "..."
+    ("CONTACT", re.compile(
+        rf"(?i){_NOT_IN_WORD}(?:line|wechat|微信|skype)\s*(?:id)?\s*[:：]\s*[A-Za-z0-9._\-]{{2,}}[A-Za-z0-9_]")),
     # Taiwan national ID (letter + 1/2 + 8 digits) and resident certificates (letter + 8/9 or A-D + 8 digits)
     ("ID", re.compile(rf"{_NOT_BEFORE}[A-Z][1289ABCD]{_D}{{8}}{_NOT_AFTER}")),
     # international: +country code, then 7-12 more digits in groups
     ("PHONE", re.compile(rf"{_NOT_BEFORE}[+＋]{_D}{{1,3}}(?:{_SEP}\(?{_D}{{1,4}}\)?){{2,5}}{_NOT_AFTER}")),
     # Taiwan mobile 09xx-xxx-xxx
     ("PHONE", re.compile(rf"{_NOT_BEFORE}[0０][9９]{_D}{{2}}{_SEP}{_D}{{3}}{_SEP}{_D}{{3}}{_NOT_AFTER}")),
-    # Taiwan landline: (02)2345-6789, 02-2345-6789, 07 123 4567, with an optional extension
+    # Taiwan landline: (02)2345-6789, （02）2345-6789, 02-2345-6789, 07 123 4567, with an optional extension
+    # (分機12, 轉305, #12, ext. 12)
     ("PHONE", re.compile(
-        rf"{_NOT_BEFORE}(?:\(0{_D}{{1,2}}\)|[0０][1-8１-８]{_D}?{_SEP}){_SEP}{_D}{{3,4}}{_SEP}{_D}{{4}}"
-        rf"(?:\s?(?:#|ext\.?|分機){_D}{{1,5}})?{_NOT_AFTER}")),
+        rf"{_NOT_BEFORE}(?:[(（][0０]{_D}{{1,2}}[)）]|[0０][1-8１-８]{_D}?{_SEP}){_SEP}{_D}{{3,4}}{_SEP}{_D}{{4}}"
+        rf"(?:\s?(?:#|＃|ext\.?|分機|轉)\s?{_D}{{1,5}})?{_NOT_AFTER}")),
 ]
 
 

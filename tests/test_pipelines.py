@@ -105,6 +105,17 @@ def test_privacy_masks_identifiers_in_text_and_rehashes(tmp_path):
     assert untouched.content_hash == record().content_hash
 
 
+def test_privacy_masks_reject_excerpts_and_similar_titles(tmp_path):
+    crawler = crawler_for(tmp_path)
+    pipeline = PrivacyPipeline.from_crawler(crawler)
+    reject = Reject(url="u", site="doctorqna", stage="parse", reasons=["no asker line"], crawled_at=NOW,
+                    excerpt="Call 0912-345-678 tonight")
+    assert pipeline.process_item(reject).excerpt == "Call [PHONE] tonight"
+    linked = record(similar_questions=[{"url": "https://doctorqna.com/en/article/2", "title": "mail me: a@b.org"}])
+    assert pipeline.process_item(linked).similar_questions[0].title == "mail me: [EMAIL]"
+    assert crawler.stats.get_value("privacy/masked/PHONE") == 1
+
+
 def test_taxonomy_counts_unknown_departments_by_name(tmp_path):
     crawler = crawler_for(tmp_path)
     pipeline = SpecialtyCoveragePipeline.from_crawler(crawler)

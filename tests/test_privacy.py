@@ -22,6 +22,17 @@ from qacrawler.privacy import mask_text
         ("身分證字號A123456789請幫我查", "身分證字號[ID]請幫我查"),
         ("resident permits FC12345678 and F812345678, not FX12345678", "resident permits [ID] and [ID], not FX12345678"),
         ("加我 LINE ID: happy_mom99 聊", "加我 [CONTACT] 聊"),
+        # forms the sandboxes plant (qacrawler/sandbox/pii.py)
+        ("也可以加我line：amy_chen6446聊", "也可以加我[CONTACT]聊"),
+        ("我的LINE：ahui.tw7144，加我微信：wx_amy99 也行", "我的[CONTACT]，加我[CONTACT] 也行"),
+        ("信箱hsu.peiling46＠pchome.com.tw，今年43歲", "信箱[EMAIL]，今年43歲"),
+        ("聯絡電話（049）378-8676，手機０９１２－３４５－６７８", "聯絡電話[PHONE]，手機[PHONE]"),
+        ("office 02-2345-6789 ext. 12, home 04-2234-5678轉305 or 07-123-4567 #12",
+         "office [PHONE], home [PHONE] or [PHONE]"),
+        ("電話(02)2345-6789 分機 12，晚上打", "電話[PHONE]，晚上打"),
+        ("My ID number is E246198320, in case", "My ID number is [ID], in case"),
+        ("you can reach me on line: sunny_day5515. Thanks", "you can reach me on [CONTACT]. Thanks"),
+        ("Or add my LINE ID: sunny_day5515...", "Or add my [CONTACT]..."),  # a Similar Q&A excerpt's end
     ],
 )
 def test_identifiers_are_masked_with_typed_placeholders(text, masked):
@@ -40,6 +51,10 @@ def test_identifiers_are_masked_with_typed_placeholders(text, masked):
         "Since 2019 I have taken 1 tablet; ICD-10 code G25.3",
         "q_no=123456 and article 208862",
         "a ratio of 1:2 at 10:30 on 3/5",
+        "病歷上的日期是0991008，民國99年10月8日開始，1070308回診",
+        "每天兩次 0.5 mg/kg，我是30~39歲的上班族，血壓120/80，糖化血色素 6.5%，診斷碼ICD-10 E11.9",
+        "WBC 11200/uL, platelets 250000/uL, TSH 0.35 mIU/L, ICD-9 401.9, ICD-10-CM M54.5",
+        "Timeline: 2019, deadline: tomorrow, baseline: 120/80 and an online: form",
     ],
 )
 def test_medical_text_is_left_alone(text):

@@ -21,6 +21,7 @@ from xml.etree import ElementTree
 import lxml.html
 import pytest
 
+from qacrawler.privacy import mask_text
 from qacrawler.sandbox import DoctorQnaSite, SandboxServer
 from qacrawler.sandbox.doctorqna import FIRST_ID, LAST_ID
 from qacrawler.sandbox.doctorqna_layouts import LAYOUTS
@@ -550,6 +551,126 @@ def test_revise_rejects_impossible_revisions_without_changing_the_site(added, ed
     site.revise(1, 1, AT)
     with pytest.raises(ValueError, match="later than the previous revision"):
         site.revise(1, 1, AT)
+
+
+# --- planted contact details (pii=True) -----------------------------------------------------------
+
+LOOKALIKE_KINDS = {"date", "dose", "age", "blood_pressure", "lab", "icd"}
+
+
+@pytest.fixture(scope="module")
+def pii_site() -> DoctorQnaSite:
+    return DoctorQnaSite(pages=300, seed=7, pii=True)
+
+
+def masked_spans(text: str | None, planted: list[tuple[str, str]]) -> str | None:
+    """The text with every planted span replaced by its placeholder, longest first."""
+    for kind, span in sorted(planted, key=lambda item: -len(item[1])):
+        text = text and text.replace(span, f"[{kind}]")
+    return text
+
+
+def taiwan_id_is_valid(value: str) -> bool:
+    code = "ABCDEFGHJKLMNPQRSTUVXYWZIO".index(value[0]) + 10
+    digits = [int(d) for d in value[1:]]
+    return (code // 10 + 9 * (code % 10) + sum(d * w for d, w in zip(digits, [8, 7, 6, 5, 4, 3, 2, 1, 1]))) % 10 == 0
+
+
+def test_pii_is_off_by_default_and_then_changes_no_page():
+    default, off = DoctorQnaSite(pages=150, seed=7), DoctorQnaSite(pages=150, seed=7, pii=False)
+    paths = _sample_paths(default)
+    assert [default.render(path) for path in paths] == [off.render(path) for path in paths]
+    assert not default.pii and default.pii_articles() == []
+    assert all(default.planted_pii(i) == default.planted_lookalikes(i) == [] for i in default.article_ids())
+
+
+def test_pii_plants_about_a_tenth_of_the_good_articles_deterministically(site, pii_site, good_ids):
+    planted = pii_site.pii_articles()
+    assert len(planted) == round(0.1 * len(good_ids)) and set(planted) <= set(good_ids)
+    assert [i for i in pii_site.article_ids() if pii_site.planted_pii(i)] == planted
+    assert (pii_site.article_ids(), pii_site.broken(), pii_site.orphans()) == (
+        site.article_ids(), site.broken(), site.orphans())
+    again = DoctorQnaSite(pages=300, seed=7, pii=True)
+    assert [again.planted_pii(i) for i in planted] == [pii_site.planted_pii(i) for i in planted]
+    assert [again.render(f"/en/article/{i}") for i in planted] == [pii_site.render(f"/en/article/{i}") for i in planted]
+    with pytest.raises(KeyError):
+        pii_site.planted_pii(FIRST_ID - 1)
+
+
+def test_pii_leaves_the_other_articles_as_they_were(site, pii_site, good_ids):
+    planted = set(pii_site.pii_articles())
+    for article_id in good_ids:
+        truth, pristine = pii_site.truth(article_id), site.truth(article_id)
+        if article_id in planted:
+            assert truth["question"] != pristine["question"]
+            continue
+        assert {**truth, "similar_questions": None} == {**pristine, "similar_questions": None}, article_id
+        for entry, old in zip(truth["similar_questions"], pristine["similar_questions"], strict=True):
+            if article_id_of(entry["url"]) not in planted:  # an excerpt of a planted question may show some
+                assert entry == old
+
+
+def test_planted_identifiers_are_published_in_every_realistic_form(pii_site):
+    spans: list[tuple[str, str]] = []
+    lookalikes: list[tuple[str, str]] = []
+    in_answers = 0
+    for article_id in pii_site.pii_articles():
+        truth = pii_site.truth(article_id)
+        planted = pii_site.planted_pii(article_id)
+        assert 2 <= len(planted) <= 3
+        for _, span in planted:
+            assert span in truth["question"] or span in truth["answer"], (article_id, span)
+            assert span not in truth["title"] and span not in truth["more_info"]
+            in_answers += span in truth["answer"]
+        for _, text in pii_site.planted_lookalikes(article_id):
+            assert text in truth["question"] or text in truth["answer"], (article_id, text)
+        spans += planted
+        lookalikes += pii_site.planted_lookalikes(article_id)
+    assert {kind for kind, _ in spans} == {"EMAIL", "PHONE", "ID", "CONTACT"}
+    assert {kind for kind, _ in lookalikes} == LOOKALIKE_KINDS
+    assert in_answers >= 3
+    texts = [span for _, span in spans]
+    for form in (r"[\w.-]+@[\w.-]+\.[a-z]{2,}", r"09\d\d-\d{3}-\d{3}", r"09\d{8}", r"09\d\d \d{3} \d{3}",
+                 r"\(0\d{1,2}\)\d{3,4}-\d{4}", r"0\d{1,2}-\d{3,4}-\d{4} ext\. \d+", r"\+886 9\d\d \d{3} \d{3}",
+                 r"\+1 \(\d{3}\) 555-01\d\d", r"[A-Z][12]\d{8}", r"LINE ID: [\w.-]+", r"line: [\w.-]+"):
+        assert any(re.fullmatch(form, text) for text in texts), form
+    assert all(taiwan_id_is_valid(span) for kind, span in spans if kind == "ID")
+    assert len(set(texts)) == len(texts)
+    shown = [text for _, text in lookalikes]
+    for form in (r"\d{4}/\d\d/\d\d", r"\d+~\d+ year old", r"\d+ years old", r"\d{2,3}/\d{2,3}", r"ICD-[\w-]+ \S+"):
+        assert any(re.fullmatch(form, text) for text in shown), form
+
+
+def test_pages_with_planted_identifiers_still_show_exactly_their_truth(pii_site):
+    for article_id in pii_site.pii_articles():
+        truth = pii_site.truth(article_id)
+        lines = visible_lines(pii_site.render(f"/en/article/{article_id}")[2])
+        assert content_lines(lines[lines.index(truth["title"]) :]) == expected_lines(truth), article_id
+
+
+def test_masking_replaces_exactly_the_planted_spans_and_keeps_the_look_alikes(pii_site):
+    for article_id in pii_site.pii_articles():
+        truth, planted = pii_site.truth(article_id), pii_site.planted_pii(article_id)
+        for field in ("question", "answer"):
+            assert mask_text(truth[field]) == masked_spans(truth[field], planted), (article_id, field)
+        masked = mask_text(truth["question"] + "\n" + truth["answer"])
+        for _, text in pii_site.planted_lookalikes(article_id):
+            assert text in masked, (article_id, text)
+
+
+def test_similar_excerpts_show_planted_spans_whole_or_not_at_all(pii_site, good_ids):
+    planted = {article_id: pii_site.planted_pii(article_id) for article_id in pii_site.pii_articles()}
+    whole = 0
+    for article_id in good_ids:
+        for entry in pii_site.truth(article_id)["similar_questions"]:
+            target = article_id_of(entry["url"])
+            first_paragraph = pii_site.truth(target)["question"].split("\n")[0]
+            shown = len(entry["question_excerpt"]) - len("...")
+            for _, span in planted.get(target, ()):
+                start = first_paragraph.find(span)
+                assert start == -1 or not start < shown < start + len(span), (article_id, target, span)
+                whole += span in entry["question_excerpt"]
+    assert whole  # so a crawl also has excerpts to mask
 
 
 # --- the HTTP server -----------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from urllib.parse import parse_qs, urlsplit
 import lxml.html
 import pytest
 
+from qacrawler.privacy import mask_text
 from qacrawler.sandbox.tw_ehospital import (
     ARTICLE_PATH,
     CHARSET_STYLES,
@@ -331,6 +332,102 @@ def test_missing_numbers_answer_200_with_the_does_not_exist_page(site):
             site.truth(q_no)
     styles = {site.charset_style(q_no) for q_no in site.missing_ids()}
     assert len(styles) > 1
+
+
+# --- planted contact details (pii=True) -----------------------------------------------------------
+
+LOOKALIKE_KINDS = {"date", "dose", "age", "blood_pressure", "lab", "icd"}
+
+
+@pytest.fixture(scope="module")
+def pii_site() -> TwEHospitalSite:
+    return TwEHospitalSite(pages=600, seed=7, pii=True)
+
+
+def masked_spans(text: str | None, planted: list[tuple[str, str]]) -> str | None:
+    """The text with every planted span replaced by its placeholder, longest first."""
+    for kind, span in sorted(planted, key=lambda item: -len(item[1])):
+        text = text and text.replace(span, f"[{kind}]")
+    return text
+
+
+def test_pii_is_off_by_default_and_then_changes_no_page():
+    default, off = TwEHospitalSite(pages=300, seed=7), TwEHospitalSite(pages=300, seed=7, pii=False)
+    requests = _sample_requests(default)
+    assert [default.render(path, query) for path, query in requests] == [off.render(path, query)
+                                                                         for path, query in requests]
+    assert not default.pii and default.pii_articles() == []
+    assert all(default.planted_pii(q_no) == default.planted_lookalikes(q_no) == [] for q_no in default.article_ids())
+
+
+def test_pii_plants_about_a_tenth_of_the_good_articles_and_changes_no_other_page(site, pii_site, good_ids, bodies):
+    planted = pii_site.pii_articles()
+    assert len(planted) == round(0.1 * len(good_ids)) and set(planted) <= set(good_ids)
+    assert [q_no for q_no in pii_site.article_ids() if pii_site.planted_pii(q_no)] == planted
+    assert (pii_site.article_ids(), pii_site.missing_ids(), pii_site.broken()) == (
+        site.article_ids(), site.missing_ids(), site.broken())
+    for q_no in site.article_ids():
+        assert (article(pii_site, q_no)[2] == bodies[q_no]) == (q_no not in planted), q_no
+    requests = [request for request in _sample_requests(site) if request[0] != ARTICLE_PATH]
+    assert [pii_site.render(*request) for request in requests] == [site.render(*request) for request in requests]
+    again = TwEHospitalSite(pages=600, seed=7, pii=True)
+    assert [again.planted_pii(q_no) for q_no in planted] == [pii_site.planted_pii(q_no) for q_no in planted]
+    with pytest.raises(KeyError):
+        pii_site.planted_pii(site.missing_ids()[0])
+
+
+def test_planted_identifiers_are_published_in_every_realistic_form(pii_site):
+    spans: list[tuple[str, str]] = []
+    lookalikes: list[tuple[str, str]] = []
+    in_answers = 0
+    for q_no in pii_site.pii_articles():
+        truth = pii_site.truth(q_no)
+        text = truth["question"] + "\n" + (truth["answer"] or "")
+        planted = pii_site.planted_pii(q_no)
+        assert 2 <= len(planted) <= 3
+        for _, span in planted:
+            assert span in text and span not in truth["title"], (q_no, span)
+            in_answers += span in (truth["answer"] or "")
+        for _, shown in pii_site.planted_lookalikes(q_no):
+            assert shown in text, (q_no, shown)
+        spans += planted
+        lookalikes += pii_site.planted_lookalikes(q_no)
+    assert {kind for kind, _ in spans} == {"EMAIL", "PHONE", "ID", "CONTACT"}
+    assert {kind for kind, _ in lookalikes} == LOOKALIKE_KINDS
+    assert in_answers >= 3
+    texts = [span for _, span in spans]
+    for form in (r"[\w.-]+@[\w.-]+\.[a-z.]+", r"[\w.-]+＠[\w.-]+\.[a-z.]+", r"[\w.-]+ ＠ [\w.-]+\.[a-z.]+",
+                 r"09\d\d-\d{3}-\d{3}", r"09\d{8}", r"０９[０-９]{8}", r"０９[０-９]{2} [０-９]{3} [０-９]{3}",
+                 r"\(0\d{1,2}\)\d{3,4}-\d{4}", r"（0\d{1,2}）\d{3,4}-\d{4}", r"0\d{1,2}-\d{3,4}-\d{4} 分機\d+",
+                 r"0\d{1,2}-\d{3,4}-\d{4}轉\d+", r"\+886 9\d\d \d{3} \d{3}", r"\+1 \(\d{3}\) 555-01\d\d",
+                 r"[A-Z][12]\d{8}", r"LINE ID: [\w.-]+", r"line：[\w.-]+", r"LINE：[\w.-]+"):
+        assert any(re.fullmatch(form, text) for text in texts), form
+    questions = "\n".join(pii_site.truth(q_no)["question"] for q_no in pii_site.pii_articles())
+    assert re.search(r"加我line：[\w.-]+", questions)
+    assert len(set(texts)) == len(texts)
+    shown = [text for _, text in lookalikes]
+    for form in (r"\d{4}/\d\d/\d\d", r"民國\d+年\d+月\d+日", r"\d{7}", r"\d+歲", r"\d+~\d+歲", r"\d{2,3}/\d{2,3}",
+                 r"(每天兩次|一天三次|每天一次|早晚各一次) [\d.]+ ?mg(/kg)?", r"ICD-[\w-]+ \S+"):
+        assert any(re.fullmatch(form, text) for text in shown), form
+
+
+def test_pages_with_planted_identifiers_read_as_their_truth_in_cp950(pii_site):
+    for q_no in pii_site.pii_articles():
+        body, truth = article(pii_site, q_no)[2], pii_site.truth(q_no)
+        assert read_article(body, pii_site.generation(q_no)) == {
+            key: truth[key] for key in read_article(body, pii_site.generation(q_no))}, q_no
+        entities = {chr(int(number)) for number in re.findall(r"&#([0-9]+);", body.decode("cp950"))}
+        assert entities <= UNENCODABLE
+
+
+def test_masking_replaces_exactly_the_planted_spans_and_keeps_the_look_alikes(pii_site):
+    for q_no in pii_site.pii_articles():
+        truth, planted = pii_site.truth(q_no), pii_site.planted_pii(q_no)
+        for field in ("question", "answer"):
+            assert mask_text(truth[field]) == masked_spans(truth[field], planted), (q_no, field)
+        masked = mask_text(truth["question"] + "\n" + (truth["answer"] or ""))
+        for _, text in pii_site.planted_lookalikes(q_no):
+            assert text in masked, (q_no, text)
 
 
 # --- discovery: home, department pages, history listings ------------------------------------------

@@ -12,10 +12,10 @@ from typing import Any
 from scrapy.crawler import Crawler
 
 from qacrawler.privacy import mask_text
-from qacrawler.records import QARecord, content_hash
+from qacrawler.records import QARecord, Reject, content_hash
 
 MASKED_FIELDS = ("title", "question", "answer", "more_info")
-MASKED_EXCERPTS = ("question_excerpt", "answer_excerpt")
+MASKED_SIMILAR = ("title", "question_excerpt", "answer_excerpt")
 
 
 class PrivacyPipeline:
@@ -28,20 +28,28 @@ class PrivacyPipeline:
         return cls(crawler)
 
     def process_item(self, item: Any) -> Any:
+        if isinstance(item, Reject):  # a refused page's excerpt is page text too
+            counts: Counter[str] = Counter()
+            masked = item.model_copy(update={"excerpt": mask_text(item.excerpt, counts)})
+            self.count(counts)
+            return masked
         if not isinstance(item, QARecord):
             return item
-        counts: Counter[str] = Counter()
+        counts = Counter()
         update: dict[str, Any] = {name: mask_text(getattr(item, name), counts) for name in MASKED_FIELDS}
         update["similar_questions"] = [
-            entry.model_copy(update={name: mask_text(getattr(entry, name), counts) for name in MASKED_EXCERPTS})
+            entry.model_copy(update={name: mask_text(getattr(entry, name), counts) for name in MASKED_SIMILAR})
             for entry in item.similar_questions
         ]
         if not self.keep_names and item.asker.name is not None:
             update["asker"] = item.asker.model_copy(update={"name": None})
             self.stats.inc_value("privacy/asker_name_removed")
-        for kind, found in counts.items():
-            self.stats.inc_value(f"privacy/masked/{kind}", found)
-        if counts:
+        if self.count(counts):
             self.stats.inc_value("privacy/records_masked")
         update["content_hash"] = content_hash(update["title"], update["question"], update["answer"])
         return item.model_copy(update=update)
+
+    def count(self, counts: Counter[str]) -> int:
+        for kind, found in counts.items():
+            self.stats.inc_value(f"privacy/masked/{kind}", found)
+        return sum(counts.values())

@@ -14,11 +14,16 @@ Similar Q&A. Only ids, dates and departments live in memory; text is rebuilt fro
 
 For scheduled-run tests the site can change between two crawls (`revise`: new questions, edited answers)
 and can play a redesign (`labels="renamed"`: the reader-visible labels reworded, the content unchanged).
+
+For privacy tests (`pii=True`) about 10 % of the good articles carry contact details and identifiers in their
+questions and some answers, beside dates, doses and ages that must survive masking (`sandbox/pii.py`);
+`planted_pii` lists them. Off by default, and then every page is byte for byte what it is without the option.
 """
 
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import functools
 import itertools
 import math
@@ -53,6 +58,7 @@ from qacrawler.sandbox.doctorqna_text import (
     write_more_info,
     write_update,
 )
+from qacrawler.sandbox.pii import Planting, plant, planted_count
 
 FIRST_ID, LAST_ID = 1189, 208862
 MAX_ID = 999999  # ids of revisions' new questions stay within the real site's 6 digits
@@ -117,6 +123,19 @@ class _Edit:
     at: datetime
 
 
+def _excerpt_keeps_spans_whole(index: int, line: str, spans: list[str]) -> bool:
+    """Other pages show the first question paragraph cut to a Similar Q&A excerpt: no planted span may
+    straddle the cut, or a part of it would show there where no pattern can recognise it."""
+    if index:
+        return True
+    shown = len(excerpt(line)) - len("...")
+    for span in spans:
+        start = line.find(span)
+        if start != -1 and start < shown < start + len(span):
+            return False
+    return True
+
+
 def _broken_per_kind(pages: int) -> int:
     """About 1 % of each kind, with a floor so small test sites still show both."""
     share = round(pages * 0.01)
@@ -128,14 +147,14 @@ def _broken_per_kind(pages: int) -> int:
 
 
 class DoctorQnaSite:
-    """Every page of the mirror, by path; deterministic for (pages, seed, labels) and the revisions made."""
+    """Every page of the mirror, by path; deterministic for (pages, seed, labels, pii) and the revisions made."""
 
-    def __init__(self, pages: int = 1200, seed: int = 7, *, labels: str = "standard"):
+    def __init__(self, pages: int = 1200, seed: int = 7, *, labels: str = "standard", pii: bool = False):
         if not 1 <= pages <= LAST_ID - FIRST_ID + 1:
             raise ValueError(f"pages must be between 1 and {LAST_ID - FIRST_ID + 1}, not {pages}")
         if labels not in LABELS:
             raise ValueError(f"labels must be one of {', '.join(LABELS)}, not {labels!r}")
-        self.pages, self.seed, self.labels = pages, seed, labels
+        self.pages, self.seed, self.labels, self.pii = pages, seed, labels, pii
         rng = random.Random(f"{seed}:site")
         self._ids = sorted(rng.sample(range(FIRST_ID, LAST_ID + 1), pages))
         self._departments = bytearray(rng.choices(range(len(DEPARTMENTS)), _DEPARTMENT_WEIGHTS, k=pages))
@@ -155,6 +174,9 @@ class DoctorQnaSite:
         reachable_good = [article_id for article_id in self._good if article_id not in self._orphans]
         self._orphan_for_linker = dict(zip(rng.sample(reachable_good, orphan_count), orphans))
         self._listed = [article_id for article_id in self._ids if article_id not in self._orphans]
+        # Contact details go into a fixed share of the good articles, drawn from a stream of their own.
+        planted = random.Random(f"{seed}:pii").sample(self._good, planted_count(len(self._good))) if pii else []
+        self._pii_ordinals = {article_id: k for k, article_id in enumerate(sorted(planted))}
 
         good_by_department: list[list[int]] = [[] for _ in DEPARTMENTS]
         self._listed_by_department: list[list[int]] = [[] for _ in DEPARTMENTS]  # newest first
@@ -186,6 +208,23 @@ class DoctorQnaSite:
     def orphans(self) -> list[int]:
         """Good articles only reachable through another article's Similar Q&A."""
         return sorted(self._orphans)
+
+    def planted_pii(self, article_id: int) -> list[tuple[str, str]]:
+        """The identifiers planted in this article as (kind, text): kind is the placeholder privacy masking
+        writes (EMAIL, PHONE, ID, CONTACT), text the exact span it replaces, as `truth()` shows it. Empty for
+        an article without any (all of them unless `pii=True`); only articles of the first build carry some."""
+        planting = self._planting_of(article_id)
+        return list(planting.pii) if planting else []
+
+    def planted_lookalikes(self, article_id: int) -> list[tuple[str, str]]:
+        """The dates, doses, ages, blood pressures, lab values and ICD codes written beside the planted
+        identifiers, as (kind, text): masking must leave each text as it is."""
+        planting = self._planting_of(article_id)
+        return list(planting.lookalikes) if planting else []
+
+    def pii_articles(self) -> list[int]:
+        """The articles carrying planted identifiers, ascending."""
+        return list(self._pii_ordinals)
 
     def layout(self, article_id: int) -> str:
         self._position(article_id)
@@ -343,7 +382,25 @@ class DoctorQnaSite:
 
     def _write_core(self, article_id: int) -> Core:
         department = DEPARTMENTS[self._department_index(article_id)]
-        return write_core(Dice(f"{self.seed}:{article_id}"), department)
+        core = write_core(Dice(f"{self.seed}:{article_id}"), department)
+        planting = self._planting(article_id, core)
+        if planting is None:
+            return core
+        return dataclasses.replace(core, question=planting.question, answer=planting.answer)
+
+    def _planting(self, article_id: int, core: Core) -> Planting | None:
+        """What `pii` writes into this article's question and answer, from its own stream; None for most."""
+        ordinal = self._pii_ordinals.get(article_id)
+        if ordinal is None:
+            return None
+        return plant(Dice(f"{self.seed}:{article_id}:pii"), "en", ordinal, core.question, core.answer,
+                     ages=(core.age_min, core.age_max), fits=_excerpt_keeps_spans_whole)
+
+    def _planting_of(self, article_id: int) -> Planting | None:
+        department = DEPARTMENTS[self._department_index(article_id)]  # KeyError for an unknown article
+        if article_id not in self._pii_ordinals:
+            return None
+        return self._planting(article_id, write_core(Dice(f"{self.seed}:{article_id}"), department))
 
     def _similar_targets(self, rng: Dice, article_id: int, department_index: int) -> list[int]:
         wanted = rng.weighted(range(5), _SIMILAR_COUNT_WEIGHTS)

@@ -12,6 +12,10 @@ robots.txt and which pages declare their charset how. Planted for parsers: chara
 as numeric entities; `a.w3-bar-item` menu links beside the `div.w3-bar-item` asker and doctor lines; label
 text in a script; and one or two "undecodable" articles holding raw UTF-8 bytes that no Big5 decoder accepts.
 Only ids and departments live in memory; text is rebuilt from `Dice(f"{seed}:{q_no}")` on demand.
+
+For privacy tests (`pii=True`) about 10 % of the good articles carry contact details and identifiers in their
+questions and some answers, beside dates, doses and ages that must survive masking (`sandbox/pii.py`);
+`planted_pii` lists them. Off by default, and then every page is byte for byte what it is without the option.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from typing import Any
 from urllib.parse import quote
 
 from qacrawler.sandbox.doctorqna_text import Dice, cumulative
+from qacrawler.sandbox.pii import Planting, plant, planted_count
 from qacrawler.sandbox.tw_ehospital_text import DEPARTMENTS, Question, normalised, write_question
 
 FIRST_Q_NO, LAST_Q_NO = 1, 212_700
@@ -241,14 +246,14 @@ def _newer_article(article: _Article) -> str:
 
 
 class TwEHospitalSite:
-    """Every page of the mirror, by path and decoded query; deterministic for (pages, seed)."""
+    """Every page of the mirror, by path and decoded query; deterministic for (pages, seed, pii)."""
 
     query_encoding = "cp950"
 
-    def __init__(self, pages: int = 600, seed: int = 7):
+    def __init__(self, pages: int = 600, seed: int = 7, *, pii: bool = False):
         if not 1 <= pages <= MAX_PAGES:
             raise ValueError(f"pages must be between 1 and {MAX_PAGES}, not {pages}")
-        self.pages, self.seed = pages, seed
+        self.pages, self.seed, self.pii = pages, seed, pii
         rng = random.Random(f"{seed}:site")
         self._last = round(pages / (1 - MISSING_SHARE))
         self._missing = sorted(rng.sample(range(FIRST_Q_NO + 1, self._last), self._last - pages))
@@ -263,6 +268,10 @@ class TwEHospitalSite:
 
         undecodable = 2 if pages >= 100 else 1 if pages >= 20 else 0
         self._broken = dict.fromkeys(sorted(rng.sample(self._ids, undecodable)), "undecodable")
+        # Contact details go into a fixed share of the good articles, drawn from a stream of their own.
+        good = [q_no for q_no in self._ids if q_no not in self._broken]
+        planted = random.Random(f"{seed}:pii").sample(good, planted_count(len(good))) if pii else []
+        self._pii_ordinals = {q_no: k for k, q_no in enumerate(sorted(planted))}
 
         self._listed: list[list[int]] = [[] for _ in DEPARTMENTS]  # newest first
         for q_no, department in zip(reversed(self._ids), reversed(self._departments)):
@@ -291,6 +300,23 @@ class TwEHospitalSite:
     def charset_style(self, q_no: int) -> str:
         """Where the page for this number (a 不存在 page too) declares Big5: one of CHARSET_STYLES."""
         return self._markup(q_no).charset_style
+
+    def planted_pii(self, q_no: int) -> list[tuple[str, str]]:
+        """The identifiers planted in this article as (kind, text): kind is the placeholder privacy masking
+        writes (EMAIL, PHONE, ID, CONTACT), text the exact span it replaces, as `truth()` shows it (whitespace
+        runs collapsed). Empty for an article without any, which is all of them unless `pii=True`."""
+        planting = self._planting_of(q_no)
+        return [(kind, normalised(text)) for kind, text in planting.pii] if planting else []
+
+    def planted_lookalikes(self, q_no: int) -> list[tuple[str, str]]:
+        """The dates, doses, ages, blood pressures, lab values and ICD codes written beside the planted
+        identifiers, as (kind, text): masking must leave each text as it is."""
+        planting = self._planting_of(q_no)
+        return [(kind, normalised(text)) for kind, text in planting.lookalikes] if planting else []
+
+    def pii_articles(self) -> list[int]:
+        """The articles carrying planted identifiers, ascending."""
+        return list(self._pii_ordinals)
 
     def truth(self, q_no: int) -> dict[str, Any]:
         """The record fields a parser must extract from this article (TW_CONTRACT.md); `path` instead of the URL."""
@@ -372,7 +398,30 @@ class TwEHospitalSite:
 
     def _write_question(self, q_no: int) -> Question:
         department = DEPARTMENTS[self._departments[self._position(q_no)]]
-        return write_question(Dice(f"{self.seed}:{q_no}"), department, self._ask_date(q_no))
+        question = write_question(Dice(f"{self.seed}:{q_no}"), department, self._ask_date(q_no))
+        planting = self._planting(q_no, question)
+        if planting is None:
+            return question
+        reply = question.reply
+        if reply is not None and planting.answer is not None:
+            reply = dataclasses.replace(reply, answer=planting.answer)
+        return dataclasses.replace(question, question=planting.question, reply=reply)
+
+    def _planting(self, q_no: int, question: Question) -> Planting | None:
+        """What `pii` writes into this article's question and answer, from its own stream; None for most."""
+        ordinal = self._pii_ordinals.get(q_no)
+        if ordinal is None:
+            return None
+        asker = question.asker
+        ages = (asker.age_min, asker.age_max) if asker.age_min is not None and asker.age_max is not None else None
+        answer = question.reply.answer if question.reply else None
+        return plant(Dice(f"{self.seed}:{q_no}:pii"), "zh", ordinal, question.question, answer, ages=ages)
+
+    def _planting_of(self, q_no: int) -> Planting | None:
+        department = DEPARTMENTS[self._departments[self._position(q_no)]]  # KeyError for an unknown article
+        if q_no not in self._pii_ordinals:
+            return None
+        return self._planting(q_no, write_question(Dice(f"{self.seed}:{q_no}"), department, self._ask_date(q_no)))
 
     # --- pages ---------------------------------------------------------------------------------
 
