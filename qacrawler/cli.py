@@ -98,6 +98,15 @@ def build_parser() -> argparse.ArgumentParser:
     compact = commands.add_parser("compact", help="rewrite a dataset to one row per record_id (newest), atomically")
     compact.add_argument("dataset", type=Path, metavar="DIR")
 
+    report = commands.add_parser("report", help="write an HTML report with plots of a dataset")
+    report.add_argument("dataset", type=Path, metavar="DIR")
+    report.add_argument("--out", type=Path, help="folder for report.html and its PNGs (default DIR/report)")
+
+    export = commands.add_parser("export", help="write question/answer pairs with their split")
+    export.add_argument("dataset", type=Path, metavar="DIR")
+    export.add_argument("--format", choices=("jsonl", "csv"), default="jsonl", help="jsonl (default) or csv")
+    export.add_argument("--out", type=Path, help="file to write (default DIR/exports/qa-pairs.<format>)")
+
     runs = commands.add_parser("runs", help="list a dataset's past runs: counts, durations, gate results")
     runs.add_argument("dataset", type=Path, metavar="DIR")
 
@@ -289,6 +298,28 @@ def command_compact(args: argparse.Namespace) -> int:
     return 0
 
 
+def command_report(args: argparse.Namespace) -> int:
+    from qacrawler.report import build_report
+
+    try:
+        written = build_report(existing_dataset(args.dataset), args.out)
+    except FileNotFoundError as error:
+        raise UsageError(str(error)) from None
+    print(written[0])
+    return 0
+
+
+def command_export(args: argparse.Namespace) -> int:
+    from qacrawler.export import export
+
+    try:
+        path = export(existing_dataset(args.dataset), args.format, args.out)
+    except FileNotFoundError as error:
+        raise UsageError(str(error)) from None
+    print(path)
+    return 0
+
+
 def command_runs(args: argparse.Namespace) -> int:
     existing_dataset(args.dataset)
     manifests = run_manifests(args.dataset)
@@ -305,7 +336,8 @@ def command_runs(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"demo": command_demo, "crawl": command_crawl, "compact": command_compact, "parse": command_parse, "runs": command_runs,
+COMMANDS = {"demo": command_demo, "crawl": command_crawl, "compact": command_compact, "export": command_export,
+            "report": command_report, "parse": command_parse, "runs": command_runs,
             "sandbox": command_sandbox}
 
 if __name__ == "__main__":

@@ -5,8 +5,10 @@ from __future__ import annotations
 import secrets
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from scrapy.crawler import Crawler
+if TYPE_CHECKING:  # importing Scrapy costs a second: the dataset API uses this module without it
+    from scrapy.crawler import Crawler
 
 
 def new_run_id() -> str:

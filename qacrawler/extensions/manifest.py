@@ -12,6 +12,7 @@ from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 
 from qacrawler import gates
+from qacrawler.card import write_dataset_card
 from qacrawler.dataset_files import RUNS, run_files
 from qacrawler.run import output_dir, run_id
 
@@ -90,3 +91,7 @@ class RunManifest:
     def spider_closed(self, spider: Spider, reason: str) -> None:
         root = output_dir(self.crawler)
         write_json_atomically(root / RUNS / f"{run_id(self.crawler)}.json", self.manifest(spider, reason))
+        try:  # the card describes the data; failing to write it must not fail the crawl that made the data
+            write_dataset_card(root)
+        except Exception:
+            spider.logger.warning("could not write %s", root / "DATASET.md", exc_info=True)

@@ -1,0 +1,336 @@
+"""DATASET.md: the dataset card, rewritten at the end of every crawl so it always describes the files beside it.
+
+It follows the Hugging Face dataset-card conventions (a YAML header the Hub and `datasets` read, then
+prose), and every figure in it is computed from the data and the run manifests, never typed by hand:
+a researcher can trust what it says about provenance, coverage, duplicates, splits and privacy.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import typing
+from collections import Counter, defaultdict
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel
+
+from qacrawler import dataset as qa_dataset
+from qacrawler.dataset_files import RECORDS, run_manifests
+from qacrawler.privacy import PATTERNS
+from qacrawler.records import QARecord
+from qacrawler.schema import _unwrap_optional, field_table
+
+CARD_NAME = "DATASET.md"
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+SITE_NOTES = {
+    "doctorqna": "doctorqna.com English article pages, translated from Taiwan e-Hospital",
+    "tw_ehospital": "Taiwan e-Hospital (台灣e院), the Chinese original, Big5 pages",
+}
+_SIZE_CATEGORIES = ((1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K"), (1_000_000, "100K<n<1M"),
+                    (10_000_000, "1M<n<10M"), (100_000_000, "10M<n<100M"))
+
+
+def size_category(rows: int) -> str:
+    """The Hub's size_categories bucket for a row count."""
+    for limit, label in _SIZE_CATEGORIES:
+        if rows < limit:
+            return label
+    return "n>100M"
+
+
+def coverage_fields(model: type[BaseModel] = QARecord) -> list[tuple[str, str]]:
+    """(field, DuckDB expression counting rows that have it) for every field that may be missing:
+    nullable values, nullable struct members, and lists (counted when non-empty)."""
+    fields = []
+    for name, info in model.model_fields.items():
+        inner, optional = _unwrap_optional(info.annotation)
+        if typing.get_origin(inner) is list:
+            fields.append((name, f"count(*) FILTER (WHERE len({name}) > 0)"))
+        elif isinstance(inner, type) and issubclass(inner, BaseModel):
+            for member, member_info in inner.model_fields.items():
+                if _unwrap_optional(member_info.annotation)[1]:
+                    fields.append((f"{name}.{member}", f"count({name}.{member})"))
+        elif optional:
+            fields.append((name, f"count({name})"))
+    return fields
+
+
+def _yaml_list(key: str, values: list[str], indent: str = "") -> list[str]:
+    return [f"{indent}{key}:", *(f"{indent}- {json.dumps(value, ensure_ascii=False)}" for value in values)]
+
+
+def _percent(part: int, whole: int) -> str:
+    return f"{100 * part / whole:.1f} %" if whole else "–"
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
+def _span(first: Any, last: Any) -> str:
+    return str(first) if first == last else f"{first} … {last}"
+
+
+def _table(header: list[str], rows: list[list[Any]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join("" if cell is None else str(cell) for cell in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+class _Facts:
+    """Everything the card states, gathered once from the files and the manifests."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.manifests = run_manifests(root)
+        con = qa_dataset.to_duckdb(root)
+        self.rows_all = con.execute("SELECT count(*) FROM qa_all").fetchall()[0][0]
+        self.per_site = _dicts(con, """
+            SELECT site, count(*) AS records, string_agg(DISTINCT language, ', ') AS language,
+                   count(answer) AS answered, count(specialty) AS with_specialty,
+                   min(ask_date) AS first_ask, max(ask_date) AS last_ask,
+                   min(crawled_at) AS first_crawl, max(crawled_at) AS last_crawl,
+                   string_agg(DISTINCT parser_version, ', ' ORDER BY parser_version) AS parsers
+            FROM qa GROUP BY site ORDER BY site""")
+        self.sites = [row["site"] for row in self.per_site]
+        self.records = sum(row["records"] for row in self.per_site)
+        self.languages = sorted(row[0] for row in con.execute("SELECT DISTINCT language FROM qa").fetchall())
+        versions = con.execute("SELECT site, count(*), count(DISTINCT record_id) FROM qa_all GROUP BY site").fetchall()
+        self.versions = {site: (rows, ids) for site, rows, ids in versions}
+        self.multi_version = con.execute(
+            "SELECT count(*) FROM (SELECT record_id FROM qa_all GROUP BY record_id HAVING count(*) > 1)").fetchall()[0][0]
+        fields = coverage_fields()
+        selects = ", ".join(expression for _, expression in fields)
+        self.coverage_fields = [name for name, _ in fields]
+        self.coverage = {row[0]: (row[1], row[2:]) for row in
+                         con.execute(f"SELECT site, count(*), {selects} FROM qa GROUP BY site").fetchall()}
+        self.names_kept = con.execute("SELECT count(asker.name) FROM qa").fetchall()[0][0]
+        self.links = con.execute("""
+            WITH links AS (SELECT unnest(similar_questions).url AS url FROM qa)
+            SELECT count(*), count(*) FILTER (WHERE url IN (SELECT url FROM qa)) FROM links""").fetchall()[0]
+        self.rejects = con.execute("SELECT site, stage, count(*) FROM rejects GROUP BY ALL ORDER BY ALL").fetchall()
+        self._splits()
+
+    def _splits(self) -> None:
+        self.split_counts: dict[str, Counter[str]] = defaultdict(Counter)
+        self.duplicate_groups = self.duplicate_records = self.cross_site_groups = 0
+        if not self.records:
+            return
+        table = qa_dataset.split(self.root, columns=["record_id", "site"], with_key=True)
+        groups: dict[str, list[tuple[str, str]]] = defaultdict(list)
+        for site, key, name in zip(table.column("site").to_pylist(), table.column("question_key").to_pylist(),
+                                   table.column("split").to_pylist(), strict=True):
+            self.split_counts[site][name] += 1
+            groups[key].append((site, name))
+        shared = [members for members in groups.values() if len(members) > 1]
+        self.duplicate_groups = len(shared)
+        self.duplicate_records = sum(len(members) for members in shared)
+        self.cross_site_groups = sum(1 for members in shared if len({site for site, _ in members}) > 1)
+
+    def runs_of(self, site: str) -> list[dict]:
+        return [manifest for manifest in self.manifests if manifest.get("spider") == site]
+
+    def stat_total(self, key: str) -> int:
+        return sum(int(manifest.get("stats", {}).get(key, 0) or 0) for manifest in self.manifests)
+
+
+def _dicts(con: Any, sql: str) -> list[dict[str, Any]]:
+    result = con.execute(sql)
+    names = [column[0] for column in result.description]
+    return [dict(zip(names, row, strict=True)) for row in result.fetchall()]
+
+
+def _header(facts: _Facts) -> list[str]:
+    languages = sorted({tag.split("-")[0].lower() for tag in facts.languages}) or ["en"]
+    lines = ["---", f"pretty_name: {json.dumps(f'qacrawler health Q&A: {facts.root.resolve().name}')}",
+             "license: other", "license_name: source-site-terms",
+             "license_details: >-",
+             "  No license is granted by qacrawler: questions and answers belong to their authors and the",
+             "  sites that publish them. Check each source site's terms before redistributing.",
+             *_yaml_list("language", languages),
+             f"multilinguality: {'multilingual' if len(languages) > 1 else 'monolingual'}",
+             *_yaml_list("size_categories", [size_category(facts.records)]),
+             *_yaml_list("task_categories", ["question-answering", "text-generation"]),
+             *_yaml_list("task_ids", ["open-domain-qa"]),
+             *_yaml_list("annotations_creators", ["no-annotation"]),
+             *_yaml_list("language_creators", ["found"]),
+             *_yaml_list("source_datasets", ["original"]),
+             *_yaml_list("tags", ["medical", "health", "doctor-patient", "parquet"]),
+             "configs:",
+             "- config_name: default",
+             "  default: true",
+             "  data_files:",
+             "  - split: train",
+             f"    path: {json.dumps(f'{RECORDS}/**/*.parquet')}"]
+    for site in facts.sites:
+        lines += [f"- config_name: {json.dumps(site)}", "  data_files:", "  - split: train",
+                  f"    path: {json.dumps(f'{RECORDS}/site={site}/**/*.parquet')}"]
+    return [*lines, "---"]
+
+
+def _provenance(facts: _Facts) -> list[str]:
+    rows = []
+    for row in facts.per_site:
+        runs = facts.runs_of(row["site"])
+        started = sorted(str(run["started_at"])[:10] for run in runs if run.get("started_at"))
+        bases = sorted({run.get("base_url") or "the site" for run in runs})
+        where = ", ".join(f"{base} (local sandbox mirror)" if urlsplit(base).hostname in LOOPBACK_HOSTS else base
+                          for base in bases)
+        robots = sum(1 for run in runs if run.get("stats", {}).get("robotstxt/request_count"))
+        rows.append([f"`{row['site']}`", SITE_NOTES.get(row["site"], ""), row["language"], where or "–", len(runs),
+                     _span(started[0], started[-1]) if started else "–",
+                     _span(str(row["first_crawl"])[:10], str(row["last_crawl"])[:10]),
+                     f"{robots} of {len(runs)} runs", row["parsers"]])
+    return [
+        "## Provenance", "",
+        "Crawled by [qacrawler](https://github.com/qacrawler/qacrawler), which obeys robots.txt, names itself and a "
+        "contact in its User-Agent, throttles itself on real sites and never leaves a site's host. Every run leaves "
+        "a manifest in `runs/<run_id>.json` (times, counts, stats, quality gates, files written).", "",
+        _table(["site", "what", "language", "crawled from", "runs", "run dates", "pages fetched (crawled_at)",
+                "robots.txt fetched and obeyed", "parser versions"], rows) if rows else "No records yet.", "",
+    ]
+
+
+def _counts(facts: _Facts) -> list[str]:
+    rows = []
+    for row in facts.per_site:
+        stored, _ = facts.versions.get(row["site"], (row["records"], row["records"]))
+        rows.append([f"`{row['site']}`", row["records"], stored,
+                     f"{row['answered']} ({_percent(row['answered'], row['records'])})",
+                     f"{row['with_specialty']} ({_percent(row['with_specialty'], row['records'])})",
+                     _span(row["first_ask"], row["last_ask"])])
+    if len(rows) > 1:
+        answered = sum(row["answered"] for row in facts.per_site)
+        with_specialty = sum(row["with_specialty"] for row in facts.per_site)
+        first = min((row["first_ask"] for row in facts.per_site if row["first_ask"]), default=None)
+        last = max((row["last_ask"] for row in facts.per_site if row["last_ask"]), default=None)
+        rows.append(["**all**", facts.records, facts.rows_all, f"{answered} ({_percent(answered, facts.records)})",
+                     f"{with_specialty} ({_percent(with_specialty, facts.records)})", _span(first, last)])
+    coverage_rows = [[f"`{name}`", *(_percent(facts.coverage[site][1][i], facts.coverage[site][0]) for site in facts.sites)]
+                     for i, name in enumerate(facts.coverage_fields)]
+    rejects = [[f"`{site}`", stage, count] for site, stage, count in facts.rejects]
+    links_total, links_inside = facts.links
+    return [
+        "## Counts and coverage", "",
+        "Records are questions (the newest version of each `record_id`); stored rows include earlier versions of "
+        "pages that changed between crawls.", "",
+        _table(["site", "records", "stored rows (all versions)", "answered", "with a specialty", "asked"], rows)
+        if rows else "No records yet.", "",
+        "Share of records that have each field that may be missing (lists: non-empty):", "",
+        _table(["field", *(f"`{site}`" for site in facts.sites)], coverage_rows) if facts.sites else "", "",
+        f"Similar Q&A links: {links_total}, of which {links_inside} ({_percent(links_inside, links_total)}) point at a "
+        "question in this dataset; the others were not crawled (or no longer exist).", "",
+        "Pages that could not become records are kept in `rejects/` with their URL, stage and reasons, never "
+        "silently dropped:", "",
+        _table(["site", "stage", "pages"], rejects) if rejects else "No rejects.", "",
+    ]
+
+
+def _duplicates_and_splits(facts: _Facts) -> list[str]:
+    train, validation, test = qa_dataset.DEFAULT_RATIOS
+    rows = [[f"`{site}`", *(facts.split_counts[site][name] for name in qa_dataset.SPLIT_NAMES)] for site in facts.sites]
+    return [
+        "## Duplicates and splits", "",
+        "- A page is stored again only when its normalised title, question or answer changed (`content_hash`): the "
+        "dataset never holds two rows with the same `record_id` and `content_hash`. "
+        f"Records with more than one stored version: {facts.multi_version}. `qacrawler.dataset.latest()` and the "
+        "DuckDB view `qa` give the newest one without rewriting files, and `qacrawler compact` rewrites the dataset "
+        "to one row per record.",
+        "- Splits are not stored in the files: `qacrawler.dataset.split()` and `qacrawler export` assign train / "
+        f"validation / test ({train:.0%} / {validation:.0%} / {test:.0%}) from a hash of the question text after "
+        "NFKC normalisation, case folding and collapsing whitespace and punctuation (masked placeholders such as "
+        "`[PHONE]` kept). A re-crawl never moves a question (unless its text was edited), and copies of one "
+        "question (on one site or across sites) always share a split, so duplicates cannot leak from train into test.",
+        f"- Questions whose normalised text occurs more than once: {_count(facts.duplicate_groups, 'group')} holding "
+        f"{_count(facts.duplicate_records, 'record')}, {facts.cross_site_groups} of the groups across sites.",
+        "- The Hugging Face `configs` above load every stored row, all versions, as one split named `train`; use the "
+        "`split` column from qacrawler for train/validation/test.", "",
+        "Questions per split with the default ratios and seed:" if rows else "", "",
+        _table(["site", *qa_dataset.SPLIT_NAMES], rows) if rows else "", "",
+    ]
+
+
+def _privacy(facts: _Facts) -> list[str]:
+    kinds = list(dict.fromkeys(kind for kind, _ in PATTERNS))
+    masked = ", ".join(f"`[{kind}]` {facts.stat_total(f'privacy/masked/{kind}')}" for kind in kinds)
+    names = (f"Asker names were kept (`--keep-asker-names`): {facts.names_kept} records hold one."
+             if facts.names_kept else
+             f"Asker names are removed (`asker.name` is null; {facts.stat_total('privacy/asker_name_removed')} removed).")
+    return [
+        "## Privacy", "",
+        "These pages hold health information that people wrote about themselves. Before a record is written, the "
+        "privacy stage replaces e-mail addresses, phone numbers (Taiwanese mobile and landline, international "
+        "`+…`), Taiwan national and resident ID numbers and messaging handles (`LINE ID: …`) in titles, questions, "
+        "answers, `more_info` and similar-question excerpts by `[EMAIL]`, `[PHONE]`, `[ID]` and `[CONTACT]`; "
+        "dates, doses, ages and lab values stay as written. `content_hash` is computed from the masked text.", "",
+        f"- Placeholders written in this dataset's runs: {masked}.",
+        f"- {names}",
+        "- Masking is pattern based: a contact detail written in an unusual form can slip through. Do not try to "
+        "re-identify anyone; report a leak to the dataset's maintainers.", "",
+    ]
+
+
+LIMITATIONS = [
+    "`more_info` is a supplementary article supplied by the site (machine written), not the answering doctor's "
+    "words: do not train or evaluate on it as the answer.",
+    "doctorqna's `asker.gender` is a translation default (`female` on almost every page, even for \"Mr.\" askers): "
+    "do not analyse it. tw_ehospital's gender is as the asker gave it.",
+    "doctorqna pages are English translations of Taiwan e-Hospital questions: a question and its translation are "
+    "different texts, so they are not detected as duplicates and may land in different splits.",
+    "`answer` includes the doctor's greeting and sign-off as published; answers are short and general, not "
+    "diagnoses, and are dated (see `reply_date`).",
+    "`specialty` is null where the site's department is not in the shipped taxonomy; `department` keeps the "
+    "site's own name.",
+    "`site` and `ask_year` are folder names (Hive partitions), not columns inside the files; readers that do not "
+    "read Hive partitions (Hugging Face `datasets` among them) do not show them: `record_id` starts with the site.",
+]
+
+
+def render_card(root: Path) -> str:
+    facts = _Facts(root)
+    intro = [
+        f"# qacrawler health Q&A: {root.resolve().name}", "",
+        "Questions that patients asked on public health Q&A sites and the replies doctors wrote, one row per "
+        "question page, crawled and validated by qacrawler. "
+        f"{_count(facts.records, 'question')} from {_count(len(facts.sites), 'site')} "
+        f"({', '.join(facts.languages) or 'no language yet'}).", "",
+        "## License", "",
+        "No license is granted by qacrawler (`license: other`): the questions and answers belong to their authors "
+        "and to the sites that publish them. Check each source site's terms of use before redistributing the text; "
+        "the field dictionary, code and figures in this card are qacrawler's.", "",
+        "## Loading", "",
+        "```python",
+        "from qacrawler import dataset",
+        "table = dataset.latest(\".\")                     # pyarrow Table, newest version per record_id",
+        "con = dataset.to_duckdb(\".\")                    # views qa (newest), qa_all (all versions), rejects",
+        "pairs = dataset.split(\".\")                      # latest() plus a train/validation/test column",
+        "",
+        "import datasets                                  # Hugging Face: every stored row",
+        "ds = datasets.load_dataset(\"parquet\", data_files=\"records/**/*.parquet\")",
+        "```", "",
+        "`qacrawler export . --format jsonl` writes question/answer pairs with their split for fine-tuning "
+        "pipelines, `--format csv` a flat table for spreadsheets; `qacrawler report .` draws the figures.", "",
+    ]
+    fields = [
+        "## Fields", "",
+        "Generated from the record model (`qacrawler/records.py`). `site` is stored as the folder `site=<site>`, "
+        "and a second folder level `ask_year=<yyyy>` (the year of `ask_date`) is read as an `ask_year` column.", "",
+        field_table(), "",
+    ]
+    limitations = ["## Known limitations", "", *(f"- {line}" for line in LIMITATIONS), ""]
+    parts = [*_header(facts), "", *intro, *_provenance(facts), *fields, *_counts(facts), *_duplicates_and_splits(facts),
+             *_privacy(facts), *limitations]
+    return "\n".join(parts).rstrip() + "\n"
+
+
+def write_dataset_card(root: str | Path) -> Path:
+    """Writes <root>/DATASET.md atomically (a reader never sees half a card) and returns its path."""
+    root = Path(root)
+    path = root / CARD_NAME
+    temp = path.with_name(f".{CARD_NAME}.tmp")
+    temp.write_text(render_card(root), encoding="utf-8")
+    os.replace(temp, path)
+    return path

@@ -1,0 +1,83 @@
+"""`qacrawler export DIR --format jsonl|csv`: answered questions as question/answer pairs with their split.
+
+JSON lines carry flat fields plus a `messages` list (user question, assistant answer), the chat form
+fine-tuning tools such as TRL's SFTTrainer take as is; CSV is flat, UTF-8 with a byte-order mark so
+spreadsheet programs open Chinese text correctly. Rows are the newest version of each answered
+question, sorted by record_id, so two exports of one dataset are identical files. `more_info` is left
+out: it is the site's article, not the doctor's answer.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from qacrawler import dataset as qa_dataset
+
+FORMATS = ("jsonl", "csv")
+FIELDS = ("id", "site", "language", "url", "title", "question", "answer", "specialty", "department",
+          "ask_date", "reply_date", "asker_gender", "asker_age_min", "asker_age_max", "split")
+_COLUMNS = ["record_id", "site", "language", "url", "title", "question", "answer", "specialty", "department",
+            "ask_date", "reply_date", "asker"]
+
+
+def default_path(root: str | Path, fmt: str) -> Path:
+    return Path(root) / "exports" / f"qa-pairs.{fmt}"
+
+
+def pairs(root: str | Path, ratios: tuple[float, float, float] = qa_dataset.DEFAULT_RATIOS,
+          seed: int | str = qa_dataset.DEFAULT_SEED) -> Iterator[dict[str, Any]]:
+    """The exported rows as dicts with FIELDS, answered questions only, newest version, by record_id."""
+    table = qa_dataset.split(root, ratios, seed, columns=_COLUMNS)
+    for row in table.to_pylist():
+        if not row["answer"]:
+            continue
+        asker = row["asker"] or {}
+        yield {
+            "id": row["record_id"], "site": row["site"], "language": row["language"], "url": row["url"],
+            "title": row["title"], "question": row["question"], "answer": row["answer"],
+            "specialty": row["specialty"], "department": row["department"],
+            "ask_date": row["ask_date"].isoformat() if row["ask_date"] else None,
+            "reply_date": row["reply_date"].isoformat() if row["reply_date"] else None,
+            "asker_gender": asker.get("gender"), "asker_age_min": asker.get("age_min"),
+            "asker_age_max": asker.get("age_max"), "split": row["split"],
+        }
+
+
+def prompt(row: dict[str, Any]) -> str:
+    """The user turn: the asker's title, then the question body."""
+    return f"{row['title']}\n\n{row['question']}" if row["title"] else row["question"]
+
+
+def export(root: str | Path, fmt: str, out_path: str | Path | None = None,
+           ratios: tuple[float, float, float] = qa_dataset.DEFAULT_RATIOS,
+           seed: int | str = qa_dataset.DEFAULT_SEED) -> Path:
+    """Writes the pairs to out_path (default <root>/exports/qa-pairs.<fmt>) atomically; returns the path.
+
+    Raises ValueError for an unknown format and FileNotFoundError when root is not a dataset.
+    """
+    if fmt not in FORMATS:
+        raise ValueError(f"format must be one of {', '.join(FORMATS)}, not {fmt!r}")
+    out = Path(out_path) if out_path is not None else default_path(root, fmt)
+    rows = list(pairs(root, ratios, seed))  # read before anything is created, so a bad root leaves no trace
+    out.parent.mkdir(parents=True, exist_ok=True)
+    temp = out.with_name(f".{out.name}.tmp")
+    try:
+        if fmt == "jsonl":
+            with open(temp, "w", encoding="utf-8", newline="\n") as handle:
+                for row in rows:
+                    messages = [{"role": "user", "content": prompt(row)}, {"role": "assistant", "content": row["answer"]}]
+                    handle.write(json.dumps({**row, "messages": messages}, ensure_ascii=False) + "\n")
+        else:
+            with open(temp, "w", encoding="utf-8-sig", newline="") as handle:
+                writer = csv.DictWriter(handle, fieldnames=FIELDS)
+                writer.writeheader()
+                writer.writerows(rows)
+        os.replace(temp, out)
+    finally:
+        temp.unlink(missing_ok=True)
+    return out

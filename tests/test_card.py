@@ -1,0 +1,172 @@
+"""DATASET.md: written by every crawl, Hugging Face conventions, figures that match the data, fields from the model."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import typing
+
+import pytest
+import yaml
+from pydantic import BaseModel
+from scrapy import Spider
+
+from qacrawler import card, dataset
+from qacrawler.extensions.manifest import RunManifest
+from qacrawler.records import QARecord
+from qacrawler.schema import field_table
+from tests.dataset_builds import demo_dataset
+from tests.test_pipelines import crawler_for, record, write_run
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")  # before `datasets` reads its configuration: never reach the Hub
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    return demo_dataset(tmp_path_factory)
+
+
+def split_card(text: str) -> tuple[dict, str]:
+    match = re.match(r"---\n(.*?)\n---\n(.*)", text, re.S)
+    assert match, "the card does not start with a YAML header"
+    return yaml.safe_load(match.group(1)), match.group(2)
+
+
+def section(body: str, heading: str) -> str:
+    match = re.search(rf"^## {re.escape(heading)}\n(.*?)(?=^## |\Z)", body, re.S | re.M)
+    assert match, f"no section {heading!r}"
+    return match.group(1)
+
+
+def table_rows(text: str) -> list[list[str]]:
+    return [[cell.strip() for cell in line.strip("|").split("|")] for line in text.splitlines()
+            if line.startswith("|") and not line.startswith("|---")]
+
+
+def model_paths(model: type[BaseModel] = QARecord, prefix: str = "") -> list[str]:
+    paths = []
+    for name, info in model.model_fields.items():
+        paths.append(prefix + name)
+        inner = info.annotation
+        for _ in range(2):  # Optional[...] and list[...]
+            args = [arg for arg in typing.get_args(inner) if arg is not type(None)]
+            inner = args[0] if args else inner
+        if isinstance(inner, type) and issubclass(inner, BaseModel):
+            paths += model_paths(inner, f"{prefix}{name}.")
+    return paths
+
+
+def test_every_crawl_leaves_a_card_with_a_hugging_face_header(demo):
+    meta, _ = split_card((demo / "DATASET.md").read_text("utf-8"))
+    assert meta["license"] == "other" and meta["license_name"]
+    assert meta["language"] == ["en", "zh"]
+    assert meta["multilinguality"] == "multilingual"
+    assert meta["size_categories"] == ["n<1K"]
+    assert "question-answering" in meta["task_categories"]
+    default, *per_site = meta["configs"]
+    assert default["data_files"] == [{"split": "train", "path": "records/**/*.parquet"}]
+    assert [config["config_name"] for config in per_site] == ["doctorqna", "tw_ehospital"]
+
+
+def test_the_card_parses_as_a_hugging_face_dataset_card(demo):
+    from huggingface_hub import DatasetCard
+
+    parsed = DatasetCard((demo / "DATASET.md").read_text("utf-8"))
+    assert parsed.data.license == "other"
+    assert parsed.data.task_categories == ["question-answering", "text-generation"]
+    assert parsed.text.lstrip().startswith("# qacrawler health Q&A")
+
+
+def test_the_cards_field_table_is_the_models(demo):
+    _, body = split_card((demo / "DATASET.md").read_text("utf-8"))
+    fields = section(body, "Fields")
+    assert field_table() in fields
+    listed = [row[0].strip("`") for row in table_rows(fields)[1:]]
+    assert listed == model_paths()
+
+
+def test_counts_and_splits_in_the_card_match_the_data(demo):
+    _, body = split_card((demo / "DATASET.md").read_text("utf-8"))
+    con = dataset.to_duckdb(demo)
+    per_site = dict(con.execute("SELECT site, count(*) FROM qa GROUP BY site").fetchall())
+    counts = {row[0].strip("`"): row for row in table_rows(section(body, "Counts and coverage"))[1:] if len(row) == 6}
+    for site, n in per_site.items():
+        assert int(counts[site][1]) == n
+    assert int(counts["**all**"][1]) == sum(per_site.values())
+    splits = dataset.split(demo, columns=["site"]).to_pylist()
+    rows = table_rows(section(body, "Duplicates and splits"))
+    assert rows[0] == ["site", "train", "validation", "test"]
+    for site_cell, *numbers in rows[1:]:
+        site = site_cell.strip("`")
+        expected = [sum(1 for row in splits if row["site"] == site and row["split"] == name) for name in dataset.SPLIT_NAMES]
+        assert list(map(int, numbers)) == expected
+    coverage = {row[0].strip("`"): row[1:] for row in table_rows(section(body, "Counts and coverage")) if len(row) == 3}
+    (answered,), = con.execute("SELECT count(answer) * 100.0 / count(*) FROM qa WHERE site = 'tw_ehospital'").fetchall()
+    assert coverage["answer"][1] == f"{answered:.1f} %"
+
+
+def test_the_card_states_provenance_privacy_and_limitations(demo):
+    _, body = split_card((demo / "DATASET.md").read_text("utf-8"))
+    provenance = section(body, "Provenance")
+    assert "`doctorqna`" in provenance and "`tw_ehospital`" in provenance
+    assert "doctorqna/1.0" in provenance and "tw_ehospital/1.0" in provenance
+    assert provenance.count("1 of 1 runs") == 2  # robots.txt fetched in every run
+    assert "local sandbox mirror" in provenance
+    privacy = section(body, "Privacy")
+    assert all(placeholder in privacy for placeholder in ("[EMAIL]", "[PHONE]", "[ID]", "[CONTACT]"))
+    assert "Asker names are removed" in privacy
+    limitations = section(body, "Known limitations")
+    assert "`more_info`" in limitations and "not the answering doctor's" in limitations
+    assert "translation default" in limitations
+
+
+def test_hugging_face_datasets_loads_the_records_the_card_points_at(demo, tmp_path):
+    import datasets
+
+    meta, _ = split_card((demo / "DATASET.md").read_text("utf-8"))
+    pattern = meta["configs"][0]["data_files"][0]["path"]
+    loaded = datasets.load_dataset("parquet", data_files=str(demo / pattern), cache_dir=str(tmp_path / "hf"))
+    con = dataset.to_duckdb(demo)
+    (stored,), = con.execute("SELECT count(*) FROM qa_all").fetchall()
+    assert loaded["train"].num_rows == stored
+    assert set(loaded["train"].column_names) == set(dataset.dataset_schema().names) - {"site", "ask_year"}
+
+
+def test_a_card_for_a_dataset_without_records_says_so(tmp_path):
+    (tmp_path / "runs").mkdir()
+    path = card.write_dataset_card(tmp_path)
+    meta, body = split_card(path.read_text("utf-8"))
+    assert meta["size_categories"] == ["n<1K"]
+    assert "No records yet." in body
+    assert not list(tmp_path.glob(".*.tmp"))
+
+
+def test_duplicate_questions_across_sites_are_counted_in_the_card(tmp_path):
+    question = "My eyelid twitches.\nShould I worry?"
+    write_run(tmp_path, [record("1", 2018, question=question), record("2", 2019, question=question.upper())],
+              QA_RUN_ID="20261127T080000Z-aaaaaa")
+    from qacrawler.sites.build import build_record
+
+    twin = build_record(site="tw_ehospital", source_id="7", url="http://127.0.0.1/doctor/All/ShowDetail.php?q_no=7",
+                        language="zh-Hant", parser_version="1.0", title="眼皮跳", question=question + " !",
+                        ask_date=record().ask_date, crawled_at=record().crawled_at)
+    write_run(tmp_path, [twin], QA_RUN_ID="20261127T080000Z-bbbbbb")
+    _, body = split_card(card.write_dataset_card(tmp_path).read_text("utf-8"))
+    assert "1 group holding 3 records, 1 of the groups across sites" in section(body, "Duplicates and splits")
+
+
+def test_a_card_that_cannot_be_written_is_logged_and_the_manifest_still_is(tmp_path, monkeypatch, caplog):
+    def broken(root):
+        raise OSError("disk full")
+
+    monkeypatch.setattr("qacrawler.extensions.manifest.write_dataset_card", broken)
+    crawler = crawler_for(tmp_path)
+    spider = Spider(name="doctorqna")
+    with caplog.at_level(logging.WARNING):
+        RunManifest(crawler).spider_closed(spider, "finished")
+    manifest = json.loads((tmp_path / "runs" / "20261127T080000Z-abc123.json").read_text())
+    assert manifest["finish_reason"] == "finished"
+    assert any("DATASET.md" in message and "disk full" in caplog.text for message in caplog.messages)
+    assert not (tmp_path / "DATASET.md").exists()

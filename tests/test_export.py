@@ -1,0 +1,91 @@
+"""`qacrawler export`: question/answer pairs with their split, as JSON lines for fine-tuning and CSV for spreadsheets."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import shutil
+
+import pytest
+
+from qacrawler import dataset
+from qacrawler.export import FIELDS, export
+from tests.dataset_builds import demo_dataset
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")  # before `datasets` reads its configuration: never reach the Hub
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    return demo_dataset(tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def exported(demo, tmp_path_factory):
+    out = tmp_path_factory.mktemp("export")
+    return export(demo, "jsonl", out / "qa.jsonl"), export(demo, "csv", out / "qa.csv")
+
+
+def read_jsonl(path):
+    return [json.loads(line) for line in path.read_text("utf-8").splitlines()]
+
+
+def test_jsonl_holds_every_answered_question_once_with_its_split(demo, exported):
+    jsonl, _ = exported
+    rows = read_jsonl(jsonl)
+    splits = {row["record_id"]: row for row in dataset.split(demo, columns=["record_id", "answer"]).to_pylist()}
+    answered = sorted(record_id for record_id, row in splits.items() if row["answer"])
+    assert [row["id"] for row in rows] == answered
+    for row in rows:
+        assert list(row) == [*FIELDS, "messages"]
+        assert row["split"] == splits[row["id"]]["split"]
+        assert row["answer"] == splits[row["id"]]["answer"]
+        user, assistant = row["messages"]
+        assert user == {"role": "user", "content": f"{row['title']}\n\n{row['question']}"}
+        assert assistant == {"role": "assistant", "content": row["answer"]}
+        assert "more_info" not in row
+    assert {row["split"] for row in rows} == set(dataset.SPLIT_NAMES)
+    assert {row["site"] for row in rows} == {"doctorqna", "tw_ehospital"}
+    assert any(row["language"] == "zh-Hant" and "醫" in row["answer"] for row in rows)  # written as text, not \u escapes
+
+
+def test_csv_has_the_same_rows_and_survives_a_spreadsheet_round_trip(exported):
+    jsonl, csv_path = exported
+    assert csv_path.read_bytes().startswith(b"\xef\xbb\xbf")  # the BOM spreadsheet programs need for UTF-8
+    with open(csv_path, encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    expected = read_jsonl(jsonl)
+    assert [row["id"] for row in rows] == [row["id"] for row in expected]
+    for got, want in zip(rows, expected, strict=True):
+        assert got["question"] == want["question"] and got["answer"] == want["answer"]  # newlines kept inside quotes
+        assert got["split"] == want["split"]
+        assert got["asker_age_min"] == ("" if want["asker_age_min"] is None else str(want["asker_age_min"]))
+
+
+def test_exports_are_reproducible_and_default_into_the_dataset(demo, exported, tmp_path):
+    jsonl, _ = exported
+    again = export(demo, "jsonl", tmp_path / "again.jsonl")
+    assert again.read_bytes() == jsonl.read_bytes()
+    copy = tmp_path / "copy"
+    shutil.copytree(demo, copy)
+    default = export(copy, "csv")
+    assert default == copy / "exports" / "qa-pairs.csv" and default.is_file()
+    assert not list(default.parent.glob(".*.tmp"))
+
+
+def test_hugging_face_datasets_reads_the_jsonl_export(exported, tmp_path):
+    import datasets
+
+    jsonl, _ = exported
+    loaded = datasets.load_dataset("json", data_files=str(jsonl), cache_dir=str(tmp_path / "hf"))["train"]
+    assert loaded.num_rows == len(read_jsonl(jsonl))
+    assert loaded[0]["messages"][0]["role"] == "user"
+
+
+def test_a_wrong_format_or_folder_writes_nothing(demo, tmp_path):
+    with pytest.raises(ValueError, match="format must be one of jsonl, csv"):
+        export(demo, "parquet", tmp_path / "x.parquet")
+    with pytest.raises(FileNotFoundError):
+        export(tmp_path / "missing", "jsonl", tmp_path / "out" / "x.jsonl")
+    assert not (tmp_path / "out").exists()
