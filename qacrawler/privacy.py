@@ -38,11 +38,26 @@ PATTERNS: list[tuple[str, re.Pattern[str]]] = [
 ]
 
 
+# What every match of the pattern at the same place in PATTERNS must contain: a character or a run of
+# digits that `re` finds with its fast scan. Text without it cannot match, so the pattern (whose leading
+# lookbehind makes `re` try it at every position) is not run on it: 3x faster on typical answers.
+WITNESSES: list[re.Pattern[str]] = [
+    re.compile("[@＠]"),  # EMAIL
+    re.compile("[:：]"),  # CONTACT
+    re.compile(f"{_D}{{8}}"),  # ID
+    re.compile("[+＋]"),  # PHONE, international
+    re.compile("[0０][9９]"),  # PHONE, mobile
+    re.compile(f"{_D}{{4}}"),  # PHONE, landline: its last group
+]
+
+
 def mask_text(text: str | None, counts: Counter[str] | None = None) -> str | None:
     """The text with every identifier replaced by its placeholder; `counts` tallies them by kind."""
     if not text:
         return text
-    for kind, pattern in PATTERNS:
+    for (kind, pattern), witness in zip(PATTERNS, WITNESSES, strict=True):
+        if witness.search(text) is None:
+            continue
         text, found = pattern.subn(f"[{kind}]", text)
         if counts is not None and found:
             counts[kind] += found

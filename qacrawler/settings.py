@@ -22,6 +22,9 @@ CONCURRENT_REQUESTS_PER_DOMAIN = 2
 DOWNLOAD_TIMEOUT = 30
 RETRY_TIMES = 3
 RETRY_HTTP_CODES = [429, 500, 502, 503, 504, 522, 524, 408]
+# A callback's outputs (one record, a few links) go through the pipelines one after the other: they are
+# all synchronous. Scrapy's default, 100, starts 100 asyncio tasks for every response (about 2 ms).
+CONCURRENT_ITEMS = 1
 
 # Settings used when the spider's base_url is a loopback address (the sandbox).
 QA_LOCAL_SETTINGS = {
@@ -56,6 +59,7 @@ EXTENSIONS = {
 QA_OUTPUT_DIR = None  # the dataset folder; output/<spider name> when unset
 QA_RUN_ID = None  # generated per crawl when unset
 QA_PARQUET_BATCH_ROWS = 5000  # records held in memory before a batch of files is written
+QA_PARQUET_CHUNK_ROWS = 500  # records held as Python rows before they are converted to (smaller) Arrow tables
 QA_KEEP_ASKER_NAMES = False
 QA_INCREMENTAL = True  # skip unchanged articles the dataset already holds (`qacrawler crawl --full` turns it off)
 QA_PROGRESS_INTERVAL = 0  # seconds between progress lines on stderr; 0 = off (the CLI turns it on)

@@ -25,6 +25,7 @@ def present_fields(model: BaseModel, prefix: str = "") -> list[str]:
 class FieldCoveragePipeline:
     def __init__(self, crawler: Crawler):
         self.stats = crawler.stats
+        self.inc_value = crawler.stats.inc_value  # bound once: Scrapy's StatsCollector wraps every attribute access
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> FieldCoveragePipeline:
@@ -32,6 +33,7 @@ class FieldCoveragePipeline:
 
     def process_item(self, item: Any) -> Any:
         if isinstance(item, QARecord):
+            inc_value = self.inc_value
             for name in present_fields(item):
-                self.stats.inc_value(f"coverage/{name}")
+                inc_value(f"coverage/{name}")
         return item

@@ -2,6 +2,8 @@
 
 Records are buffered up to QA_PARQUET_BATCH_ROWS, then written as one finished file per hive
 partition (site, ask_year), so memory stays flat and a crash loses at most the unwritten batch.
+The buffer holds Arrow tables, not Python rows: every QA_PARQUET_CHUNK_ROWS records are converted,
+which keeps a batch at less than half the memory of its dicts and spreads the conversion out.
 The site is in the folder name, not in the file (see dataset_files.PARTITION_COLUMNS).
 Rejects go to one file per run, appended row group by row group and renamed at the end.
 """
@@ -27,7 +29,11 @@ class ParquetWriterPipeline:
         self.crawler = crawler
         self.stats = crawler.stats
         self.batch_rows = crawler.settings.getint("QA_PARQUET_BATCH_ROWS")
-        self.records: list[dict[str, Any]] = []
+        self.chunk_rows = max(1, min(self.batch_rows, crawler.settings.getint("QA_PARQUET_CHUNK_ROWS", 500)))
+        self.records: list[dict[str, Any]] = []  # rows not yet converted to Arrow
+        self.converted: dict[tuple[str, int | None], list[pa.Table]] = defaultdict(list)  # per partition
+        self.converted_rows = 0
+        self.schema = record_file_schema(arrow_schema(QARecord))
         self.rejects: list[dict[str, Any]] = []
         self.part_numbers = itertools.count()
         self.rejects_file: AtomicParquetFile | None = None
@@ -44,24 +50,36 @@ class ParquetWriterPipeline:
     def process_item(self, item: Any) -> Any:
         if isinstance(item, QARecord):
             self.records.append(item.model_dump())
-            if len(self.records) >= self.batch_rows:
+            if self.converted_rows + len(self.records) >= self.batch_rows:
                 self.flush_records()
+            elif len(self.records) >= self.chunk_rows:
+                self.convert_records()
         elif isinstance(item, Reject):
             self.rejects.append(item.model_dump())
             if len(self.rejects) >= self.batch_rows:
                 self.flush_rejects()
         return item
 
-    def flush_records(self) -> None:
+    def convert_records(self) -> None:
+        """The pending rows to one Arrow table per partition (site, ask_year), kept in arrival order."""
         partitions: dict[tuple[str, int | None], list[dict[str, Any]]] = defaultdict(list)
         for row in self.records:
             partitions[row["site"], row["ask_date"].year if row["ask_date"] else None].append(row)
-        for (site, year), rows in sorted(partitions.items(), key=lambda entry: (entry[0][0], entry[0][1] or 0)):
-            path = partition_dir(self.root / RECORDS, site, year) / f"part-{self.run_id}-{next(self.part_numbers):05d}.parquet"
-            write_table(path, pa.Table.from_pylist(rows, schema=record_file_schema(arrow_schema(QARecord))))
-            self.stats.inc_value("parquet/files")
-            self.stats.inc_value("parquet/records", len(rows))
+        for partition, rows in partitions.items():
+            self.converted[partition].append(pa.Table.from_pylist(rows, schema=self.schema))
+        self.converted_rows += len(self.records)
         self.records.clear()
+
+    def flush_records(self) -> None:
+        self.convert_records()
+        for (site, year), tables in sorted(self.converted.items(), key=lambda entry: (entry[0][0], entry[0][1] or 0)):
+            path = partition_dir(self.root / RECORDS, site, year) / f"part-{self.run_id}-{next(self.part_numbers):05d}.parquet"
+            table = pa.concat_tables(tables)
+            write_table(path, table)
+            self.stats.inc_value("parquet/files")
+            self.stats.inc_value("parquet/records", table.num_rows)
+        self.converted.clear()
+        self.converted_rows = 0
 
     def flush_rejects(self) -> None:
         if not self.rejects:

@@ -12,7 +12,7 @@ from typing import Any
 from scrapy.crawler import Crawler
 
 from qacrawler.privacy import mask_text
-from qacrawler.records import QARecord, Reject, content_hash
+from qacrawler.records import QARecord, Reject, SimilarQuestion, content_hash
 
 MASKED_FIELDS = ("title", "question", "answer", "more_info")
 MASKED_SIMILAR = ("title", "question_excerpt", "answer_excerpt")
@@ -37,10 +37,7 @@ class PrivacyPipeline:
             return item
         counts = Counter()
         update: dict[str, Any] = {name: mask_text(getattr(item, name), counts) for name in MASKED_FIELDS}
-        update["similar_questions"] = [
-            entry.model_copy(update={name: mask_text(getattr(entry, name), counts) for name in MASKED_SIMILAR})
-            for entry in item.similar_questions
-        ]
+        update["similar_questions"] = [self.masked_entry(entry, counts) for entry in item.similar_questions]
         if not self.keep_names and item.asker.name is not None:
             update["asker"] = item.asker.model_copy(update={"name": None})
             self.stats.inc_value("privacy/asker_name_removed")
@@ -48,6 +45,17 @@ class PrivacyPipeline:
             self.stats.inc_value("privacy/records_masked")
         update["content_hash"] = content_hash(update["title"], update["question"], update["answer"])
         return item.model_copy(update=update)
+
+    @staticmethod
+    def masked_entry(entry: SimilarQuestion, counts: Counter[str]) -> SimilarQuestion:
+        """The entry with its texts masked; the entry itself when nothing was masked (no copy)."""
+        update = {}
+        for name in MASKED_SIMILAR:
+            value = getattr(entry, name)
+            masked = mask_text(value, counts)
+            if masked != value:
+                update[name] = masked
+        return entry.model_copy(update=update) if update else entry
 
     def count(self, counts: Counter[str]) -> int:
         for kind, found in counts.items():

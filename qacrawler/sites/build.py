@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from qacrawler.records import QARecord, content_hash
 from qacrawler.taxonomy import specialty_for
+
+_specialty_for = lru_cache(maxsize=4096)(specialty_for)  # pure; a site has a few hundred department names
 
 
 def build_record(
@@ -26,7 +29,7 @@ def build_record(
         source_id=source_id,
         url=url,
         language=language,
-        specialty=specialty_for(fields.get("department")),
+        specialty=_specialty_for(fields.get("department")),
         content_hash=content_hash(fields.get("title"), fields.get("question"), fields.get("answer")),
         parser_version=f"{site}/{parser_version}",
         crawled_at=crawled_at or datetime.now(UTC),

@@ -90,6 +90,12 @@ _STYLE_FOLD = str.maketrans(_ASCII_UPPER, _ASCII_UPPER.lower(), " \t\r\n")
 # Marker characters (Supplementary Private Use Area-B, never seen in real text) the XSLT pass writes.
 _BREAK, _LINK, _HREF_END, _LINK_END = "\U000f0000", "\U000f0001", "\U000f0002", "\U000f0003"
 _LINK_MARKS = re.compile("([\U000f0001-\U000f0003])")
+# One link and nothing else marked, split as _simple_link_line's loop splits it: text before the link
+# (no _LINK), href (up to the first _HREF_END), link text (no mark), text after (no mark).
+_ONE_LINK = re.compile(
+    "([^\U000f0001]*)\U000f0001([^\U000f0001\U000f0002]*)\U000f0002([^\U000f0001-\U000f0003]*)\U000f0003"
+    "([^\U000f0001-\U000f0003]*)"
+)
 _MARKER_REF = re.compile(rb"&#(?:[xX]0*[fF]000[0-3]|0*98304[0-3])(?![0-9a-fA-F])")
 
 _local = threading.local()
@@ -210,6 +216,17 @@ def _marked_lines(marked: str) -> list[Line]:
 def _simple_link_line(segment: str) -> Line | None:
     """A line whose links neither nest nor cross a line break (nearly all): read with str.partition.
     None when it is not that simple (or has no text)."""
+    one = _ONE_LINK.fullmatch(segment)
+    if one is not None:  # the commonest case, one link: the loop below in one regex match
+        before, href, text, after = one.groups()
+        line_text = " ".join(f"{before}{text}{after}".split())
+        if not line_text:
+            return None
+        text = " ".join(text.split())
+        if not text:
+            return _NEW(Line, (line_text, _NO_LINKS, False))
+        words_outside = _WORD.search(before) is not None or _WORD.search(after) is not None
+        return _NEW(Line, (line_text, (_NEW(Link, (text, href)),), not words_outside))
     parts = segment.split(_LINK)
     pieces = [parts[0]]
     words_outside = _WORD.search(parts[0]) is not None

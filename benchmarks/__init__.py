@@ -1,0 +1,1 @@
+"""Benchmarks: qacrawler side by side with what users would use instead (see benchmarks/README.md)."""

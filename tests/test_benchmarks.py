@@ -1,0 +1,89 @@
+"""The benchmark harness (benchmarks/) runs end to end on a tiny sandbox and reports every figure.
+
+Benchmarks are not tests: nothing here looks at a time or a rate, only that each figure is there.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from benchmarks.bs4_scraper import extract
+from benchmarks.run import TARGETS, lookup
+from qacrawler.sandbox import DoctorQnaSite
+from qacrawler.sites import doctorqna
+
+ROOT = Path(__file__).resolve().parents[1]
+
+FIGURES = [
+    ("parser", "pages"),
+    *[("parser", name, figure) for name in ("lxml", "qacrawler", "bs4") for figure in ("us_per_page", "pages_per_s")],
+    ("parser", "qacrawler", "records_per_s"),
+    ("parser", "bs4", "records_per_s"),
+    ("parser", "qacrawler_vs_lxml_time"),
+    ("parser", "bs4_vs_qacrawler_time"),
+    ("parser", "bs4_agreement"),
+    *[("crawl", name, figure) for name in ("qacrawler", "noop", "script") for figure in ("pages", "elapsed_seconds", "pages_per_s")],
+    ("crawl", "qacrawler", "records_per_s"),
+    ("crawl", "script", "records_per_s"),
+    ("crawl", "qacrawler_vs_noop_pages_per_s"),
+    ("crawl", "qacrawler_vs_script_pages_per_s"),
+    ("crawl", "noop_vs_script_pages_per_s"),
+    ("memory", "rss_small_mb"),
+    ("memory", "rss_small_crawl_phase_mb"),
+    ("memory", "rss_large_mb"),
+    ("memory", "rss_large_crawl_phase_mb"),
+    ("memory", "rss_large_vs_small"),
+    ("output", "parquet_bytes"),
+    ("output", "jsonl_bytes"),
+    ("output", "parquet_vs_jsonl_bytes"),
+    ("output", "duckdb_group_by_parquet_s"),
+    ("output", "duckdb_group_by_jsonl_s"),
+]
+
+
+def test_the_harness_runs_and_reports_every_figure(tmp_path):
+    out = tmp_path / "results.json"
+    command = [sys.executable, "-m", "benchmarks.run", "--pages", "120", "--large", "180", "--parser-pages", "20",
+               "--parser-rounds", "1", "--script-pages", "20", "--out", str(out), "--work", str(tmp_path / "work")]
+    completed = subprocess.run(command, capture_output=True, text=True, timeout=600, cwd=ROOT)
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    results = json.loads(out.read_text())
+
+    for path in FIGURES:
+        value = lookup(results, path)
+        assert isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0, (path, value)
+    crawl = results["crawl"]
+    assert crawl["qacrawler"]["pages"] == crawl["noop"]["pages"]  # the no-op spider fetched the same pages
+    assert crawl["qacrawler"]["records"] > 0 and crawl["script"]["records"] > 0
+    assert results["sandbox"]["reachable_pages"] > 120  # articles, sitemaps, listings
+    assert results["memory"]["large_pages"] > crawl["qacrawler"]["pages"]
+    assert results["output"]["records"] == crawl["qacrawler"]["records"]
+    assert set(results["targets"]) == set(TARGETS)
+    assert {target["status"] for target in results["targets"].values()} <= {"met", "MISSING"}
+    assert results["machine"]["cores"] and results["date"]
+
+    table = completed.stdout
+    for section in ("parser", "crawl", "memory", "output"):
+        assert f"\n{section} " in table
+    assert "no-op Scrapy spider" in table and "sequential requests+bs4" in table and "Parquet bytes" in table
+
+
+def test_the_beautifulsoup_script_extracts_the_same_fields_as_the_parser():
+    """The comparison is fair only if the script does the same job: on good sandbox pages it agrees."""
+    site = DoctorQnaSite(pages=60, seed=5)
+    broken = site.broken()
+    agreed = 0
+    good = [article_id for article_id in site.article_ids() if article_id not in broken]
+    for article_id in good:
+        url = f"http://127.0.0.1:8080/en/article/{article_id}"
+        body = site.render(f"/en/article/{article_id}")[2]
+        record = doctorqna.parse(body, url).model_dump()
+        fields = extract(body.decode("utf-8"), url)
+        assert fields is not None
+        agreed += all(record[name] == fields[name] for name in fields if name in record)
+    assert agreed >= 0.9 * len(good)
+    for article_id in broken:
+        assert extract(site.render(f"/en/article/{article_id}")[2].decode("utf-8"), "http://x/en/article/1") is None
