@@ -83,6 +83,7 @@ class QASpider(Spider):
         self.netloc = parts.netloc
         self.allowed_domains = [parts.hostname]
         self.id_range = check_id_range(min_id, max_id)
+        self.linked_articles: set[str] = set()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> QASpider:
@@ -133,8 +134,13 @@ class QASpider(Spider):
                 yield url
 
     def follow_articles(self, response: Response) -> Iterator[Request]:
+        """Each linked article once per run: every duplicate request would otherwise travel the whole
+        middleware chain to be ignored (sitemap entries, which carry lastmod, are not deduplicated here)."""
         for url in self.links(response, self.article_path):
-            yield self.article_request(url)
+            url = self.canonical_article_url(url)
+            if url not in self.linked_articles:
+                self.linked_articles.add(url)
+                yield self.article_request(url)
 
     def follow_listings(self, response: Response, pattern: re.Pattern[str], callback: Callable) -> Iterator[Request]:
         for url in self.links(response, pattern):
