@@ -342,7 +342,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--parser-pages", type=positive, default=2000, help="pages in the parser comparison (default 2000)")
     parser.add_argument("--parser-rounds", type=positive, default=3)
-    parser.add_argument("--crawl-rounds", type=positive, default=1, help="qacrawler and no-op crawls, alternated; the best counts")
+    parser.add_argument("--crawl-rounds", type=positive, default=2, help="qacrawler and no-op crawls, alternated; the best of each counts (default 2)")
     parser.add_argument("--script-pages", type=positive, default=2000, help="the sequential script stops after this many pages")
     parser.add_argument("--script-seconds", type=float, default=120.0, help="... or after this many seconds")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results.json", help="JSON results")
