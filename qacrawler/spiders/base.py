@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from types import ModuleType
 from typing import Any
@@ -23,8 +23,9 @@ from scrapy.utils.sitemap import Sitemap
 from twisted.python.failure import Failure
 
 from qacrawler import __version__
+from qacrawler.frontier import Frontier
 from qacrawler.incremental import unfetched_links
-from qacrawler.records import Reject
+from qacrawler.records import QARecord, Reject
 from qacrawler.run import output_dir
 from qacrawler.sites.errors import NotAnArticle, PageMissing
 
@@ -83,7 +84,7 @@ class QASpider(Spider):
         self.netloc = parts.netloc
         self.allowed_domains = [parts.hostname]
         self.id_range = check_id_range(min_id, max_id)
-        self.linked_articles: set[str] = set()
+        self.requested_articles: set[str] = set()  # canonical URLs, to request each article once per run
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> QASpider:
@@ -94,6 +95,7 @@ class QASpider(Spider):
         if is_loopback(urlsplit(spider.base_url).hostname or ""):
             for name, value in settings.getdict("QA_LOCAL_SETTINGS").items():
                 settings.set(name, value, priority="spider")
+        spider.frontier = Frontier(crawler, settings.getint("QA_FRONTIER_WINDOW"))
         return spider
 
     # -- requests ------------------------------------------------------------------------------
@@ -113,18 +115,22 @@ class QASpider(Spider):
         return Request(self.canonical_article_url(url), callback=self.parse_article, errback=self.article_failed,
                        priority=1, dont_filter=True, meta={"article": True, **meta})
 
-    def id_walk(self) -> Iterator[Request]:
-        for number in self.id_range or ():
-            yield self.article_request(self.url(self.article_url_template.format(id=number)), id_probe=True)
+    def queue_articles(self) -> None:
+        """The id walk and the links earlier runs left unfetched, released as the scheduler has room."""
+        self.frontier.add(((number,) for number in self.id_range or ()), self.id_probe_request)
+        self.frontier.add(((url,) for url in self.unfetched_links()), self.article_request)
 
-    def unfetched_links(self) -> Iterator[Request]:
+    def id_probe_request(self, number: int) -> Request:
+        return self.article_request(self.url(self.article_url_template.format(id=number)), id_probe=True)
+
+    def unfetched_links(self) -> Iterator[str]:
         """Articles earlier runs linked to but never stored (see qacrawler.incremental.unfetched_links),
         on this run's base_url."""
         if not self.crawler.settings.getbool("QA_INCREMENTAL"):
             return
         for url in unfetched_links(output_dir(self.crawler), self.site):
             parts = urlsplit(url)
-            yield self.article_request(self.url(parts.path + (f"?{parts.query}" if parts.query else "")))
+            yield self.url(parts.path + (f"?{parts.query}" if parts.query else ""))
 
     def links(self, response: Response, pattern: re.Pattern[str]) -> Iterator[str]:
         """On-site links whose path matches, fragments dropped; off-site links are never followed."""
@@ -133,13 +139,13 @@ class QASpider(Spider):
             if self.on_site(url) and pattern.search(urlsplit(url).path):
                 yield url
 
-    def follow_articles(self, response: Response) -> Iterator[Request]:
-        """Each linked article once per run: every duplicate request would otherwise travel the whole
-        middleware chain to be ignored (sitemap entries, which carry lastmod, are not deduplicated here)."""
-        for url in self.links(response, self.article_path):
+    def follow_articles(self, urls: Iterable[str]) -> Iterator[Request]:
+        """Each linked article once per run, and not at all when a sitemap lists it (its entry carries
+        lastmod): every duplicate request would otherwise travel the whole middleware chain to be ignored."""
+        for url in urls:
             url = self.canonical_article_url(url)
-            if url not in self.linked_articles:
-                self.linked_articles.add(url)
+            if url not in self.requested_articles:
+                self.requested_articles.add(url)
                 yield self.article_request(url)
 
     def follow_listings(self, response: Response, pattern: re.Pattern[str], callback: Callable) -> Iterator[Request]:
@@ -147,8 +153,10 @@ class QASpider(Spider):
             yield Request(url, callback=callback)
 
     def parse_sitemap(self, response: Response) -> Iterator[Request]:
-        """A sitemap index leads to more sitemaps; a URL set to articles. Missing sitemaps are fine."""
+        """A sitemap index leads to more sitemaps; a URL set to articles, which wait in the frontier as
+        (url, lastmod) pairs. Missing sitemaps are fine."""
         sitemap = Sitemap(response.body)
+        articles: list[tuple[str, str | None]] = []
         for entry in sitemap:
             url = entry["loc"]
             if not self.on_site(url):
@@ -156,7 +164,14 @@ class QASpider(Spider):
             if sitemap.type == "sitemapindex":
                 yield Request(url, callback=self.parse_sitemap, errback=self.discovery_failed)
             elif self.article_path.search(urlsplit(url).path):
-                yield self.article_request(url, lastmod=entry.get("lastmod"))
+                url = self.canonical_article_url(url)
+                self.requested_articles.add(url)
+                articles.append((url, entry.get("lastmod")))
+        self.frontier.add(articles, self.sitemap_article_request)
+        yield from self.frontier.release()
+
+    def sitemap_article_request(self, url: str, lastmod: str | None) -> Request:
+        return self.article_request(url, lastmod=lastmod)
 
     def discovery_failed(self, failure: Failure) -> None:
         self.crawler.stats.inc_value("spider/discovery_failed")
@@ -174,8 +189,10 @@ class QASpider(Spider):
             yield self.reject(url, "parse", [f"not a text response ({response.headers.get('Content-Type', b'').decode()})"])
             return
         content_type = response.headers.get("Content-Type", b"").decode("latin-1")
+        record = None
         try:  # bytes, not response.text: the parser decodes strictly and rejects what does not decode
-            yield self.site.parse(response.body, url, crawled_at=datetime.now(UTC), content_type=content_type)
+            record = self.site.parse(response.body, url, crawled_at=datetime.now(UTC), content_type=content_type)
+            yield record
             self.crawler.stats.inc_value("spider/articles_parsed")
         except PageMissing as error:
             if response.meta.get("id_probe"):
@@ -186,22 +203,38 @@ class QASpider(Spider):
             yield self.reject(url, "parse", [error.reason], page_excerpt(response))
         except ValidationError as error:
             yield self.reject(url, "parse", validation_reasons(error), page_excerpt(response))
-        yield from self.follow_articles(response)
+        yield from self.follow_articles(self.article_links(response, record))
+        yield from self.frontier.release()
 
-    def article_failed(self, failure: Failure) -> Iterator[Reject]:
+    def article_links(self, response: TextResponse, record: QARecord | None) -> Iterator[str]:
+        """The articles an article page links to: its Similar Q&A links, from the record when the page
+        made one (the page is not parsed a second time), else from the markup."""
+        if record is None:
+            yield from self.links(response, self.article_path)
+            return
+        for similar in record.similar_questions:
+            if self.on_site(similar.url) and self.article_path.search(urlsplit(similar.url).path):
+                yield similar.url
+
+    def article_failed(self, failure: Failure) -> Iterator[Any]:
+        reject = self.fetch_reject(failure)
+        if reject is not None:
+            yield reject
+        yield from self.frontier.release()
+
+    def fetch_reject(self, failure: Failure) -> Reject | None:
         request = failure.request
         if failure.check(IgnoreRequest) and not failure.check(HttpError):
-            return  # robots.txt, offsite or unchanged since the last crawl: policy, counted where decided
+            return None  # robots.txt, offsite or unchanged since the last crawl: policy, counted where decided
         if failure.check(HttpError):
             status = failure.value.response.status
             if status == 404 and request.meta.get("id_probe"):
                 self.crawler.stats.inc_value("spider/missing_id")
-                return
+                return None
             reason = f"HTTP {status}"
         else:
             reason = f"{failure.type.__name__}: {failure.getErrorMessage()}"
-        yield self.reject(request.url, "fetch", [reason])
-
+        return self.reject(request.url, "fetch", [reason])
 
 def page_excerpt(response: TextResponse) -> str:
     return " ".join(" ".join(response.xpath("//body//text()[not(ancestor::script or ancestor::style)]").getall()).split())[:EXCERPT_CHARS]

@@ -6,7 +6,6 @@ following Similar Q&A links and walking an id range (-a min_id= -a max_id=) also
 
 import re
 from collections.abc import AsyncIterator, Iterator
-from itertools import chain
 
 from scrapy import Request
 from scrapy.http import Response
@@ -26,9 +25,10 @@ class DoctorQnaSpider(QASpider):
     async def start(self) -> AsyncIterator[Request]:
         yield Request(self.url("/sitemap.xml"), callback=self.parse_sitemap, errback=self.discovery_failed)
         yield Request(self.url("/en/"), callback=self.parse_listing, errback=self.discovery_failed)
-        for request in chain(self.id_walk(), self.unfetched_links()):
+        self.queue_articles()
+        for request in self.frontier.release():
             yield request
 
     def parse_listing(self, response: Response) -> Iterator[Request]:
-        yield from self.follow_articles(response)
+        yield from self.follow_articles(self.links(response, self.article_path))
         yield from self.follow_listings(response, self.listing_path, self.parse_listing)

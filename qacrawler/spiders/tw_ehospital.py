@@ -7,7 +7,6 @@ in the site's links are percent-encoded Big5 and are kept byte for byte. For a b
 
 import re
 from collections.abc import AsyncIterator, Iterator
-from itertools import chain
 
 from scrapy import Request
 from scrapy.http import Response
@@ -34,7 +33,8 @@ class TwEHospitalSpider(QASpider):
 
     async def start(self) -> AsyncIterator[Request]:
         yield Request(self.url("/doctor/Index1.php"), callback=self.parse_listing, errback=self.discovery_failed)
-        for request in chain(self.id_walk(), self.unfetched_links()):
+        self.queue_articles()
+        for request in self.frontier.release():
             yield request
 
     def canonical_article_url(self, url: str) -> str:
@@ -42,7 +42,7 @@ class TwEHospitalSpider(QASpider):
         return self.site.canonical_url(url, q_no) if q_no else url
 
     def parse_listing(self, response: Response) -> Iterator[Request]:
-        yield from self.follow_articles(response)
+        yield from self.follow_articles(self.links(response, self.article_path))
         yield from self.follow_listings(response, self.listing_path, self.parse_listing)
         for page in response.css("select#PageNo option::attr(value)").getall():
             yield Request(listing_page_url(response.url, page.strip()), callback=self.parse_listing)

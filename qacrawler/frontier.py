@@ -1,0 +1,57 @@
+"""Article requests waiting for room in Scrapy's scheduler.
+
+A sitemap of 100,000 articles handed to Scrapy at once becomes 100,000 Request objects in the
+scheduler's memory queue (about 2 KB each), so a crawl's memory would grow with the site. The frontier
+keeps waiting articles as lazy sources instead (a list of (url, lastmod) string pairs, an id range) and
+turns them into requests only while the scheduler holds fewer than ``QA_FRONTIER_WINDOW`` requests:
+a spider releases some after every article it handles, and whatever is left when the crawl goes
+idle (the fallback that makes a stall impossible).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from itertools import islice
+from typing import Any
+
+from scrapy import Request, signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import DontCloseSpider
+
+
+class Frontier:
+    def __init__(self, crawler: Crawler, window: int):
+        self.crawler = crawler
+        self.window = window
+        self.sources: deque[Iterator[Request]] = deque()
+        crawler.signals.connect(self.spider_idle, signal=signals.spider_idle)
+
+    def add(self, entries: Iterable[Any], make_request: Callable[..., Request]) -> None:
+        """``entries`` (tuples of arguments of ``make_request``) are read and turned into requests only
+        when released, in the order added."""
+        self.sources.append(make_request(*entry) for entry in entries)
+
+    def room(self) -> int:
+        engine = self.crawler.engine
+        scheduler = engine.scheduler if engine is not None else None
+        return self.window - len(scheduler) if scheduler is not None and hasattr(scheduler, "__len__") else self.window
+
+    def release(self, limit: int | None = None) -> Iterator[Request]:
+        """Up to ``limit`` (default: the room left in the scheduler's window) waiting requests."""
+        wanted = self.room() if limit is None else limit
+        while wanted > 0 and self.sources:
+            taken = list(islice(self.sources[0], wanted))
+            if len(taken) < wanted:
+                self.sources.popleft()  # exhausted
+            wanted -= len(taken)
+            yield from taken
+
+    def spider_idle(self) -> None:
+        engine = self.crawler.engine
+        released = False
+        for request in self.release(max(self.window, 1)):
+            engine.crawl(request)
+            released = True
+        if released:
+            raise DontCloseSpider
