@@ -25,6 +25,11 @@ RETRY_HTTP_CODES = [429, 500, 502, 503, 504, 522, 524, 408]
 # A callback's outputs (one record, a few links) go through the pipelines one after the other: they are
 # all synchronous. Scrapy's default, 100, starts 100 asyncio tasks for every response (about 2 ms).
 CONCURRENT_ITEMS = 1
+# Scrapy checks each callback for a generator with a return value by parsing its source, and its cache is
+# keyed by bound methods, which are new objects for every response: the check re-parsed parse_article for
+# every page (3 % of a crawl). qacrawler's callbacks are tested instead.
+WARN_ON_GENERATOR_RETURN_VALUE = False
+STATS_CLASS = "qacrawler.stats.CrawlStats"
 
 # Settings used when the spider's base_url is a loopback address (the sandbox).
 QA_LOCAL_SETTINGS = {

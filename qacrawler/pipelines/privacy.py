@@ -43,8 +43,10 @@ class PrivacyPipeline:
             self.stats.inc_value("privacy/asker_name_removed")
         if self.count(counts):
             self.stats.inc_value("privacy/records_masked")
-        update["content_hash"] = content_hash(update["title"], update["question"], update["answer"])
-        return item.model_copy(update=update)
+            update["content_hash"] = content_hash(update["title"], update["question"], update["answer"])
+        else:  # nothing masked: the texts and their hash are the parser's
+            update = {name: value for name, value in update.items() if name == "asker"}
+        return item.model_copy(update=update) if update else item
 
     @staticmethod
     def masked_entry(entry: SimilarQuestion, counts: Counter[str]) -> SimilarQuestion:

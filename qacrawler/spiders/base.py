@@ -162,13 +162,18 @@ class QASpider(Spider):
             if not self.on_site(url):
                 continue
             if sitemap.type == "sitemapindex":
-                yield Request(url, callback=self.parse_sitemap, errback=self.discovery_failed)
+                yield self.sitemap_request(url)
             elif self.article_path.search(urlsplit(url).path):
                 url = self.canonical_article_url(url)
                 self.requested_articles.add(url)
                 articles.append((url, entry.get("lastmod")))
         self.frontier.add(articles, self.sitemap_article_request)
         yield from self.frontier.release()
+
+    def sitemap_request(self, url: str) -> Request:
+        """Sitemaps before articles: an article linked from a page fetched before its sitemap entry was
+        read would be requested twice (once without, once with its lastmod)."""
+        return Request(url, callback=self.parse_sitemap, errback=self.discovery_failed, priority=2)
 
     def sitemap_article_request(self, url: str, lastmod: str | None) -> Request:
         return self.article_request(url, lastmod=lastmod)

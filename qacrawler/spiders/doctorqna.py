@@ -23,7 +23,7 @@ class DoctorQnaSpider(QASpider):
     listing_path = re.compile(r"^/en/(department/[^/]+)?/?$")
 
     async def start(self) -> AsyncIterator[Request]:
-        yield Request(self.url("/sitemap.xml"), callback=self.parse_sitemap, errback=self.discovery_failed)
+        yield self.sitemap_request(self.url("/sitemap.xml"))
         yield Request(self.url("/en/"), callback=self.parse_listing, errback=self.discovery_failed)
         self.queue_articles()
         for request in self.frontier.release():
