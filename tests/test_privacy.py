@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from qacrawler import privacy
-from qacrawler.privacy import PATTERNS, WITNESSES, mask_text
+from qacrawler.privacy import PATTERNS, WITNESSES, mask_text, mask_texts
 
 
 @pytest.mark.parametrize(
@@ -95,3 +95,18 @@ def test_every_match_holds_its_witness(index):
 
 def test_every_pattern_has_a_witness():
     assert len(WITNESSES) == len(PATTERNS)
+
+
+# --- masking a record's texts together is masking each ----------------------------------------------
+
+_PIECES = st.sampled_from(["a@b.org", "line: mandy_09", "A123456789", "+886 2 1234 5678", "0912-345-678",
+                           "(02)2345-6789", "2018/03/08", "500mg", "\n", " ", "@", ":", "0", "9", "x", "加我微信：", "\x00"])
+_TEXT = st.one_of(st.none(), st.lists(st.one_of(_PIECES, st.text(max_size=4)), max_size=8).map("".join))
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_TEXT, max_size=6))
+def test_mask_texts_equals_mask_text_of_each(texts):
+    together, alone = Counter(), Counter()
+    assert mask_texts(texts, together) == [mask_text(text, alone) for text in texts]
+    assert together == alone

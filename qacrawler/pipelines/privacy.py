@@ -11,7 +11,7 @@ from typing import Any
 
 from scrapy.crawler import Crawler
 
-from qacrawler.privacy import mask_text
+from qacrawler.privacy import mask_text, mask_texts
 from qacrawler.records import QARecord, Reject, SimilarQuestion, content_hash
 
 MASKED_FIELDS = ("title", "question", "answer", "more_info")
@@ -36,27 +36,28 @@ class PrivacyPipeline:
         if not isinstance(item, QARecord):
             return item
         counts = Counter()
-        update: dict[str, Any] = {name: mask_text(getattr(item, name), counts) for name in MASKED_FIELDS}
-        update["similar_questions"] = [self.masked_entry(entry, counts) for entry in item.similar_questions]
+        entries = item.similar_questions
+        texts = [getattr(item, name) for name in MASKED_FIELDS]
+        texts += [getattr(entry, name) for entry in entries for name in MASKED_SIMILAR]
+        masked = mask_texts(texts, counts)
+        update: dict[str, Any] = {}
         if not self.keep_names and item.asker.name is not None:
             update["asker"] = item.asker.model_copy(update={"name": None})
             self.stats.inc_value("privacy/asker_name_removed")
         if self.count(counts):
             self.stats.inc_value("privacy/records_masked")
+            update.update(zip(MASKED_FIELDS, masked, strict=False))
+            per_entry = len(MASKED_SIMILAR)
+            similar = masked[len(MASKED_FIELDS):]
+            update["similar_questions"] = [self.masked_entry(entry, similar[index * per_entry:(index + 1) * per_entry])
+                                           for index, entry in enumerate(entries)]
             update["content_hash"] = content_hash(update["title"], update["question"], update["answer"])
-        else:  # nothing masked: the texts and their hash are the parser's
-            update = {name: value for name, value in update.items() if name == "asker"}
-        return item.model_copy(update=update) if update else item
+        return item.model_copy(update=update) if update else item  # nothing masked: the parser's texts and hash
 
     @staticmethod
-    def masked_entry(entry: SimilarQuestion, counts: Counter[str]) -> SimilarQuestion:
-        """The entry with its texts masked; the entry itself when nothing was masked (no copy)."""
-        update = {}
-        for name in MASKED_SIMILAR:
-            value = getattr(entry, name)
-            masked = mask_text(value, counts)
-            if masked != value:
-                update[name] = masked
+    def masked_entry(entry: SimilarQuestion, masked: list[str | None]) -> SimilarQuestion:
+        """The entry with its masked texts; the entry itself when nothing in it was masked (no copy)."""
+        update = {name: value for name, value in zip(MASKED_SIMILAR, masked, strict=True) if value != getattr(entry, name)}
         return entry.model_copy(update=update) if update else entry
 
     def count(self, counts: Counter[str]) -> int:
