@@ -5,7 +5,8 @@ It is handed the list of pages (every page reachable on the benchmark sandbox, a
 ``python -m benchmarks.sandbox --urls-out`` wrote it: robots.txt, the sitemaps, the home page, the
 department listings, the articles) and requests each once, articles at the same priority as
 qacrawler's. Same settings as a qacrawler crawl of a loopback site (qacrawler.settings, then
-QA_LOCAL_SETTINGS); no parsing, no link extraction, no items, no pipelines, no extensions.
+QA_LOCAL_SETTINGS) and the same garbage-collector tuning (qacrawler.crawl.tune_garbage_collector); no
+parsing, no link extraction, no items, no pipelines, no extensions.
 
 ``python -m benchmarks.noop_spider --base-url URL --urls FILE --stats FILE [--log FILE] [-s NAME=VALUE]...``
 writes the crawl's stats as JSON.
@@ -25,6 +26,7 @@ from scrapy.crawler import Crawler, CrawlerProcess
 from scrapy.http import Response
 from scrapy.settings import Settings
 
+from qacrawler.crawl import tune_garbage_collector
 from qacrawler.spiders.base import user_agent
 
 class NoopSpider(Spider):
@@ -80,6 +82,7 @@ def main(argv: list[str] | None = None) -> int:
     process = CrawlerProcess(settings)
     crawler = process.create_crawler(NoopSpider)
     process.crawl(crawler, base_url=args.base_url, paths=args.urls.read_text().split())
+    tune_garbage_collector()  # as a qacrawler crawl: the comparison is then of the work done per page
     process.start()
     stats = {key: value.isoformat() if hasattr(value, "isoformat") else value
              for key, value in crawler.stats.get_stats().items()}
