@@ -37,21 +37,22 @@ class Frontier:
         scheduler = engine.scheduler if engine is not None else None
         return self.window - len(scheduler) if scheduler is not None and hasattr(scheduler, "__len__") else self.window
 
-    def release(self, limit: int | None = None) -> Iterator[Request]:
-        """Up to ``limit`` (default: the room left in the scheduler's window) waiting requests."""
+    def feed(self, limit: int | None = None) -> int:
+        """Hands up to ``limit`` (default: the room left in the window) waiting requests to the engine;
+        how many. Straight to the scheduler, not yielded from a callback: a released article is not a
+        link of the page being handled, so the spider middlewares (depth, referer) have nothing to say
+        about it, and skipping them saves their cost on every page."""
         wanted = self.room() if limit is None else limit
-        while wanted > 0 and self.sources:
-            taken = list(islice(self.sources[0], wanted))
-            if len(taken) < wanted:
+        fed = 0
+        while wanted > fed and self.sources:
+            taken = list(islice(self.sources[0], wanted - fed))
+            if len(taken) < wanted - fed:
                 self.sources.popleft()  # exhausted
-            wanted -= len(taken)
-            yield from taken
+            for request in taken:
+                self.crawler.engine.crawl(request)
+            fed += len(taken)
+        return fed
 
     def spider_idle(self) -> None:
-        engine = self.crawler.engine
-        released = False
-        for request in self.release(max(self.window, 1)):
-            engine.crawl(request)
-            released = True
-        if released:
+        if self.feed(max(self.window, 1)):
             raise DontCloseSpider

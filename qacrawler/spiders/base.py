@@ -168,7 +168,7 @@ class QASpider(Spider):
                 self.requested_articles.add(url)
                 articles.append((url, entry.get("lastmod")))
         self.frontier.add(articles, self.sitemap_article_request)
-        yield from self.frontier.release()
+        self.frontier.feed()
 
     def sitemap_request(self, url: str) -> Request:
         """Sitemaps before articles: an article linked from a page fetched before its sitemap entry was
@@ -209,7 +209,7 @@ class QASpider(Spider):
         except ValidationError as error:
             yield self.reject(url, "parse", validation_reasons(error), page_excerpt(response))
         yield from self.follow_articles(self.article_links(response, record))
-        yield from self.frontier.release()
+        self.frontier.feed()
 
     def article_links(self, response: TextResponse, record: QARecord | None) -> Iterator[str]:
         """The articles an article page links to: its Similar Q&A links, from the record when the page
@@ -225,7 +225,7 @@ class QASpider(Spider):
         reject = self.fetch_reject(failure)
         if reject is not None:
             yield reject
-        yield from self.frontier.release()
+        self.frontier.feed()
 
     def fetch_reject(self, failure: Failure) -> Reject | None:
         request = failure.request
