@@ -7,14 +7,22 @@ a researcher can trust what it says about provenance, coverage, duplicates, spli
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import tempfile
 import typing
 from collections import Counter, defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 from pydantic import BaseModel
 
 from qacrawler import dataset as qa_dataset
@@ -29,6 +37,11 @@ SITE_NOTES = {
     "doctorqna": "doctorqna.com English article pages, translated from Taiwan e-Hospital",
     "tw_ehospital": "Taiwan e-Hospital (台灣e院), the Chinese original, Big5 pages",
 }
+# The card is computed inside the crawler at the end of every run, so its memory must not grow with the
+# dataset: DuckDB gets one thread and this budget, and spills to a temporary folder beyond it. The newest-
+# version keys every query joins on must fit (about 200 bytes a record): enough for a million records.
+DUCKDB_MEMORY_LIMIT = "256MB"
+QUESTION_BATCH_ROWS = 4096
 _SIZE_CATEGORIES = ((1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K"), (1_000_000, "100K<n<1M"),
                     (10_000_000, "1M<n<10M"), (100_000_000, "10M<n<100M"))
 
@@ -80,13 +93,42 @@ def _table(header: list[str], rows: list[list[Any]]) -> str:
     return "\n".join(lines)
 
 
+def _one_record_schema(root: Path) -> bool:
+    """Whether every record file has the same columns, read one footer at a time: DuckDB can then read them
+    without union_by_name, which holds every file's metadata (about 75 KB a file) while it plans a query."""
+    schemas = (pq.read_schema(file) for file in (root / RECORDS).rglob("*.parquet"))
+    first = next(schemas, None)
+    return all(schema.equals(first) for schema in schemas)
+
+
+@contextmanager
+def _bounded_duckdb(root: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """to_duckdb()'s views within DUCKDB_MEMORY_LIMIT. Its `qa` view picks each record's newest version with a
+    window over whole rows, which holds every row a query reads; here `qa` gives the same rows through a
+    table of the newest (record_id, crawled_at, content_hash), built once from those three columns, so the
+    queries stream the files. The three name one row: a dataset never holds a record's content_hash twice."""
+    with tempfile.TemporaryDirectory(prefix="qacrawler-card-") as spill:
+        con = duckdb.connect(config={"memory_limit": DUCKDB_MEMORY_LIMIT, "threads": 1, "temp_directory": spill})
+        try:
+            qa_dataset.to_duckdb(root, con, union_by_name=not _one_record_schema(root))
+            con.execute("CREATE TEMP TABLE newest_versions AS SELECT record_id, crawled_at, content_hash FROM qa")
+            con.execute("CREATE OR REPLACE VIEW qa AS SELECT * FROM qa_all "
+                        "SEMI JOIN newest_versions USING (record_id, crawled_at, content_hash)")
+            yield con
+        finally:
+            con.close()
+
+
 class _Facts:
     """Everything the card states, gathered once from the files and the manifests."""
 
     def __init__(self, root: Path):
         self.root = root
         self.manifests = run_manifests(root)
-        con = qa_dataset.to_duckdb(root)
+        with _bounded_duckdb(root) as con:
+            self._gather(con)
+
+    def _gather(self, con: duckdb.DuckDBPyConnection) -> None:
         self.rows_all = con.execute("SELECT count(*) FROM qa_all").fetchall()[0][0]
         self.per_site = _dicts(con, """
             SELECT site, count(*) AS records, string_agg(DISTINCT language, ', ') AS language,
@@ -98,8 +140,7 @@ class _Facts:
         self.sites = [row["site"] for row in self.per_site]
         self.records = sum(row["records"] for row in self.per_site)
         self.languages = sorted(row[0] for row in con.execute("SELECT DISTINCT language FROM qa").fetchall())
-        versions = con.execute("SELECT site, count(*), count(DISTINCT record_id) FROM qa_all GROUP BY site").fetchall()
-        self.versions = {site: (rows, ids) for site, rows, ids in versions}
+        self.stored_rows = dict(con.execute("SELECT site, count(*) FROM qa_all GROUP BY site").fetchall())
         self.multi_version = con.execute(
             "SELECT count(*) FROM (SELECT record_id FROM qa_all GROUP BY record_id HAVING count(*) > 1)").fetchall()[0][0]
         fields = coverage_fields()
@@ -112,29 +153,44 @@ class _Facts:
             WITH links AS (SELECT unnest(similar_questions).url AS url FROM qa)
             SELECT count(*), count(*) FILTER (WHERE url IN (SELECT url FROM qa)) FROM links""").fetchall()[0]
         self.rejects = con.execute("SELECT site, stage, count(*) FROM rejects GROUP BY ALL ORDER BY ALL").fetchall()
-        self._splits()
+        self._splits(con)
 
-    def _splits(self) -> None:
+    def _splits(self, con: duckdb.DuckDBPyConnection) -> None:
+        """Split counts and duplicate groups, reading the newest version of each question a batch at a time and
+        keeping only a 16-byte digest of its question_key and a site number per record, never the text."""
         self.split_counts: dict[str, Counter[str]] = defaultdict(Counter)
-        self.duplicate_groups = self.duplicate_records = self.cross_site_groups = 0
-        if not self.records:
-            return
-        table = qa_dataset.split(self.root, columns=["record_id", "site"], with_key=True)
-        groups: dict[str, list[tuple[str, str]]] = defaultdict(list)
-        for site, key, name in zip(table.column("site").to_pylist(), table.column("question_key").to_pylist(),
-                                   table.column("split").to_pylist(), strict=True):
-            self.split_counts[site][name] += 1
-            groups[key].append((site, name))
-        shared = [members for members in groups.values() if len(members) > 1]
-        self.duplicate_groups = len(shared)
-        self.duplicate_records = sum(len(members) for members in shared)
-        self.cross_site_groups = sum(1 for members in shared if len({site for site, _ in members}) > 1)
+        site_numbers: dict[str, int] = {}
+        digests, site_columns = [], []
+        for batch in con.sql("SELECT site, question FROM qa").to_arrow_reader(QUESTION_BATCH_ROWS):
+            sites = batch.column("site").to_pylist()
+            keys, names = qa_dataset.keys_and_splits(batch.column("question").to_pylist())
+            for site, name in zip(sites, names, strict=True):
+                self.split_counts[site][name] += 1
+            digests.append(pa.array([hashlib.blake2b(key.encode(), digest_size=16).digest() for key in keys],
+                                    pa.binary(16)))
+            site_columns.append(pa.array([site_numbers.setdefault(site, len(site_numbers)) for site in sites],
+                                         pa.int32()))
+        self.duplicate_groups, self.duplicate_records, self.cross_site_groups = _duplicates(
+            pa.chunked_array(digests, pa.binary(16)), pa.chunked_array(site_columns, pa.int32()))
 
     def runs_of(self, site: str) -> list[dict]:
         return [manifest for manifest in self.manifests if manifest.get("spider") == site]
 
     def stat_total(self, key: str) -> int:
         return sum(int(manifest.get("stats", {}).get(key, 0) or 0) for manifest in self.manifests)
+
+
+def _duplicates(digests: pa.ChunkedArray, sites: pa.ChunkedArray) -> tuple[int, int, int]:
+    """(groups, records, groups across sites) of questions that occur more than once, from each record's
+    question digest and site number. Sorting puts copies side by side in a few bytes a record; Arrow's
+    group_by would build a hash table of every question."""
+    ordered = pa.table({"digest": digests, "site": sites}).sort_by([("digest", "ascending"), ("site", "ascending")])
+    digest, site = ordered["digest"].combine_chunks(), ordered["site"].combine_chunks()
+    repeats = pc.equal(digest[1:], digest[:-1])  # row i + 1 holds the question of row i
+    other_site = pc.and_(repeats, pc.not_equal(site[1:], site[:-1]))
+    question = pc.cumulative_sum(pc.invert(repeats).cast(pa.int64()))  # which question rows 1, 2, ... hold
+    groups = len(pc.unique(question.filter(repeats)))
+    return groups, (pc.sum(repeats).as_py() or 0) + groups, len(pc.unique(question.filter(other_site)))
 
 
 def _dicts(con: Any, sql: str) -> list[dict[str, Any]]:
@@ -197,8 +253,7 @@ def _provenance(facts: _Facts) -> list[str]:
 def _counts(facts: _Facts) -> list[str]:
     rows = []
     for row in facts.per_site:
-        stored, _ = facts.versions.get(row["site"], (row["records"], row["records"]))
-        rows.append([f"`{row['site']}`", row["records"], stored,
+        rows.append([f"`{row['site']}`", row["records"], facts.stored_rows.get(row["site"], row["records"]),
                      f"{row['answered']} ({_percent(row['answered'], row['records'])})",
                      f"{row['with_specialty']} ({_percent(row['with_specialty'], row['records'])})",
                      _span(row["first_ask"], row["last_ask"])])

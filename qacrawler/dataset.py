@@ -19,7 +19,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from functools import cache
 from pathlib import Path
 
@@ -42,6 +42,7 @@ __all__ = [
     "split",
     "split_of",
     "split_of_key",
+    "keys_and_splits",
     "question_key",
     "records_glob",
 ]
@@ -104,14 +105,22 @@ def _sql_string(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-def to_duckdb(path: str | Path, connection: duckdb.DuckDBPyConnection | None = None) -> duckdb.DuckDBPyConnection:
+def to_duckdb(
+    path: str | Path, connection: duckdb.DuckDBPyConnection | None = None, *, union_by_name: bool = True
+) -> duckdb.DuckDBPyConnection:
     """A DuckDB connection with views `qa` (newest version per record_id), `qa_all` (every version) and
     `rejects`. Views read the files at query time, so they see later crawls without reconnecting.
+
+    union_by_name=False reads every record file with the columns of the first: DuckDB then no longer holds
+    every file's metadata while it plans a query (about 75 KB a file, for each time a query names a view),
+    but a file with other columns fails the query or loses them, so pass it only for files known to share
+    one schema.
     """
     root = _root(path)
     con = connection or duckdb.connect()
     if _has_records(root):
-        source = f"read_parquet({_sql_string(records_glob(root))}, hive_partitioning = true, union_by_name = true)"
+        source = (f"read_parquet({_sql_string(records_glob(root))}, hive_partitioning = true, "
+                  f"union_by_name = {str(union_by_name).lower()})")
     else:
         con.register("_qa_empty", dataset_schema().empty_table())
         source = "_qa_empty"
@@ -195,6 +204,16 @@ def split_of_key(key: str, ratios: Sequence[float] = DEFAULT_RATIOS, seed: int |
     return "validation" if point < train + validation else "test"
 
 
+def keys_and_splits(
+    questions: Iterable[str | None], ratios: Sequence[float] = DEFAULT_RATIOS, seed: int | str = DEFAULT_SEED
+) -> tuple[list[str], list[str]]:
+    """The question_key() and the split of each question: split() applies it to a whole table, the dataset
+    card to one record batch at a time, so both assign splits the same way."""
+    checked = _check_ratios(ratios)
+    keys = [question_key(question) for question in questions]
+    return keys, [split_of_key(key, checked, seed) for key in keys]
+
+
 def split(
     path: str | Path,
     ratios: Sequence[float] = DEFAULT_RATIOS,
@@ -208,11 +227,10 @@ def split(
 
     Keep the seed fixed across releases: it is what makes a question's split permanent.
     """
-    checked = _check_ratios(ratios)
+    _check_ratios(ratios)  # before reading the files, not after
     wanted = None if columns is None else list(dict.fromkeys([*columns, "question"]))
     table = latest(path, wanted)
-    keys = [question_key(question) for question in table.column("question").to_pylist()]
-    names = [split_of_key(key, checked, seed) for key in keys]
+    keys, names = keys_and_splits(table.column("question").to_pylist(), ratios, seed)
     if columns is not None:
         table = table.select(list(columns))
     if with_key:

@@ -7,9 +7,15 @@ import logging
 import os
 import re
 import typing
+from collections import defaultdict
+from datetime import timedelta
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pydantic import BaseModel
 from scrapy import Spider
 
@@ -18,7 +24,7 @@ from qacrawler.extensions.manifest import RunManifest
 from qacrawler.records import QARecord
 from qacrawler.schema import field_table
 from tests.dataset_builds import demo_dataset
-from tests.test_pipelines import crawler_for, record, write_run
+from tests.test_pipelines import NOW, crawler_for, record, write_run
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # before `datasets` reads its configuration: never reach the Hub
 
@@ -170,3 +176,52 @@ def test_a_card_that_cannot_be_written_is_logged_and_the_manifest_still_is(tmp_p
     assert manifest["finish_reason"] == "finished"
     assert any("DATASET.md" in message and "disk full" in caplog.text for message in caplog.messages)
     assert not (tmp_path / "DATASET.md").exists()
+
+
+def test_the_card_reads_the_newest_version_of_each_record_as_the_qa_view_does(tmp_path):
+    """The card queries its own `qa`, which stays within a memory budget: the same rows as to_duckdb()'s,
+    for a record edited later and for one whose two versions were crawled at one instant (content_hash decides)."""
+    first = [record("1", 2018), record("2", 2018)]
+    second = [first[0].model_copy(update={"answer": "Hello: see a neurologist.", "content_hash": "f" * 32,
+                                          "crawled_at": NOW + timedelta(days=1)}),
+              first[1].model_copy(update={"answer": "Hello: rest more.", "content_hash": "0" * 32})]
+    write_run(tmp_path, first, QA_RUN_ID="20261127T080000Z-aaaaaa")
+    write_run(tmp_path, second, QA_RUN_ID="20261128T080000Z-bbbbbb")
+    sql = "SELECT record_id, content_hash, answer FROM qa ORDER BY record_id"
+    with card._bounded_duckdb(tmp_path) as con:
+        newest = con.execute(sql).fetchall()
+    assert newest == dataset.to_duckdb(tmp_path).execute(sql).fetchall()
+    assert [answer for _, _, answer in newest] == ["Hello: see a neurologist.", "Hello: rest more."]
+    _, body = split_card(card.write_dataset_card(tmp_path).read_text("utf-8"))
+    assert table_rows(section(body, "Counts and coverage"))[1][:3] == ["`doctorqna`", "2", "4"]
+
+
+def test_the_card_reads_files_written_before_a_column_existed(tmp_path):
+    """Files that lack a column make the card read every file by column name (DuckDB's union_by_name),
+    and the field counts as missing in them."""
+    write_run(tmp_path, [record("1", 2018)], QA_RUN_ID="20261127T080000Z-aaaaaa")
+    write_run(tmp_path, [record("2", 2019, view_count=12)], QA_RUN_ID="20261128T080000Z-bbbbbb")
+    assert card._one_record_schema(tmp_path)
+    older, = (tmp_path / "records").rglob("part-20261127T080000Z-aaaaaa-*.parquet")
+    pq.write_table(pq.read_table(older).drop_columns(["view_count"]), older)
+    assert not card._one_record_schema(tmp_path)
+    _, body = split_card(card.write_dataset_card(tmp_path).read_text("utf-8"))
+    assert "2 questions from 1 site" in body
+    counts = section(body, "Counts and coverage")
+    assert [row for row in table_rows(counts) if row[0] == "`view_count`"] == [["`view_count`", "50.0 %"]]
+
+
+@settings(derandomize=True, max_examples=200, deadline=None, database=None)
+@given(st.lists(st.tuples(st.integers(0, 2), st.integers(0, 8)), max_size=40), st.integers(1, 8))
+def test_duplicate_counts_are_those_of_grouping_every_question(rows, chunk):
+    digests = [question.to_bytes(16, "big") for _, question in rows]
+    sites = [site for site, _ in rows]
+    groups = defaultdict(list)
+    for site, question in rows:
+        groups[question].append(site)
+    shared = [members for members in groups.values() if len(members) > 1]
+    expected = (len(shared), sum(map(len, shared)), sum(1 for members in shared if len(set(members)) > 1))
+    starts = range(0, len(rows), chunk)
+    digest_chunks = pa.chunked_array([pa.array(digests[i:i + chunk], pa.binary(16)) for i in starts], pa.binary(16))
+    site_chunks = pa.chunked_array([pa.array(sites[i:i + chunk], pa.int32()) for i in starts], pa.int32())
+    assert card._duplicates(digest_chunks, site_chunks) == expected

@@ -81,6 +81,13 @@ def test_duckdb_views_hold_the_newest_versions_and_every_version(recrawled):
     assert rejects >= 2  # the sandbox's broken pages, once per crawl
 
 
+def test_duckdb_views_read_the_same_rows_without_union_by_name_when_files_share_a_schema(recrawled):
+    out, _, _ = recrawled
+    sql = "SELECT * FROM qa_all ORDER BY record_id, crawled_at"
+    assert (dataset.to_duckdb(out, union_by_name=False).execute(sql).fetchall()
+            == dataset.to_duckdb(out).execute(sql).fetchall())
+
+
 def test_a_recrawl_never_moves_a_question_between_splits(recrawled):
     out, before, revision = recrawled
     after = {row["record_id"]: row for row in dataset.split(out, columns=["record_id"], with_key=True).to_pylist()}
@@ -136,6 +143,13 @@ def test_question_key_keeps_words_and_masked_placeholders_apart():
     assert dataset.question_key("call me at [PHONE]") != dataset.question_key("call me at phone")
     assert dataset.question_key("headache at night") != dataset.question_key("headache at noon")
     assert dataset.question_key(None) == dataset.question_key("") == ""
+
+
+def test_keys_and_splits_are_the_question_key_and_split_of_each_question():
+    texts = ["Is it serious?", "IS IT SERIOUS", None, "headache at night", "Call me at [PHONE]."]
+    assert dataset.keys_and_splits(texts) == ([dataset.question_key(text) for text in texts],
+                                              [dataset.split_of(text) for text in texts])
+    assert dataset.keys_and_splits(texts, (0, 0, 1), seed=1)[1] == ["test"] * len(texts)
 
 
 def test_split_of_is_deterministic_proportional_and_seeded():
