@@ -22,15 +22,18 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 import pyarrow as pa
-import pyarrow.dataset as ds
 
 from qacrawler.compact import latest_versions
 from qacrawler.dataset_files import NULL_PARTITION, RECORDS, REJECTS, RUNS
 from qacrawler.records import QARecord
 from qacrawler.schema import arrow_schema
+
+if TYPE_CHECKING:
+    import pyarrow.dataset as ds
 
 __all__ = [
     "SPLIT_NAMES",
@@ -85,6 +88,8 @@ def open_dataset(path: str | Path) -> ds.Dataset:
     The schema is fixed from the model, so it does not depend on which partitions happen to exist; a
     dataset with no records yet gives an empty one.
     """
+    import pyarrow.dataset as ds  # here: it imports pandas when installed, which a crawl (writing this card) does not need
+
     root = _root(path)
     schema = dataset_schema()
     if not _has_records(root):

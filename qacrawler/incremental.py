@@ -19,7 +19,7 @@ from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest
 
-from qacrawler.dataset_files import records_dataset, rejects_of
+from qacrawler.dataset_files import rejects_of, site_records
 from qacrawler.run import output_dir
 
 
@@ -40,10 +40,9 @@ def stored_versions(root: Path, site: ModuleType) -> dict[str, StoredVersion]:
         record_id = f"{site.SITE}:{site.source_id_from_url(row['url'])}"
         if row["stage"] != "fetch" and (record_id not in known or row["crawled_at"] > known[record_id].crawled_at):
             known[record_id] = StoredVersion(row["crawled_at"], answered=True, rejected=True)
-    dataset = records_dataset(root)
-    if dataset is None:
+    table = site_records(root, site.SITE, ["record_id", "crawled_at", "answer"])
+    if table is None:
         return known
-    table = dataset.to_table(columns=["record_id", "crawled_at", "answer"], filter=pc.field("site") == site.SITE)
     answered = pc.invert(pc.is_null(table.column("answer"))).to_pylist()
     latest: dict[str, StoredVersion] = {}
     for record_id, crawled_at, has_answer in zip(
@@ -61,11 +60,11 @@ def unfetched_links(root: Path, site: ModuleType) -> list[str]:
     unchanged articles that linked to them and would never see the links again. Orphan pages
     (linked from nowhere else) depend on this.
     """
-    dataset = records_dataset(root)
-    if dataset is None:
+    table = site_records(root, site.SITE, ["similar_questions"])
+    if table is None:
         return []
     known = stored_versions(root, site)
-    column = dataset.to_table(columns=["similar_questions"], filter=pc.field("site") == site.SITE).column(0)
+    column = table.column(0)
     urls = pc.struct_field(pc.list_flatten(column), "url").to_pylist()
     return sorted({url for url in urls if f"{site.SITE}:{site.source_id_from_url(url)}" not in known})
 

@@ -14,6 +14,7 @@ from scrapy.crawler import Crawler
 from qacrawler import gates
 from qacrawler.card import write_dataset_card
 from qacrawler.dataset_files import RUNS, run_files
+from qacrawler.memory import release_free_memory
 from qacrawler.run import output_dir, run_id
 
 
@@ -91,6 +92,7 @@ class RunManifest:
     def spider_closed(self, spider: Spider, reason: str) -> None:
         root = output_dir(self.crawler)
         write_json_atomically(root / RUNS / f"{run_id(self.crawler)}.json", self.manifest(spider, reason))
+        release_free_memory()  # the card's working memory then reuses what the crawl freed
         try:  # the card describes the data; failing to write it must not fail the crawl that made the data
             write_dataset_card(root)
         except Exception:

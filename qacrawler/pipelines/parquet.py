@@ -19,6 +19,7 @@ import pyarrow as pa
 from scrapy.crawler import Crawler
 
 from qacrawler.dataset_files import RECORDS, REJECTS, AtomicParquetFile, partition_dir, record_file_schema, write_table
+from qacrawler.memory import release_free_memory
 from qacrawler.records import QARecord, Reject
 from qacrawler.run import output_dir, run_id
 from qacrawler.schema import arrow_schema
@@ -80,6 +81,7 @@ class ParquetWriterPipeline:
             self.stats.inc_value("parquet/records", table.num_rows)
         self.converted.clear()
         self.converted_rows = 0
+        release_free_memory()  # once a batch: the batch just written is the largest thing freed
 
     def flush_rejects(self) -> None:
         if not self.rejects:
