@@ -4,8 +4,9 @@ A sitemap of 100,000 articles handed to Scrapy at once becomes 100,000 Request o
 scheduler's memory queue (about 2 KB each), so a crawl's memory would grow with the site. The frontier
 keeps waiting articles as lazy sources instead (a list of (url, lastmod) string pairs, an id range) and
 turns them into requests only while the scheduler holds fewer than ``QA_FRONTIER_WINDOW`` requests:
-a spider releases some after every article it handles, and whatever is left when the crawl goes
-idle (the fallback that makes a stall impossible).
+a spider feeds some after every article it handles, and whatever is left when the crawl goes idle
+(the fallback that makes a stall impossible). Stats: ``frontier/fed`` requests handed over,
+``frontier/scheduler_peak`` the most requests the scheduler held when the frontier looked.
 """
 
 from __future__ import annotations
@@ -35,7 +36,11 @@ class Frontier:
     def room(self) -> int:
         engine = self.crawler.engine
         scheduler = engine.scheduler if engine is not None else None
-        return self.window - len(scheduler) if scheduler is not None and hasattr(scheduler, "__len__") else self.window
+        if scheduler is None or not hasattr(scheduler, "__len__"):  # a scheduler that cannot tell: one window
+            return self.window
+        held = len(scheduler)
+        self.crawler.stats.max_value("frontier/scheduler_peak", held)
+        return self.window - held
 
     def feed(self, limit: int | None = None) -> int:
         """Hands up to ``limit`` (default: the room left in the window) waiting requests to the engine;
@@ -51,6 +56,8 @@ class Frontier:
             for request in taken:
                 self.crawler.engine.crawl(request)
             fed += len(taken)
+        if fed:
+            self.crawler.stats.inc_value("frontier/fed", fed)
         return fed
 
     def spider_idle(self) -> None:
