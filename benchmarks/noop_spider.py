@@ -5,7 +5,7 @@ It is handed the list of pages (every page reachable on the benchmark sandbox, a
 ``python -m benchmarks.sandbox --urls-out`` wrote it: robots.txt, the sitemaps, the home page, the
 department listings, the articles) and requests each once, articles at the same priority as
 qacrawler's. Same settings as a qacrawler crawl of a loopback site (qacrawler.settings, then
-QA_LOCAL_SETTINGS) and the same garbage-collector tuning (qacrawler.crawl.tune_garbage_collector); no
+QA_LOCAL_SETTINGS) and the same garbage-collector tuning (qacrawler.crawl.tuned_garbage_collector); no
 parsing, no link extraction, no items, no pipelines, no extensions.
 
 ``python -m benchmarks.noop_spider --base-url URL --urls FILE --stats FILE [--log FILE] [-s NAME=VALUE]...``
@@ -26,8 +26,9 @@ from scrapy.crawler import Crawler, CrawlerProcess
 from scrapy.http import Response
 from scrapy.settings import Settings
 
-from qacrawler.crawl import tune_garbage_collector
+from qacrawler.crawl import tuned_garbage_collector
 from qacrawler.spiders.base import user_agent
+
 
 class NoopSpider(Spider):
     name = "noop"
@@ -82,8 +83,8 @@ def main(argv: list[str] | None = None) -> int:
     process = CrawlerProcess(settings)
     crawler = process.create_crawler(NoopSpider)
     process.crawl(crawler, base_url=args.base_url, paths=args.urls.read_text().split())
-    tune_garbage_collector()  # as a qacrawler crawl: the comparison is then of the work done per page
-    process.start()
+    with tuned_garbage_collector():  # as a qacrawler crawl: the comparison is then of the work done per page
+        process.start()
     stats = {key: value.isoformat() if hasattr(value, "isoformat") else value
              for key, value in crawler.stats.get_stats().items()}
     stats["elapsed_seconds"] = (crawler.stats.get_value("finish_time") - crawler.stats.get_value("start_time")).total_seconds()

@@ -2,7 +2,7 @@
 
 A crawl frees almost everything it allocates (a page, its tree, its record), but glibc's malloc (lxml's
 trees) and Arrow's allocator (the writer's batches) keep freed pages for reuse, and with the cyclic
-collector run seldom (qacrawler.crawl.tune_garbage_collector) garbage waits for the next collection:
+collector run seldom (qacrawler.crawl.tuned_garbage_collector) garbage waits for the next collection:
 the process's resident size then creeps up with the crawl and the end-of-run dataset card adds its own
 working memory on top. Measured on a 40,000-page crawl at its end: 300 MB resident, 231 MB after this.
 """
