@@ -119,6 +119,7 @@ class QASpider(Spider):
         """The id walk and the links earlier runs left unfetched, released as the scheduler has room."""
         self.frontier.add(((number,) for number in self.id_range or ()), self.id_probe_request)
         self.frontier.add(((url,) for url in self.unfetched_links()), self.article_request)
+        self.frontier.feed()
 
     def id_probe_request(self, number: int) -> Request:
         return self.article_request(self.url(self.article_url_template.format(id=number)), id_probe=True)
@@ -134,10 +135,12 @@ class QASpider(Spider):
 
     def links(self, response: Response, pattern: re.Pattern[str]) -> Iterator[str]:
         """On-site links whose path matches, fragments dropped; off-site links are never followed."""
-        for href in response.css("a::attr(href)").getall():
-            url = response.urljoin(href.strip()).split("#", 1)[0]
-            if self.on_site(url) and pattern.search(urlsplit(url).path):
-                yield url
+        urls = (response.urljoin(href.strip()).split("#", 1)[0] for href in response.css("a::attr(href)").getall())
+        return self.followable(urls, pattern)
+
+    def followable(self, urls: Iterable[str], pattern: re.Pattern[str]) -> Iterator[str]:
+        """The absolute URLs that are on this site and whose path matches."""
+        return (url for url in urls if self.on_site(url) and pattern.search(urlsplit(url).path))
 
     def follow_articles(self, urls: Iterable[str]) -> Iterator[Request]:
         """Each linked article once per run, and not at all when a sitemap lists it (its entry carries
@@ -215,11 +218,8 @@ class QASpider(Spider):
         """The articles an article page links to: its Similar Q&A links, from the record when the page
         made one (the page is not parsed a second time), else from the markup."""
         if record is None:
-            yield from self.links(response, self.article_path)
-            return
-        for similar in record.similar_questions:
-            if self.on_site(similar.url) and self.article_path.search(urlsplit(similar.url).path):
-                yield similar.url
+            return self.links(response, self.article_path)
+        return self.followable((similar.url for similar in record.similar_questions), self.article_path)
 
     def article_failed(self, failure: Failure) -> Iterator[Any]:
         reject = self.fetch_reject(failure)
@@ -240,6 +240,7 @@ class QASpider(Spider):
         else:
             reason = f"{failure.type.__name__}: {failure.getErrorMessage()}"
         return self.reject(request.url, "fetch", [reason])
+
 
 def page_excerpt(response: TextResponse) -> str:
     return " ".join(" ".join(response.xpath("//body//text()[not(ancestor::script or ancestor::style)]").getall()).split())[:EXCERPT_CHARS]

@@ -26,7 +26,6 @@ class DoctorQnaSpider(QASpider):
         yield self.sitemap_request(self.url("/sitemap.xml"))
         yield Request(self.url("/en/"), callback=self.parse_listing, errback=self.discovery_failed)
         self.queue_articles()
-        self.frontier.feed()
 
     def parse_listing(self, response: Response) -> Iterator[Request]:
         yield from self.follow_articles(self.links(response, self.article_path))

@@ -34,7 +34,6 @@ class TwEHospitalSpider(QASpider):
     async def start(self) -> AsyncIterator[Request]:
         yield Request(self.url("/doctor/Index1.php"), callback=self.parse_listing, errback=self.discovery_failed)
         self.queue_articles()
-        self.frontier.feed()
 
     def canonical_article_url(self, url: str) -> str:
         q_no = self.site.source_id_from_url(url)
