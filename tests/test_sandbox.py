@@ -21,11 +21,11 @@ from xml.etree import ElementTree
 import lxml.html
 import pytest
 
-from qacrawler.privacy import mask_text
 from qacrawler.sandbox import DoctorQnaSite, SandboxServer
 from qacrawler.sandbox.doctorqna import FIRST_ID, LAST_ID
 from qacrawler.sandbox.doctorqna_layouts import LAYOUTS
 from qacrawler.sandbox.doctorqna_text import slugify
+from tests.planted_pii import LOOKALIKE_KINDS, assert_masking_matches_planting
 
 SITEMAP_NS = {"sm": "http://www.sitemaps.org/schemas/sitemap/0.9"}
 _BLOCKS = {
@@ -555,19 +555,9 @@ def test_revise_rejects_impossible_revisions_without_changing_the_site(added, ed
 
 # --- planted contact details (pii=True) -----------------------------------------------------------
 
-LOOKALIKE_KINDS = {"date", "dose", "age", "blood_pressure", "lab", "icd"}
-
-
 @pytest.fixture(scope="module")
 def pii_site() -> DoctorQnaSite:
     return DoctorQnaSite(pages=300, seed=7, pii=True)
-
-
-def masked_spans(text: str | None, planted: list[tuple[str, str]]) -> str | None:
-    """The text with every planted span replaced by its placeholder, longest first."""
-    for kind, span in sorted(planted, key=lambda item: -len(item[1])):
-        text = text and text.replace(span, f"[{kind}]")
-    return text
 
 
 def taiwan_id_is_valid(value: str) -> bool:
@@ -649,13 +639,7 @@ def test_pages_with_planted_identifiers_still_show_exactly_their_truth(pii_site)
 
 
 def test_masking_replaces_exactly_the_planted_spans_and_keeps_the_look_alikes(pii_site):
-    for article_id in pii_site.pii_articles():
-        truth, planted = pii_site.truth(article_id), pii_site.planted_pii(article_id)
-        for field in ("question", "answer"):
-            assert mask_text(truth[field]) == masked_spans(truth[field], planted), (article_id, field)
-        masked = mask_text(truth["question"] + "\n" + truth["answer"])
-        for _, text in pii_site.planted_lookalikes(article_id):
-            assert text in masked, (article_id, text)
+    assert_masking_matches_planting(pii_site)
 
 
 def test_similar_excerpts_show_planted_spans_whole_or_not_at_all(pii_site, good_ids):

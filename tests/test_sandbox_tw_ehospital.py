@@ -15,7 +15,6 @@ from urllib.parse import parse_qs, urlsplit
 import lxml.html
 import pytest
 
-from qacrawler.privacy import mask_text
 from qacrawler.sandbox.tw_ehospital import (
     ARTICLE_PATH,
     CHARSET_STYLES,
@@ -28,6 +27,7 @@ from qacrawler.sandbox.tw_ehospital import (
     TwEHospitalSite,
 )
 from qacrawler.sandbox.tw_ehospital_text import DEPARTMENTS
+from tests.planted_pii import LOOKALIKE_KINDS, assert_masking_matches_planting
 
 SITES_MD_DEPARTMENTS = (
     "神經內科 神經外科 胸腔內科 整型外科 肝膽腸胃科 潛水醫學科 核子醫學科 心臟血管專科 乳房甲狀腺科 產後憂鬱諮詢 內科 牙科 外科 兒科 骨科 "
@@ -336,19 +336,9 @@ def test_missing_numbers_answer_200_with_the_does_not_exist_page(site):
 
 # --- planted contact details (pii=True) -----------------------------------------------------------
 
-LOOKALIKE_KINDS = {"date", "dose", "age", "blood_pressure", "lab", "icd"}
-
-
 @pytest.fixture(scope="module")
 def pii_site() -> TwEHospitalSite:
     return TwEHospitalSite(pages=600, seed=7, pii=True)
-
-
-def masked_spans(text: str | None, planted: list[tuple[str, str]]) -> str | None:
-    """The text with every planted span replaced by its placeholder, longest first."""
-    for kind, span in sorted(planted, key=lambda item: -len(item[1])):
-        text = text and text.replace(span, f"[{kind}]")
-    return text
 
 
 def test_pii_is_off_by_default_and_then_changes_no_page():
@@ -421,13 +411,7 @@ def test_pages_with_planted_identifiers_read_as_their_truth_in_cp950(pii_site):
 
 
 def test_masking_replaces_exactly_the_planted_spans_and_keeps_the_look_alikes(pii_site):
-    for q_no in pii_site.pii_articles():
-        truth, planted = pii_site.truth(q_no), pii_site.planted_pii(q_no)
-        for field in ("question", "answer"):
-            assert mask_text(truth[field]) == masked_spans(truth[field], planted), (q_no, field)
-        masked = mask_text(truth["question"] + "\n" + (truth["answer"] or ""))
-        for _, text in pii_site.planted_lookalikes(q_no):
-            assert text in masked, (q_no, text)
+    assert_masking_matches_planting(pii_site)
 
 
 # --- discovery: home, department pages, history listings ------------------------------------------
