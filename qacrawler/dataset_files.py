@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
 RECORDS = "records"
 REJECTS = "rejects"
+UNCHANGED = "unchanged"  # articles fetched again whose content the dataset already held (records.UnchangedFetch)
 RUNS = "runs"
 LOCK_FILE = ".lock"
 NULL_PARTITION = "__HIVE_DEFAULT_PARTITION__"  # what Hive, pyarrow and DuckDB read as null
@@ -102,8 +103,19 @@ def read_columns(directory: Path, pattern: str, columns: list[str]) -> pa.Table 
     not with pyarrow.dataset, which imports pandas when it is installed (45 MB more in every crawl process).
     """
     files = sorted(directory.glob(pattern)) if directory.exists() else []
-    tables = [pq.ParquetFile(path).read(columns=columns) for path in files]
+    tables = [_read_file_columns(path, columns) for path in files]
     return pa.concat_tables(tables, promote_options="default") if tables else None
+
+
+def _read_file_columns(path: Path, columns: list[str]) -> pa.Table:
+    """A column that a file written before it was added lacks reads as nulls."""
+    file = pq.ParquetFile(path)
+    present = set(file.schema_arrow.names)
+    table = file.read(columns=[name for name in columns if name in present])
+    for name in columns:
+        if name not in present:
+            table = table.append_column(name, pa.nulls(table.num_rows))
+    return table.select(columns)
 
 
 def site_records(root: Path, site: str, columns: list[str]) -> pa.Table | None:
@@ -112,7 +124,12 @@ def site_records(root: Path, site: str, columns: list[str]) -> pa.Table | None:
 
 
 def rejects_of(root: Path, site: str) -> list[dict]:
-    table = read_columns(root / REJECTS, "*.parquet", ["url", "site", "stage", "crawled_at"])
+    table = read_columns(root / REJECTS, "*.parquet", ["url", "site", "stage", "crawled_at", "source_lastmod"])
+    return [] if table is None else [row for row in table.to_pylist() if row["site"] == site]
+
+
+def unchanged_fetches_of(root: Path, site: str) -> list[dict]:
+    table = read_columns(root / UNCHANGED, "*.parquet", ["record_id", "site", "source_lastmod", "crawled_at"])
     return [] if table is None else [row for row in table.to_pylist() if row["site"] == site]
 
 
@@ -128,7 +145,7 @@ def run_files(root: Path, run_id: str) -> list[Path]:
     """The finished files a run wrote, found on disk rather than remembered."""
     return sorted(
         path
-        for directory in (root / RECORDS, root / REJECTS)
+        for directory in (root / RECORDS, root / REJECTS, root / UNCHANGED)
         if directory.exists()
         for path in directory.rglob(f"part-{run_id}*.parquet")
     )

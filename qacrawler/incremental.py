@@ -1,5 +1,5 @@
 """Incremental crawls: fetch discovery pages, skip article pages the dataset already holds unless they can
-have changed (a sitemap lastmod newer than the stored crawl, or unanswered last time).
+have changed (the sitemap's lastmod says so, see qacrawler.lastmod, or the page was unanswered last time).
 
 Also the one guard against fetching an article twice in a run. Article requests bypass Scrapy's
 dupefilter on purpose: after a SIGKILL a resumed JOBDIR would remember articles whose records were
@@ -8,30 +8,32 @@ still in the writer's buffer and never fetch them again; this filter only trusts
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from pathlib import Path
 from types import ModuleType
 
 import pyarrow.compute as pc
-from dateutil import parser as dateparser
 from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest
 
-from qacrawler.dataset_files import rejects_of, site_records
+from qacrawler.dataset_files import rejects_of, site_records, unchanged_fetches_of
+from qacrawler.lastmod import refetch_reason
 from qacrawler.run import output_dir
 
 
 @dataclass(frozen=True)
 class StoredVersion:
-    crawled_at: datetime
+    crawled_at: datetime  # the latest fetch of the page, including fetches that found it unchanged
     answered: bool  # an unanswered question may be answered by now
     rejected: bool = False  # the page was refused by the parser or validation last time
+    source_lastmod: str | None = None  # the sitemap lastmod seen at that fetch
 
 
 def stored_versions(root: Path, site: ModuleType) -> dict[str, StoredVersion]:
-    """What the dataset knows of each page of one site: its latest version, or its parse/validate reject.
+    """What the dataset knows of each page of one site: its latest version, or its parse/validate reject,
+    brought up to date by later fetches that found the same content.
 
     Fetch rejects are left out on purpose: a network failure says nothing about the page.
     """
@@ -39,18 +41,21 @@ def stored_versions(root: Path, site: ModuleType) -> dict[str, StoredVersion]:
     for row in rejects_of(root, site.SITE):
         record_id = f"{site.SITE}:{site.source_id_from_url(row['url'])}"
         if row["stage"] != "fetch" and (record_id not in known or row["crawled_at"] > known[record_id].crawled_at):
-            known[record_id] = StoredVersion(row["crawled_at"], answered=True, rejected=True)
-    table = site_records(root, site.SITE, ["record_id", "crawled_at", "answer"])
-    if table is None:
-        return known
-    answered = pc.invert(pc.is_null(table.column("answer"))).to_pylist()
-    latest: dict[str, StoredVersion] = {}
-    for record_id, crawled_at, has_answer in zip(
-        table.column("record_id").to_pylist(), table.column("crawled_at").to_pylist(), answered, strict=True
-    ):
-        if record_id not in latest or crawled_at > latest[record_id].crawled_at:
-            latest[record_id] = StoredVersion(crawled_at, has_answer)
-    return {**known, **latest}
+            known[record_id] = StoredVersion(row["crawled_at"], True, True, row["source_lastmod"])
+    table = site_records(root, site.SITE, ["record_id", "crawled_at", "answer", "source_lastmod"])
+    if table is not None:
+        answered = pc.invert(pc.is_null(table.column("answer"))).to_pylist()
+        latest: dict[str, StoredVersion] = {}
+        columns = [table.column(name).to_pylist() for name in ("record_id", "crawled_at", "source_lastmod")]
+        for record_id, crawled_at, lastmod, has_answer in zip(*columns, answered, strict=True):
+            if record_id not in latest or crawled_at > latest[record_id].crawled_at:
+                latest[record_id] = StoredVersion(crawled_at, has_answer, source_lastmod=lastmod)
+        known |= latest
+    for row in unchanged_fetches_of(root, site.SITE):
+        stored = known.get(row["record_id"])
+        if stored is not None and not stored.rejected and row["crawled_at"] > stored.crawled_at:
+            known[row["record_id"]] = replace(stored, crawled_at=row["crawled_at"], source_lastmod=row["source_lastmod"])
+    return known
 
 
 def unfetched_links(root: Path, site: ModuleType) -> list[str]:
@@ -69,17 +74,6 @@ def unfetched_links(root: Path, site: ModuleType) -> list[str]:
     return sorted({url for url in urls if f"{site.SITE}:{site.source_id_from_url(url)}" not in known})
 
 
-def parse_lastmod(text: str | None) -> datetime | None:
-    """A W3C datetime; a bare date counts as the start of that day (UTC)."""
-    if not text:
-        return None
-    try:
-        value = dateparser.isoparse(text.strip())
-    except (ValueError, OverflowError):
-        return None
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
 class IncrementalMiddleware:
     """Downloader middleware; article requests carry meta `article=True` and, from sitemaps, `lastmod`."""
 
@@ -87,6 +81,7 @@ class IncrementalMiddleware:
         self.crawler = crawler
         self.stats = crawler.stats
         self.enabled = crawler.settings.getbool("QA_INCREMENTAL")
+        self.tolerance = timedelta(seconds=crawler.settings.getfloat("QA_LASTMOD_TOLERANCE"))
         self.stored: dict[str, StoredVersion] = {}
         self.requested: set[str] = set()
         self.skipped: set[str] = set()
@@ -112,11 +107,10 @@ class IncrementalMiddleware:
             raise IgnoreRequest(f"already requested in this run: {request.url}")
         stored = self.stored.get(record_id)
         if stored is not None:
-            lastmod = parse_lastmod(request.meta.get("lastmod"))
-            if not stored.answered:
-                self.stats.inc_value("incremental/refetch_unanswered")
-            elif lastmod is not None and lastmod > stored.crawled_at:
-                self.stats.inc_value("incremental/refetch_changed")
+            reason = "unanswered" if not stored.answered else refetch_reason(
+                request.meta.get("lastmod"), stored.source_lastmod, stored.crawled_at, self.tolerance)
+            if reason is not None:
+                self.stats.inc_value(f"incremental/refetch_{reason}")
             else:  # not marked requested: a sitemap entry with a newer lastmod may still come
                 if record_id not in self.skipped:
                     self.skipped.add(record_id)

@@ -75,6 +75,9 @@ class QARecord(_Model):
     categories: list[str] = Field(default_factory=list, description="Site tags or categories")
     view_count: int | None = Field(None, ge=0, description="View count; null when not shown")
     crawled_at: datetime = Field(description="When the page was fetched (UTC)")
+    source_lastmod: str | None = Field(
+        None, description="The sitemap `lastmod` of the page when it was fetched, as the site wrote it (precision and "
+                          "offset kept); null when the page was reached without one. Added in 0.2.0")
     content_hash: str = Field(description="Hash of the normalised title, question and answer: changes when a page is edited")
     parser_version: str = Field(description="Which parser produced the row (`<site>/<version>`)")
 
@@ -100,6 +103,17 @@ class Reject(_Model):
     stage: str = Field(description="Where it was refused: fetch, parse or validate")
     reasons: list[str] = Field(min_length=1, description="Why, one reason per entry")
     excerpt: str | None = Field(None, description="Start of the page text, to judge by eye")
+    crawled_at: datetime = Field(description="When the page was fetched (UTC)")
+    source_lastmod: str | None = Field(None, description="The sitemap `lastmod` of the page when it was fetched")
+
+
+class UnchangedFetch(_Model):
+    """An article fetched again whose content the dataset already holds. No record row is added for it, so
+    this row is what tells the next run that the page was checked, when, and under which `lastmod`."""
+
+    record_id: str = Field(description="`<site>:<source_id>` of the record the page still matches")
+    site: str = Field(description="Adapter id")
+    source_lastmod: str | None = Field(None, description="The sitemap `lastmod` of the page when it was fetched")
     crawled_at: datetime = Field(description="When the page was fetched (UTC)")
 
 

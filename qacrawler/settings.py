@@ -68,6 +68,9 @@ QA_PARQUET_BATCH_ROWS = 5000  # records held in memory before a batch of files i
 QA_PARQUET_CHUNK_ROWS = 500  # records held as Python rows before they are converted to (smaller) Arrow tables
 QA_KEEP_ASKER_NAMES = False
 QA_INCREMENTAL = True  # skip unchanged articles the dataset already holds (`qacrawler crawl --full` turns it off)
+# How far a site's clock may run behind ours: a sitemap lastmod up to this long before our last fetch of a
+# page may still stamp an edit made after it (qacrawler.lastmod.refetch_reason).
+QA_LASTMOD_TOLERANCE = 3600
 QA_PROGRESS_INTERVAL = 0  # seconds between progress lines on stderr; 0 = off (the CLI turns it on)
 # Fields a record needs to enter the dataset: "*" for every site, then per site id.
 QA_REQUIRED_FIELDS = {

@@ -1,8 +1,9 @@
 """Parser fixture folders, shared by every site's parser tests.
 
 tests/fixtures/<site>/<case>/: page.html (the raw page bytes), url.txt, optional content_type.txt (the
-HTTP header passed to the parser) and expected.json: the record (`model_dump(mode="json")` without
-`crawled_at`) written by hand, or `{"not_an_article": "<part of the reason>"}`.
+HTTP header passed to the parser) and expected.json: the record (`model_dump(mode="json")` without the
+crawl's own fields, `crawled_at` and `source_lastmod`) written by hand, or `{"not_an_article": "<part of
+the reason>"}`.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from typing import Any
 from qacrawler.records import QARecord
 
 CRAWLED_AT = datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)
-RECORD_FIELDS = [name for name in QARecord.model_fields if name != "crawled_at"]
+CRAWL_FIELDS = ("crawled_at", "source_lastmod")  # set by the crawl, not read from the page
+RECORD_FIELDS = [name for name in QARecord.model_fields if name not in CRAWL_FIELDS]
 
 
 class FixtureSet:

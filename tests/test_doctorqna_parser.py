@@ -2,7 +2,7 @@
 page-text reader and field helpers; and the rules of the parser on small targeted pages.
 
 Fixtures: tests/fixtures/doctorqna/<case>/page.html, url.txt, expected.json. expected.json is either the
-record (``model_dump(mode="json")`` without ``crawled_at``), written by hand from the page, or
+record (``model_dump(mode="json")`` without ``crawled_at`` and ``source_lastmod``), written by hand from the page, or
 ``{"not_an_article": "<part of the reason>"}``.
 """
 

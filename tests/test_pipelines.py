@@ -9,7 +9,6 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 import pytest
 from scrapy import Spider
-from scrapy.exceptions import DropItem
 from scrapy.utils.test import get_crawler
 
 from qacrawler import settings as project_settings
@@ -25,7 +24,7 @@ from qacrawler.pipelines.parquet import ParquetWriterPipeline
 from qacrawler.pipelines.privacy import PrivacyPipeline
 from qacrawler.pipelines.taxonomy import SpecialtyCoveragePipeline
 from qacrawler.pipelines.validate import ValidatePipeline
-from qacrawler.records import QARecord, Reject
+from qacrawler.records import QARecord, Reject, UnchangedFetch
 from qacrawler.schema import arrow_schema
 from qacrawler.sites.build import build_record
 
@@ -169,18 +168,29 @@ def test_writer_puts_rejects_in_one_file_per_run(tmp_path):
         "part-20261127T080000Z-abc123.parquet"]
 
 
-def test_dedupe_drops_versions_already_in_the_dataset_or_the_run(tmp_path):
+def test_writer_puts_unchanged_fetches_in_one_file_per_run_beside_the_records(tmp_path):
+    fetch = UnchangedFetch(record_id="doctorqna:1", site="doctorqna", source_lastmod="2026-11-27", crawled_at=NOW)
+    write_run(tmp_path, [record("1"), fetch, fetch.model_copy(update={"record_id": "doctorqna:2"})])
+    table = pq.read_table(tmp_path / "unchanged" / "part-20261127T080000Z-abc123.parquet")
+    assert table.column("record_id").to_pylist() == ["doctorqna:1", "doctorqna:2"]
+    assert table.column("source_lastmod").to_pylist() == ["2026-11-27"] * 2
+    assert not list((tmp_path / "records").rglob("*unchanged*"))  # readers of records/ never see them
+    assert "unchanged/part-20261127T080000Z-abc123.parquet" in [
+        path.relative_to(tmp_path).as_posix() for path in run_files(tmp_path, "20261127T080000Z-abc123")]
+
+
+def test_dedupe_turns_versions_already_in_the_dataset_or_the_run_into_unchanged_fetches(tmp_path):
     write_run(tmp_path, [record("1"), record("2")])
     assert set(existing_versions(tmp_path)) == {(r.record_id, r.content_hash) for r in (record("1"), record("2"))}
     crawler = crawler_for(tmp_path)
     dedupe = DedupePipeline.from_crawler(crawler)
     dedupe.open_spider()
-    with pytest.raises(DropItem):
-        dedupe.process_item(record("1"))
+    refetched = record("1", source_lastmod="2026-11-27")
+    assert dedupe.process_item(refetched) == UnchangedFetch(
+        record_id="doctorqna:1", site="doctorqna", source_lastmod="2026-11-27", crawled_at=NOW)
     edited = record("1", answer="Hello: see a neurologist.")
     assert dedupe.process_item(edited) is edited  # an edit is a new version
-    with pytest.raises(DropItem):
-        dedupe.process_item(edited)
+    assert isinstance(dedupe.process_item(edited), UnchangedFetch)
     assert crawler.stats.get_value("dedupe/duplicate") == 2
     assert crawler.stats.get_value("dedupe/versions_in_dataset_at_start") == 2
 

@@ -9,13 +9,16 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+
+import pyarrow.parquet as pq
 
 from qacrawler.sandbox import DoctorQnaSite, SandboxServer
 from qacrawler.sandbox.faults import FaultPlan
 from tests.conftest import ROOT, run_cli
 from tests.test_end_to_end import assert_equal_to_ground_truth, read_records, read_rejects
+from tests.test_sandbox import sitemap_lastmods
 
 
 def crawl_command(server: SandboxServer, out: Path, *extra: str) -> list[str]:
@@ -105,6 +108,66 @@ def test_the_next_run_adds_exactly_the_new_and_edited_questions(tmp_path):
         assert latest[str(number)]["answer"] == site.truth(number)["answer"]
         assert latest[str(number)]["title"] == site.truth(number)["title"]
     assert last_manifest(out)["counts"]["records"] == len(changed)
+
+
+def crawl_and_fetched(site: DoctorQnaSite, server: SandboxServer, out: Path) -> set[int]:
+    """One crawl of the site; the article ids it fetched."""
+    hits_before = Counter(server.hits)
+    result = run_cli(*crawl_command(server, out)[3:])
+    assert result.returncode == 0, result.stdout + result.stderr[-2000:]
+    paths = (Counter(server.hits) - hits_before).keys()
+    return {int(path.rsplit("/", 1)[1]) for path in paths if path.startswith("/en/article/")}
+
+
+def assert_latest_rows_are_the_truth(site: DoctorQnaSite, out: Path, numbers) -> dict[int, dict]:
+    latest = {}
+    for row in sorted(read_records(out), key=lambda row: row["crawled_at"]):
+        latest[int(row["source_id"])] = row
+    for number in numbers:
+        assert (latest[number]["title"], latest[number]["answer"]) == (
+            site.truth(number)["title"], site.truth(number)["answer"]), number
+    return latest
+
+
+def test_a_date_only_sitemap_still_yields_edits_made_the_day_of_the_last_crawl(tmp_path):
+    site = DoctorQnaSite(pages=150, seed=26, lastmod="date")
+    out = tmp_path / "dataset"
+    with SandboxServer(site) as server:
+        crawl_and_fetched(site, server, out)
+        first = site.revise(added=5, edited=3, at=datetime.now(UTC))  # same calendar day as the crawl
+        assert crawl_and_fetched(site, server, out) == set(first.added_ids) | set(first.edited_ids)
+        # Edited again that day: the sitemap still says today, as it did when we fetched them.
+        again = first.edited_ids[:2]
+        skip = {*site.broken(), *site.orphans(), *first.edited_ids, *first.added_ids}
+        untouched = next(n for n in site.article_ids() if n not in skip)
+        second = site.revise(added=0, edited=[*again, untouched], at=datetime.now(UTC) + timedelta(seconds=1))
+        fetched = crawl_and_fetched(site, server, out)
+    assert set(second.edited_ids) <= fetched
+    # The rest fetched again only because their date-only lastmod is recent enough to hide a later edit.
+    recent = {n for n, lastmod in sitemap_lastmods(site).items()
+              if date.fromisoformat(lastmod) >= datetime.now(UTC).date() - timedelta(days=2)}
+    assert fetched - set(second.edited_ids) <= recent
+    assert_latest_rows_are_the_truth(site, out, set(first.edited_ids) | {untouched})
+    assert read_unchanged_fetch_ids(out), "unchanged refetches are remembered"
+
+
+def test_a_site_clock_ten_minutes_behind_ours_loses_no_edit(tmp_path):
+    site = DoctorQnaSite(pages=150, seed=27, clock_offset=timedelta(minutes=-10))
+    out = tmp_path / "dataset"
+    with SandboxServer(site) as server:
+        crawl_and_fetched(site, server, out)
+        # The edits' lastmod, by the site's clock, is earlier than our first crawl's crawled_at.
+        revision = site.revise(added=4, edited=3, at=datetime.now(UTC))
+        assert crawl_and_fetched(site, server, out) == set(revision.added_ids) | set(revision.edited_ids)
+    latest = assert_latest_rows_are_the_truth(site, out, revision.edited_ids)
+    lastmods = sitemap_lastmods(site)
+    assert {n: latest[n]["source_lastmod"] for n in revision.edited_ids} == {
+        n: lastmods[n] for n in revision.edited_ids}  # the site's own stamps, kept as written
+
+
+def read_unchanged_fetch_ids(out: Path) -> list[str]:
+    files = sorted((out / "unchanged").glob("*.parquet"))
+    return [row for path in files for row in pq.read_table(path).column("record_id").to_pylist()]
 
 
 def test_renamed_labels_fail_the_run_by_gate_name(tmp_path):

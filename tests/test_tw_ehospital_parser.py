@@ -3,7 +3,7 @@ date and age helpers; and the rules of the parser on small targeted pages.
 
 Fixtures: tests/fixtures/tw_ehospital/<case>/page.html (the raw page bytes, CP950/Big5 where the case is
 about Big5), url.txt, optional content_type.txt (the HTTP header passed to the parser) and expected.json:
-the record (``model_dump(mode="json")`` without ``crawled_at``) written by hand from the page, or
+the record (``model_dump(mode="json")`` without ``crawled_at`` and ``source_lastmod``) written by hand from the page, or
 ``{"not_an_article": "<part of the reason>"}``.
 """
 

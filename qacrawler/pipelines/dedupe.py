@@ -1,14 +1,17 @@
-"""Drops a record whose (record_id, content_hash) the dataset or this run already holds."""
+"""Keeps a record whose (record_id, content_hash) the dataset or this run already holds out of the records.
+
+It becomes an UnchangedFetch row instead: the next run's incremental rule must know that the page was
+checked again, and under which lastmod, or it would fetch it again and again.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from scrapy.crawler import Crawler
-from scrapy.exceptions import DropItem
 
 from qacrawler.dataset_files import existing_versions
-from qacrawler.records import QARecord
+from qacrawler.records import QARecord, UnchangedFetch
 from qacrawler.run import output_dir
 
 
@@ -38,7 +41,8 @@ class DedupePipeline:
         key = version_key(item.record_id, item.content_hash)
         if key in self.seen:
             self.stats.inc_value("dedupe/duplicate")
-            raise DropItem(f"duplicate of {item.record_id} version {item.content_hash}", log_level="DEBUG")
+            return UnchangedFetch(record_id=item.record_id, site=item.site, source_lastmod=item.source_lastmod,
+                                  crawled_at=item.crawled_at)
         self.seen.add(key)
         self.stats.inc_value("dedupe/unique")
         return item

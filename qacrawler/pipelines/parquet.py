@@ -5,7 +5,8 @@ partition (site, ask_year), so memory stays flat and a crash loses at most the u
 The buffer holds Arrow tables, not Python rows: every QA_PARQUET_CHUNK_ROWS records are converted,
 which keeps a batch at less than half the memory of its dicts and spreads the conversion out.
 The site is in the folder name, not in the file (see dataset_files.PARTITION_COLUMNS).
-Rejects go to one file per run, appended row group by row group and renamed at the end.
+Rejects and unchanged fetches go to one file per run each, appended row group by row group and renamed
+at the end.
 """
 
 from __future__ import annotations
@@ -18,9 +19,11 @@ from typing import Any
 import pyarrow as pa
 from scrapy.crawler import Crawler
 
-from qacrawler.dataset_files import RECORDS, REJECTS, AtomicParquetFile, partition_dir, record_file_schema, write_table
+from qacrawler.dataset_files import (
+    RECORDS, REJECTS, UNCHANGED, AtomicParquetFile, partition_dir, record_file_schema, write_table,
+)
 from qacrawler.memory import release_free_memory
-from qacrawler.records import QARecord, Reject
+from qacrawler.records import QARecord, Reject, UnchangedFetch
 from qacrawler.run import output_dir, run_id
 from qacrawler.schema import arrow_schema
 
@@ -35,9 +38,8 @@ class ParquetWriterPipeline:
         self.converted: dict[tuple[str, int | None], list[pa.Table]] = defaultdict(list)  # per partition
         self.converted_rows = 0
         self.schema = record_file_schema(arrow_schema(QARecord))
-        self.rejects: list[dict[str, Any]] = []
         self.part_numbers = itertools.count()
-        self.rejects_file: AtomicParquetFile | None = None
+        self.run_files: dict[type, RunFile] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ParquetWriterPipeline:
@@ -47,6 +49,12 @@ class ParquetWriterPipeline:
         self.root: Path = output_dir(self.crawler)
         self.run_id = run_id(self.crawler)
         self.root.mkdir(parents=True, exist_ok=True)
+        final = f"part-{self.run_id}.parquet"
+        self.run_files = {
+            Reject: RunFile(self.root / REJECTS / final, Reject, self.batch_rows, self.stats, "parquet/rejects"),
+            UnchangedFetch: RunFile(self.root / UNCHANGED / final, UnchangedFetch, self.batch_rows, self.stats,
+                                    "parquet/unchanged_fetches"),
+        }
 
     def process_item(self, item: Any) -> Any:
         if isinstance(item, QARecord):
@@ -55,10 +63,8 @@ class ParquetWriterPipeline:
                 self.flush_records()
             elif len(self.records) >= self.chunk_rows:
                 self.convert_records()
-        elif isinstance(item, Reject):
-            self.rejects.append(item.model_dump())
-            if len(self.rejects) >= self.batch_rows:
-                self.flush_rejects()
+        elif (run_file := self.run_files.get(type(item))) is not None:
+            run_file.append(item.model_dump())
         return item
 
     def convert_records(self) -> None:
@@ -83,19 +89,38 @@ class ParquetWriterPipeline:
         self.converted_rows = 0
         release_free_memory()  # once a batch: the batch just written is the largest thing freed
 
-    def flush_rejects(self) -> None:
-        if not self.rejects:
-            return
-        if self.rejects_file is None:
-            final = self.root / REJECTS / f"part-{self.run_id}.parquet"
-            self.rejects_file = AtomicParquetFile(final, arrow_schema(Reject))
-        self.rejects_file.write(pa.Table.from_pylist(self.rejects, schema=arrow_schema(Reject)))
-        self.stats.inc_value("parquet/rejects", len(self.rejects))
-        self.rejects.clear()
-
     def close_spider(self) -> None:
         self.flush_records()
-        self.flush_rejects()
-        if self.rejects_file is not None:
-            self.rejects_file.commit()
+        for run_file in self.run_files.values():
+            run_file.close()
+
+
+class RunFile:
+    """One file per run for rows of one model, written in row groups of `batch_rows` and renamed when the
+    run ends; created only when a first row comes."""
+
+    def __init__(self, final: Path, model: type, batch_rows: int, stats: Any, stat: str):
+        self.final, self.schema, self.batch_rows = final, arrow_schema(model), batch_rows
+        self.stats, self.stat = stats, stat
+        self.rows: list[dict[str, Any]] = []
+        self.file: AtomicParquetFile | None = None
+
+    def append(self, row: dict[str, Any]) -> None:
+        self.rows.append(row)
+        if len(self.rows) >= self.batch_rows:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.rows:
+            return
+        if self.file is None:
+            self.file = AtomicParquetFile(self.final, self.schema)
+        self.file.write(pa.Table.from_pylist(self.rows, schema=self.schema))
+        self.stats.inc_value(self.stat, len(self.rows))
+        self.rows.clear()
+
+    def close(self) -> None:
+        self.flush()
+        if self.file is not None:
+            self.file.commit()
             self.stats.inc_value("parquet/files")

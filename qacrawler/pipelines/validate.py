@@ -56,4 +56,5 @@ class ValidatePipeline:
             reasons=reasons,
             excerpt=f"{item.title}\n{item.question}"[:300],
             crawled_at=item.crawled_at or datetime.now(UTC),
+            source_lastmod=item.source_lastmod,
         )

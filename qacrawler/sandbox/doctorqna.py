@@ -97,9 +97,7 @@ def _faq_path(department: Department, topic: str | None) -> str:
     return f"/en/faq/{department.slug}" + (f"/{slugify(topic)}" if topic else "")
 
 
-def _w3c(moment: date | datetime) -> str:
-    """A sitemap lastmod: a date, or the full datetime with its offset that an edit stamps."""
-    return moment.isoformat(timespec="seconds") if isinstance(moment, datetime) else moment.isoformat()
+LASTMOD_PRECISIONS = ("seconds", "date")
 
 
 def _instant(moment: date | datetime) -> datetime:
@@ -149,12 +147,19 @@ def _broken_per_kind(pages: int) -> int:
 class DoctorQnaSite:
     """Every page of the mirror, by path; deterministic for (pages, seed, labels, pii) and the revisions made."""
 
-    def __init__(self, pages: int = 1200, seed: int = 7, *, labels: str = "standard", pii: bool = False):
+    def __init__(self, pages: int = 1200, seed: int = 7, *, labels: str = "standard", pii: bool = False,
+                 lastmod: str = "seconds", clock_offset: timedelta = timedelta(0)):
+        """`lastmod`: the precision of the sitemap lastmod an edit stamps, `seconds` (with the UTC offset) or
+        `date` (as most real sitemaps); `clock_offset`: how far the site's clock is from true time (negative:
+        behind), applied to those stamps."""
         if not 1 <= pages <= LAST_ID - FIRST_ID + 1:
             raise ValueError(f"pages must be between 1 and {LAST_ID - FIRST_ID + 1}, not {pages}")
         if labels not in LABELS:
             raise ValueError(f"labels must be one of {', '.join(LABELS)}, not {labels!r}")
+        if lastmod not in LASTMOD_PRECISIONS:
+            raise ValueError(f"lastmod must be one of {', '.join(LASTMOD_PRECISIONS)}, not {lastmod!r}")
         self.pages, self.seed, self.labels, self.pii = pages, seed, labels, pii
+        self.lastmod_precision, self.clock_offset = lastmod, clock_offset
         rng = random.Random(f"{seed}:site")
         self._ids = sorted(rng.sample(range(FIRST_ID, LAST_ID + 1), pages))
         self._departments = bytearray(rng.choices(range(len(DEPARTMENTS)), _DEPARTMENT_WEIGHTS, k=pages))
@@ -267,12 +272,12 @@ class DoctorQnaSite:
 
     # --- changes between crawls ---------------------------------------------------------------
 
-    def revise(self, added: int, edited: int, at: datetime) -> Revision:
+    def revise(self, added: int, edited: int | list[int], at: datetime) -> Revision:
         """Change the site as its editors would between two crawls, at the aware datetime `at`.
 
         `added` new good questions get ids above the current maximum, ask dates in the week up to `at`
         (after the newest question's), and places in the sitemaps and listings. `edited` answered, listed
-        articles get an "Update: …" paragraph after their answer, about a third a new title too, and `at`
+        articles (that many drawn at random, or the ids given) get an "Update: …" paragraph after their answer, about a third a new title too, and `at`
         as their sitemap lastmod. Similar Q&A elsewhere keeps a retitled article's first title, so every
         article not edited keeps its bytes. Deterministic for (seed, revision number, arguments); revise
         between crawls, not while a server is answering.
@@ -285,11 +290,14 @@ class DoctorQnaSite:
             raise ValueError(f"at must be later than the previous revision's, {self._revisions[-1].at.isoformat()}")
         if at.date() < newest:
             raise ValueError(f"at must not precede the newest question, asked {newest.isoformat()}")
-        if added < 0 or not 0 <= edited <= len(editable):
-            raise ValueError(f"added must be >= 0 and edited between 0 and {len(editable)}, not {added} and {edited}")
+        if isinstance(edited, list) and not set(edited) <= set(editable):
+            raise ValueError(f"only answered, listed articles can be edited, not {sorted(set(edited) - set(editable))}")
+        count = len(edited) if isinstance(edited, list) else edited
+        if added < 0 or not 0 <= count <= len(editable):
+            raise ValueError(f"added must be >= 0 and edited between 0 and {len(editable)}, not {added} and {count}")
         number = len(self._revisions) + 1
         rng = Dice(f"{self.seed}:revision:{number}")
-        edited_ids = sorted(rng.sample(editable, edited))
+        edited_ids = sorted(set(edited)) if isinstance(edited, list) else sorted(rng.sample(editable, edited))
         added_ids = [self._ids[-1] + gap for gap in itertools.accumulate(rng.randint(1, 40) for _ in range(added))]
         if added_ids and added_ids[-1] > MAX_ID:
             raise ValueError(f"no room for {added} more article ids below {MAX_ID + 1}")
@@ -577,11 +585,18 @@ class DoctorQnaSite:
             return self._ask_date(article_id)
         return self._reply_date(article_id)
 
+    def _w3c(self, moment: date | datetime) -> str:
+        """A sitemap lastmod: a date, or the moment of an edit as the site's clock and precision write it."""
+        if not isinstance(moment, datetime):
+            return moment.isoformat()
+        stamped = moment + self.clock_offset
+        return stamped.date().isoformat() if self.lastmod_precision == "date" else stamped.isoformat(timespec="seconds")
+
     def _sitemap_index(self, base_url: str) -> Response:
         base = escape(base_url, quote=False)
         entries = "".join(
             f"<sitemap><loc>{base}/sitemaps/articles-{k}.xml</loc>"
-            f"<lastmod>{_w3c(max(map(self._lastmod, chunk), key=_instant))}</lastmod></sitemap>\n"
+            f"<lastmod>{self._w3c(max(map(self._lastmod, chunk), key=_instant))}</lastmod></sitemap>\n"
             for k, chunk in enumerate(self._sitemap_chunks(), 1)
         )
         xml = f'{_XML_DECLARATION}<sitemapindex xmlns="{_SITEMAP_NS}">\n{entries}</sitemapindex>\n'
@@ -594,7 +609,7 @@ class DoctorQnaSite:
         base = escape(base_url, quote=False)
         entries = "".join(
             f"<url><loc>{base}/en/article/{article_id}</loc>"
-            f"<lastmod>{_w3c(self._lastmod(article_id))}</lastmod></url>\n"
+            f"<lastmod>{self._w3c(self._lastmod(article_id))}</lastmod></url>\n"
             for article_id in chunks[k - 1]
         )
         xml = f'{_XML_DECLARATION}<urlset xmlns="{_SITEMAP_NS}">\n{entries}</urlset>\n'

@@ -187,9 +187,11 @@ class QASpider(Spider):
 
     # -- items ---------------------------------------------------------------------------------
 
-    def reject(self, url: str, stage: str, reasons: list[str], excerpt: str | None = None) -> Reject:
+    def reject(self, url: str, stage: str, reasons: list[str], excerpt: str | None = None,
+               lastmod: str | None = None) -> Reject:
         self.crawler.stats.inc_value(f"spider/reject/{stage}")
-        return Reject(url=url, site=self.site.SITE, stage=stage, reasons=reasons, excerpt=excerpt, crawled_at=datetime.now(UTC))
+        return Reject(url=url, site=self.site.SITE, stage=stage, reasons=reasons, excerpt=excerpt,
+                      crawled_at=datetime.now(UTC), source_lastmod=lastmod)
 
     def parse_article(self, response: Response) -> Iterator[Any]:
         url = response.url.split("#", 1)[0]
@@ -197,20 +199,21 @@ class QASpider(Spider):
             yield self.reject(url, "parse", [f"not a text response ({response.headers.get('Content-Type', b'').decode()})"])
             return
         content_type = response.headers.get("Content-Type", b"").decode("latin-1")
+        lastmod = response.meta.get("lastmod")  # kept with the version: the next run compares the site's values
         record = None
         try:  # bytes, not response.text: the parser decodes strictly and rejects what does not decode
             record = self.site.parse(response.body, url, crawled_at=datetime.now(UTC), content_type=content_type)
-            yield record
+            yield record.model_copy(update={"source_lastmod": lastmod}) if lastmod else record
             self.crawler.stats.inc_value("spider/articles_parsed")
         except PageMissing as error:
             if response.meta.get("id_probe"):
                 self.crawler.stats.inc_value("spider/missing_id")  # a gap in the numbering
             else:
-                yield self.reject(url, "parse", [error.reason], page_excerpt(response))
+                yield self.reject(url, "parse", [error.reason], page_excerpt(response), lastmod)
         except NotAnArticle as error:
-            yield self.reject(url, "parse", [error.reason], page_excerpt(response))
+            yield self.reject(url, "parse", [error.reason], page_excerpt(response), lastmod)
         except ValidationError as error:
-            yield self.reject(url, "parse", validation_reasons(error), page_excerpt(response))
+            yield self.reject(url, "parse", validation_reasons(error), page_excerpt(response), lastmod)
         yield from self.follow_articles(self.article_links(response, record))
         self.frontier.feed()
 
