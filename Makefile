@@ -1,14 +1,17 @@
 # Everything runs in .venv, created on first use from the Python 3.11 on PATH.
+# Installs are pinned by constraints.txt (every package, exact versions), so a scheduled deployment and CI run
+# what the tests passed with; `make lock` re-resolves it from pyproject.toml's lower bounds.
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 STAMP := $(VENV)/.installed
+LOCK := constraints.txt
 
-.PHONY: demo test schema bench clean
+.PHONY: demo test schema bench lock clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(LOCK)
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/python -m pip install --quiet --upgrade pip
-	$(VENV)/bin/python -m pip install --quiet -e '.[dev]'
+	$(VENV)/bin/python -m pip install --quiet -c $(LOCK) -e '.[dev]'
 	touch $@
 
 demo: $(STAMP)  ## crawl the local sandbox into output/demo and summarise it
@@ -22,6 +25,15 @@ bench: $(STAMP)  ## benchmarks: 20,000-page sandbox side by side with a no-op sp
 
 schema: $(STAMP)  ## regenerate schemas/ and README's field table from the pydantic models
 	$(VENV)/bin/python -m qacrawler.schema .
+
+lock:  ## re-resolve constraints.txt: the newest versions pyproject.toml allows, installed in a fresh venv and frozen
+	rm -rf .lock-venv
+	$(PYTHON) -m venv .lock-venv
+	.lock-venv/bin/python -m pip install --quiet --upgrade pip
+	.lock-venv/bin/python -m pip install --quiet '.[dev]'
+	{ echo "# Exact versions for make, CI and deployments; regenerate with 'make lock' (Python 3.11, Linux)."; \
+	  .lock-venv/bin/python -m pip freeze --exclude qacrawler; } > $(LOCK)
+	rm -rf .lock-venv build *.egg-info
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis

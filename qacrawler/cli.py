@@ -299,7 +299,10 @@ def command_compact(args: argparse.Namespace) -> int:
 
 
 def command_report(args: argparse.Namespace) -> int:
-    from qacrawler.report import build_report
+    try:
+        from qacrawler.report import build_report
+    except ModuleNotFoundError as error:  # matplotlib is an extra: only this command draws
+        raise UsageError(f"the report needs {error.name}; install it with: pip install 'qacrawler[report]'") from None
 
     try:
         written = build_report(existing_dataset(args.dataset), args.out)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import pandas as pd
 import polars as pl
@@ -151,3 +153,14 @@ def test_the_lock_is_released_when_its_holder_ends(tmp_path):
         pass
     with dataset_lock(tmp_path):
         pass
+
+
+def test_report_without_its_extra_says_what_to_install(tmp_path):
+    """matplotlib is the `report` extra: without it, one line naming the install, not a traceback."""
+    code = ("import sys; sys.modules['matplotlib'] = None\n"
+            "from qacrawler.cli import main\n"
+            f"sys.exit(main(['report', {str(tmp_path)!r}]))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "qacrawler report: error: the report needs matplotlib; install it with: pip install 'qacrawler[report]'"]
