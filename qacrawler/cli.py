@@ -17,6 +17,7 @@ from qacrawler import gates
 from qacrawler.crawl import SPIDERS, CrawlResult, run_crawls
 from qacrawler.dataset_files import DatasetLocked, run_manifests
 from qacrawler.extensions.manifest import run_counts
+from qacrawler.run import InvalidRunId, check_run_id
 from qacrawler.spiders.base import UsageError, check_base_url, check_id_range, validation_reasons
 
 DEMO_MARKER = ".qacrawler-demo"
@@ -45,6 +46,11 @@ def setting_override(text: str) -> tuple[str, str]:
     name, separator, value = text.partition("=")
     if not separator or not name.isupper() or not name.replace("_", "").isalnum():
         raise argparse.ArgumentTypeError(f"expected NAME=VALUE with an upper-case setting name, got {text!r}")
+    if name == "QA_RUN_ID":
+        try:
+            check_run_id(value)
+        except InvalidRunId as error:
+            raise argparse.ArgumentTypeError(str(error)) from None
     return name, value
 
 

@@ -13,7 +13,7 @@ from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 
 from qacrawler.dataset_files import RUNS, dataset_lock
-from qacrawler.run import new_run_id
+from qacrawler.run import check_run_id, new_run_id
 
 SPIDERS = ("doctorqna", "tw_ehospital")
 
@@ -66,7 +66,8 @@ def run_crawls(jobs: list[tuple[str, dict[str, Any]]], out: Path, overrides: dic
 
     Scrapy's reactor runs once per process, so a process makes one call of this function.
     """
-    run_ids = [new_run_id() for _ in jobs]
+    given = (overrides or {}).get("QA_RUN_ID")  # `-s QA_RUN_ID=` names a single crawl; side by side each gets its own
+    run_ids = [check_run_id(given)] if given and len(jobs) == 1 else [new_run_id() for _ in jobs]
     log_path = out / RUNS / f"{run_ids[0]}.log"
     with dataset_lock(out):
         process = CrawlerProcess(crawl_settings(out, log_path, overrides))

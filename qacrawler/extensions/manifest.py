@@ -50,6 +50,7 @@ def write_json_atomically(path: Path, payload: dict[str, Any]) -> None:
 class RunManifest:
     def __init__(self, crawler: Crawler):
         self.crawler = crawler
+        run_id(crawler)  # a QA_RUN_ID that is no plain file name stops the crawl here, before anything is written
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
 
     @classmethod
