@@ -15,7 +15,7 @@ from pydantic import ValidationError
 
 from qacrawler import gates
 from qacrawler.crawl import SPIDERS, CrawlResult, run_crawls
-from qacrawler.dataset_files import DatasetLocked, run_manifests
+from qacrawler.dataset_files import LOCK_FILE, DatasetLocked, run_manifests
 from qacrawler.extensions.manifest import run_counts
 from qacrawler.run import InvalidRunId, check_run_id
 from qacrawler.spiders.base import UsageError, check_base_url, check_id_range, validation_reasons
@@ -216,7 +216,7 @@ def exit_status(results: list[CrawlResult]) -> int:
 def command_demo(args: argparse.Namespace) -> int:
     from qacrawler.sandbox import DoctorQnaSite, SandboxServer, TwEHospitalSite
 
-    prepare_demo_folder(args.out)
+    check_demo_folder(args.out)  # refuse a foreign folder before the lock creates a file in it
     started = time.monotonic()
     sites = {"doctorqna": DoctorQnaSite(pages=args.pages, seed=args.seed),
              "tw_ehospital": TwEHospitalSite(pages=args.pages, seed=args.seed)}
@@ -225,7 +225,7 @@ def command_demo(args: argparse.Namespace) -> int:
         for name, server in servers.items():
             print(f"sandbox {name}: {args.pages} article pages at {server.base_url}", file=sys.stderr)
         jobs = [(name, {"base_url": server.base_url}) for name, server in servers.items()]
-        results = run_crawls(jobs, args.out, crawl_overrides(args))
+        results = run_crawls(jobs, args.out, crawl_overrides(args), prepare=prepare_demo_folder)
     finally:
         for server in servers.values():
             server.stop()
@@ -233,13 +233,22 @@ def command_demo(args: argparse.Namespace) -> int:
     return exit_status(results)
 
 
-def prepare_demo_folder(out: Path) -> None:
+def check_demo_folder(out: Path) -> None:
     """The demo replaces its own earlier output, never a folder it did not create."""
-    if out.exists() and any(out.iterdir()):
-        if not (out / DEMO_MARKER).exists():
-            raise UsageError(f"{out} holds files the demo did not write; choose another --out")
-        shutil.rmtree(out)
-    out.mkdir(parents=True, exist_ok=True)
+    if out.is_dir() and not (out / DEMO_MARKER).exists() and any(path.name != LOCK_FILE for path in out.iterdir()):
+        raise UsageError(f"{out} holds files the demo did not write; choose another --out")
+
+
+def prepare_demo_folder(out: Path) -> None:
+    """Empties the demo's folder. Called holding its lock, whose file stays: a second demo is refused, not mixed in."""
+    check_demo_folder(out)
+    for path in out.iterdir():
+        if path.name == LOCK_FILE:
+            continue
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        else:
+            path.unlink()
     (out / DEMO_MARKER).write_text("written by `qacrawler demo`; the next demo replaces this folder\n")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -157,6 +158,26 @@ def dataset_lock(root: Path) -> Iterator[None]:
         yield
     finally:
         handle.close()
+
+
+def remove_leftovers(root: Path) -> list[Path]:
+    """Removes the hidden temporary files and compaction folders a killed run left behind; returns them.
+
+    Only names this package writes under a hidden temporary name (`.<name>.tmp`, `.records-compact-<id>`),
+    only in the dataset's own folders, and only for a caller holding dataset_lock: a running writer holds
+    the lock, so its files are never touched.
+    """
+    found = [path for path in root.glob(f".{RECORDS}-compact-*") if path.is_dir()]
+    found += [path for path in root.glob(".*.tmp") if path.is_file()]
+    for directory in (RECORDS, REJECTS, RUNS):
+        if (root / directory).is_dir():
+            found += [path for path in (root / directory).rglob(".*.tmp") if path.is_file()]
+    for path in found:
+        if path.is_dir():
+            shutil.rmtree(path)
+        else:
+            path.unlink(missing_ok=True)
+    return sorted(found)
 
 
 def run_manifests(root: Path) -> list[dict]:

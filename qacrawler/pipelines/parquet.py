@@ -47,6 +47,8 @@ class ParquetWriterPipeline:
         self.root: Path = output_dir(self.crawler)
         self.run_id = run_id(self.crawler)
         self.root.mkdir(parents=True, exist_ok=True)
+        if removed := self.crawler.settings.getint("QA_LEFTOVERS_REMOVED"):  # by qacrawler.crawl, under the lock
+            self.stats.set_value("parquet/leftovers_removed", removed)
 
     def process_item(self, item: Any) -> Any:
         if isinstance(item, QARecord):
