@@ -15,7 +15,7 @@ from pydantic import ValidationError
 
 from qacrawler import gates
 from qacrawler.crawl import SPIDERS, CrawlResult, run_crawls
-from qacrawler.dataset_files import LOCK_FILE, DatasetLocked, run_manifests
+from qacrawler.dataset_files import LOCK_FILE, CorruptFile, DatasetLocked, run_manifests
 from qacrawler.extensions.manifest import run_counts
 from qacrawler.run import InvalidRunId, check_run_id
 from qacrawler.spiders.base import UsageError, check_base_url, check_id_range, validation_reasons
@@ -113,6 +113,11 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--format", choices=("jsonl", "csv"), default="jsonl", help="jsonl (default) or csv")
     export.add_argument("--out", type=Path, help="file to write (default DIR/exports/qa-pairs.<format>)")
 
+    check = commands.add_parser("check", help="verify every Parquet file of a dataset; exit 1 when any is bad")
+    check.add_argument("dataset", type=Path, metavar="DIR")
+    check.add_argument("--quarantine", action="store_true",
+                       help="move bad files to DIR/quarantine/ (out of every reader's way), logging what moved")
+
     runs = commands.add_parser("runs", help="list a dataset's past runs: counts, durations, gate results")
     runs.add_argument("dataset", type=Path, metavar="DIR")
 
@@ -139,6 +144,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.exit(2, f"qacrawler {args.command}: error: {error}\n")
     except DatasetLocked as error:
         parser.exit(EXIT_LOCKED, f"qacrawler {args.command}: {error}\n")
+    except CorruptFile as error:
+        parser.exit(2, f"qacrawler {args.command}: error: {error}\n")
     except KeyboardInterrupt:
         return 130
 
@@ -335,6 +342,22 @@ def command_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def command_check(args: argparse.Namespace) -> int:
+    """Each bad file on one line with its reason; 0 when all are good, 1 when one is bad (also after quarantine)."""
+    from qacrawler.dataset_check import bad_files, dataset_files, quarantine
+
+    root = existing_dataset(args.dataset)
+    checked = len(dataset_files(root))
+    bad = bad_files(root, deep=True)
+    for item in bad:
+        print(f"{item.path}: {item.reason}")
+    print(f"{root}: {checked - len(bad)} files good, {len(bad)} bad")
+    if bad and args.quarantine:
+        log = quarantine(root, bad)
+        print(f"moved {len(bad)} bad files to {root / 'quarantine'} (see {log})")
+    return 1 if bad else 0
+
+
 def command_runs(args: argparse.Namespace) -> int:
     existing_dataset(args.dataset)
     manifests = run_manifests(args.dataset)
@@ -353,7 +376,7 @@ def command_runs(args: argparse.Namespace) -> int:
 
 COMMANDS = {"demo": command_demo, "crawl": command_crawl, "compact": command_compact, "export": command_export,
             "report": command_report, "parse": command_parse, "runs": command_runs,
-            "sandbox": command_sandbox}
+            "sandbox": command_sandbox, "check": command_check}
 
 if __name__ == "__main__":
     sys.exit(main())

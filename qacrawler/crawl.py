@@ -12,6 +12,7 @@ from typing import Any
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 
+from qacrawler.dataset_check import ensure_readable
 from qacrawler.dataset_files import RUNS, dataset_lock, remove_leftovers
 from qacrawler.run import check_run_id, new_run_id
 
@@ -77,6 +78,7 @@ def run_crawls(jobs: list[tuple[str, dict[str, Any]]], out: Path, overrides: dic
         if prepare is not None:
             prepare(out)
         leftovers = remove_leftovers(out)
+        ensure_readable(out)  # a bad file would otherwise fail the crawl's first read of the dataset with a traceback
         process = CrawlerProcess(crawl_settings(out, log_path, overrides))
         crawlers = []
         for (spider_name, arguments), run_id in zip(jobs, run_ids, strict=True):

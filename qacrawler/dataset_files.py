@@ -96,6 +96,34 @@ def records_dataset(root: Path) -> ds.Dataset | None:
     return ds.dataset(directory, format="parquet", partitioning="hive")
 
 
+class CorruptFile(RuntimeError):
+    """A Parquet file of the dataset cannot be read; the message names it and the command that moves it aside."""
+
+    def __init__(self, path: Path, reason: str, root: Path | None = None):
+        self.path, self.reason = path, reason
+        root = root if root is not None else dataset_root_of(path)
+        super().__init__(f"{path}: {reason}; run `qacrawler check {root} --quarantine` to move bad files aside")
+
+
+def dataset_root_of(path: Path) -> Path:
+    """The dataset folder holding a file of its records/ or rejects/ tree."""
+    for parent in path.parents:
+        if parent.name in (RECORDS, REJECTS):
+            return parent.parent
+    return path.parent
+
+
+def read_file_columns(path: Path, columns: list[str]) -> pa.Table:
+    """The columns of one file; pyarrow would silently leave out a column the file lacks, this refuses it."""
+    try:
+        parquet = pq.ParquetFile(path)
+        if missing := [name for name in columns if name not in parquet.schema_arrow.names]:
+            raise CorruptFile(path, f"not a qacrawler file: no column {', '.join(missing)}")
+        return parquet.read(columns=columns)
+    except (pa.ArrowException, OSError) as error:
+        raise CorruptFile(path, f"unreadable: {str(error).splitlines()[0] if str(error) else type(error).__name__}") from error
+
+
 def read_columns(directory: Path, pattern: str, columns: list[str]) -> pa.Table | None:
     """Some columns of the finished files matching ``pattern`` under ``directory``; None when there are none.
 
@@ -103,7 +131,7 @@ def read_columns(directory: Path, pattern: str, columns: list[str]) -> pa.Table 
     not with pyarrow.dataset, which imports pandas when it is installed (45 MB more in every crawl process).
     """
     files = sorted(directory.glob(pattern)) if directory.exists() else []
-    tables = [pq.ParquetFile(path).read(columns=columns) for path in files]
+    tables = [read_file_columns(path, columns) for path in files]
     return pa.concat_tables(tables, promote_options="default") if tables else None
 
 
