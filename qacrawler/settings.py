@@ -56,6 +56,7 @@ DOWNLOADER_MIDDLEWARES = {
     "qacrawler.incremental.IncrementalMiddleware": 50,
 }
 EXTENSIONS = {
+    "qacrawler.extensions.resume.ResumedRun": 490,
     "qacrawler.extensions.manifest.RunManifest": 500,
     "qacrawler.extensions.progress.ProgressLine": 510,
 }
