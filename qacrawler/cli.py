@@ -344,10 +344,10 @@ def command_export(args: argparse.Namespace) -> int:
 
 def command_check(args: argparse.Namespace) -> int:
     """Each bad file on one line with its reason; 0 when all are good, 1 when one is bad (also after quarantine)."""
-    from qacrawler.dataset_check import bad_files, dataset_files, quarantine
+    from qacrawler.dataset_check import bad_files, parquet_files, quarantine
 
     root = existing_dataset(args.dataset)
-    checked = len(dataset_files(root))
+    checked = len(parquet_files(root))
     bad = bad_files(root, deep=True)
     for item in bad:
         print(f"{item.path}: {item.reason}")

@@ -39,7 +39,7 @@ def _expected(tree: str) -> pa.Schema:
     return record_file_schema(arrow_schema(QARecord)) if tree == RECORDS else arrow_schema(Reject)
 
 
-def dataset_files(root: Path) -> list[tuple[str, Path]]:
+def parquet_files(root: Path) -> list[tuple[str, Path]]:
     """(tree, path) of every finished file readers open: records/**/*.parquet and rejects/*.parquet."""
     found = [(RECORDS, path) for path in sorted((root / RECORDS).rglob("*.parquet"))] if (root / RECORDS).is_dir() else []
     if (root / REJECTS).is_dir():
@@ -81,7 +81,7 @@ def file_problem(tree: str, path: Path, *, deep: bool) -> str | None:
 
 
 def bad_files(root: Path, *, deep: bool = False) -> list[BadFile]:
-    return [BadFile(path, problem) for tree, path in dataset_files(root)
+    return [BadFile(path, problem) for tree, path in parquet_files(root)
             if (problem := file_problem(tree, path, deep=deep)) is not None]
 
 
