@@ -13,8 +13,8 @@ from scrapy.crawler import Crawler
 
 from qacrawler import gates
 from qacrawler.card import write_dataset_card
-from qacrawler.extensions import resume
 from qacrawler.dataset_files import RUNS, run_files
+from qacrawler.extensions import resume
 from qacrawler.memory import release_free_memory
 from qacrawler.run import output_dir, run_id
 
