@@ -15,8 +15,9 @@ from pydantic import ValidationError
 
 from qacrawler import gates
 from qacrawler.crawl import SPIDERS, CrawlResult, run_crawls
-from qacrawler.dataset_files import DatasetLocked, run_manifests
+from qacrawler.dataset_files import LOCK_FILE, CorruptFile, DatasetLocked, run_manifests
 from qacrawler.extensions.manifest import run_counts
+from qacrawler.run import InvalidRunId, check_run_id
 from qacrawler.spiders.base import UsageError, check_base_url, check_id_range, validation_reasons
 
 DEMO_MARKER = ".qacrawler-demo"
@@ -45,6 +46,11 @@ def setting_override(text: str) -> tuple[str, str]:
     name, separator, value = text.partition("=")
     if not separator or not name.isupper() or not name.replace("_", "").isalnum():
         raise argparse.ArgumentTypeError(f"expected NAME=VALUE with an upper-case setting name, got {text!r}")
+    if name == "QA_RUN_ID":
+        try:
+            check_run_id(value)
+        except InvalidRunId as error:
+            raise argparse.ArgumentTypeError(str(error)) from None
     return name, value
 
 
@@ -107,6 +113,11 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--format", choices=("jsonl", "csv"), default="jsonl", help="jsonl (default) or csv")
     export.add_argument("--out", type=Path, help="file to write (default DIR/exports/qa-pairs.<format>)")
 
+    check = commands.add_parser("check", help="verify every Parquet file of a dataset; exit 1 when any is bad")
+    check.add_argument("dataset", type=Path, metavar="DIR")
+    check.add_argument("--quarantine", action="store_true",
+                       help="move bad files to DIR/quarantine/ (out of every reader's way), logging what moved")
+
     runs = commands.add_parser("runs", help="list a dataset's past runs: counts, durations, gate results")
     runs.add_argument("dataset", type=Path, metavar="DIR")
 
@@ -133,6 +144,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.exit(2, f"qacrawler {args.command}: error: {error}\n")
     except DatasetLocked as error:
         parser.exit(EXIT_LOCKED, f"qacrawler {args.command}: {error}\n")
+    except CorruptFile as error:
+        parser.exit(2, f"qacrawler {args.command}: error: {error}\n")
     except KeyboardInterrupt:
         return 130
 
@@ -210,7 +223,7 @@ def exit_status(results: list[CrawlResult]) -> int:
 def command_demo(args: argparse.Namespace) -> int:
     from qacrawler.sandbox import DoctorQnaSite, SandboxServer, TwEHospitalSite
 
-    prepare_demo_folder(args.out)
+    check_demo_folder(args.out)  # refuse a foreign folder before the lock creates a file in it
     started = time.monotonic()
     sites = {"doctorqna": DoctorQnaSite(pages=args.pages, seed=args.seed),
              "tw_ehospital": TwEHospitalSite(pages=args.pages, seed=args.seed)}
@@ -219,7 +232,7 @@ def command_demo(args: argparse.Namespace) -> int:
         for name, server in servers.items():
             print(f"sandbox {name}: {args.pages} article pages at {server.base_url}", file=sys.stderr)
         jobs = [(name, {"base_url": server.base_url}) for name, server in servers.items()]
-        results = run_crawls(jobs, args.out, crawl_overrides(args))
+        results = run_crawls(jobs, args.out, crawl_overrides(args), prepare=prepare_demo_folder)
     finally:
         for server in servers.values():
             server.stop()
@@ -227,13 +240,22 @@ def command_demo(args: argparse.Namespace) -> int:
     return exit_status(results)
 
 
-def prepare_demo_folder(out: Path) -> None:
+def check_demo_folder(out: Path) -> None:
     """The demo replaces its own earlier output, never a folder it did not create."""
-    if out.exists() and any(out.iterdir()):
-        if not (out / DEMO_MARKER).exists():
-            raise UsageError(f"{out} holds files the demo did not write; choose another --out")
-        shutil.rmtree(out)
-    out.mkdir(parents=True, exist_ok=True)
+    if out.is_dir() and not (out / DEMO_MARKER).exists() and any(path.name != LOCK_FILE for path in out.iterdir()):
+        raise UsageError(f"{out} holds files the demo did not write; choose another --out")
+
+
+def prepare_demo_folder(out: Path) -> None:
+    """Empties the demo's folder. Called holding its lock, whose file stays: a second demo is refused, not mixed in."""
+    check_demo_folder(out)
+    for path in out.iterdir():
+        if path.name == LOCK_FILE:
+            continue
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        else:
+            path.unlink()
     (out / DEMO_MARKER).write_text("written by `qacrawler demo`; the next demo replaces this folder\n")
 
 
@@ -323,6 +345,22 @@ def command_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def command_check(args: argparse.Namespace) -> int:
+    """Each bad file on one line with its reason; 0 when all are good, 1 when one is bad (also after quarantine)."""
+    from qacrawler.dataset_check import bad_files, parquet_files, quarantine
+
+    root = existing_dataset(args.dataset)
+    checked = len(parquet_files(root))
+    bad = bad_files(root, deep=True)
+    for item in bad:
+        print(f"{item.path}: {item.reason}")
+    print(f"{root}: {checked - len(bad)} files good, {len(bad)} bad")
+    if bad and args.quarantine:
+        log = quarantine(root, bad)
+        print(f"moved {len(bad)} bad files to {root / 'quarantine'} (see {log})")
+    return 1 if bad else 0
+
+
 def command_runs(args: argparse.Namespace) -> int:
     existing_dataset(args.dataset)
     manifests = run_manifests(args.dataset)
@@ -341,7 +379,7 @@ def command_runs(args: argparse.Namespace) -> int:
 
 COMMANDS = {"demo": command_demo, "crawl": command_crawl, "compact": command_compact, "export": command_export,
             "report": command_report, "parse": command_parse, "runs": command_runs,
-            "sandbox": command_sandbox}
+            "sandbox": command_sandbox, "check": command_check}
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -28,6 +28,7 @@ from qacrawler.dataset_files import (
     records_dataset,
     write_table,
 )
+from qacrawler.dataset_check import ensure_readable
 from qacrawler.records import QARecord
 from qacrawler.run import new_run_id
 from qacrawler.schema import arrow_schema
@@ -73,6 +74,7 @@ def exchange_directories(first: Path, second: Path) -> None:
 
 def compact(root: Path) -> Compaction:
     with dataset_lock(root):
+        ensure_readable(root)
         dataset = records_dataset(root)
         if dataset is None:
             raise FileNotFoundError(f"{root / RECORDS} holds no Parquet files to compact")

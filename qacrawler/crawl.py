@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,8 +12,9 @@ from typing import Any
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 
-from qacrawler.dataset_files import RUNS, dataset_lock
-from qacrawler.run import new_run_id
+from qacrawler.dataset_check import ensure_readable
+from qacrawler.dataset_files import RUNS, dataset_lock, remove_leftovers
+from qacrawler.run import check_run_id, new_run_id
 
 SPIDERS = ("doctorqna", "tw_ehospital")
 
@@ -61,19 +62,29 @@ def tuned_garbage_collector() -> Iterator[None]:
         gc.unfreeze()
 
 
-def run_crawls(jobs: list[tuple[str, dict[str, Any]]], out: Path, overrides: dict[str, Any] | None = None) -> list[CrawlResult]:
+def run_crawls(jobs: list[tuple[str, dict[str, Any]]], out: Path, overrides: dict[str, Any] | None = None,
+               prepare: Callable[[Path], None] | None = None) -> list[CrawlResult]:
     """Runs the (spider name, spider arguments) jobs side by side into one dataset, under the dataset's lock.
 
-    Scrapy's reactor runs once per process, so a process makes one call of this function.
+    Under the lock and before the crawl, `prepare(out)` runs (the demo clears its folder there, so two demos
+    cannot mix), then the temporary files of killed earlier runs are removed (counted in the first crawl's
+    stats as `parquet/leftovers_removed`). Scrapy's reactor runs once per process, so a process makes one
+    call of this function.
     """
-    run_ids = [new_run_id() for _ in jobs]
+    given = (overrides or {}).get("QA_RUN_ID")  # `-s QA_RUN_ID=` names a single crawl; side by side each gets its own
+    run_ids = [check_run_id(given)] if given and len(jobs) == 1 else [new_run_id() for _ in jobs]
     log_path = out / RUNS / f"{run_ids[0]}.log"
     with dataset_lock(out):
+        if prepare is not None:
+            prepare(out)
+        leftovers = remove_leftovers(out)
+        ensure_readable(out)  # a bad file would otherwise fail the crawl's first read of the dataset with a traceback
         process = CrawlerProcess(crawl_settings(out, log_path, overrides))
         crawlers = []
         for (spider_name, arguments), run_id in zip(jobs, run_ids, strict=True):
             crawler = process.create_crawler(spider_name)
             crawler.settings.set("QA_RUN_ID", run_id, priority="cmdline")
+            crawler.settings.set("QA_LEFTOVERS_REMOVED", 0 if crawlers else len(leftovers), priority="cmdline")
             process.crawl(crawler, **arguments)
             crawlers.append(crawler)
         with tuned_garbage_collector():

@@ -28,6 +28,7 @@ import duckdb
 import pyarrow as pa
 
 from qacrawler.compact import latest_versions
+from qacrawler.dataset_check import ensure_readable
 from qacrawler.dataset_files import NULL_PARTITION, RECORDS, REJECTS, RUNS
 from qacrawler.records import QARecord
 from qacrawler.schema import arrow_schema
@@ -91,6 +92,7 @@ def open_dataset(path: str | Path) -> ds.Dataset:
     import pyarrow.dataset as ds  # here: it imports pandas when installed, which a crawl (writing this card) does not need
 
     root = _root(path)
+    ensure_readable(root)
     schema = dataset_schema()
     if not _has_records(root):
         return ds.dataset(schema.empty_table())
@@ -122,6 +124,7 @@ def to_duckdb(
     one schema.
     """
     root = _root(path)
+    ensure_readable(root)
     con = connection or duckdb.connect()
     if _has_records(root):
         source = (f"read_parquet({_sql_string(records_glob(root))}, hive_partitioning = true, "

@@ -5,6 +5,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,6 +20,8 @@ if TYPE_CHECKING:
 RECORDS = "records"
 REJECTS = "rejects"
 UNCHANGED = "unchanged"  # articles fetched again whose content the dataset already held (records.UnchangedFetch)
+# Columns added to the models after the first release: files written before lack them, and read them as nulls.
+ADDED_COLUMNS = ("source_lastmod",)
 RUNS = "runs"
 LOCK_FILE = ".lock"
 NULL_PARTITION = "__HIVE_DEFAULT_PARTITION__"  # what Hive, pyarrow and DuckDB read as null
@@ -96,6 +99,40 @@ def records_dataset(root: Path) -> ds.Dataset | None:
     return ds.dataset(directory, format="parquet", partitioning="hive")
 
 
+class CorruptFile(RuntimeError):
+    """A Parquet file of the dataset cannot be read; the message names it and the command that moves it aside."""
+
+    def __init__(self, path: Path, reason: str, root: Path | None = None):
+        self.path, self.reason = path, reason
+        root = root if root is not None else dataset_root_of(path)
+        super().__init__(f"{path}: {reason}; run `qacrawler check {root} --quarantine` to move bad files aside")
+
+
+def dataset_root_of(path: Path) -> Path:
+    """The dataset folder holding a file of its records/, rejects/ or unchanged/ tree."""
+    for parent in path.parents:
+        if parent.name in (RECORDS, REJECTS, UNCHANGED):
+            return parent.parent
+    return path.parent
+
+
+def read_file_columns(path: Path, columns: list[str]) -> pa.Table:
+    """The columns of one file. pyarrow would silently leave out a column the file lacks: this refuses it,
+    unless the column was added to the model after the file could have been written (then nulls)."""
+    try:
+        parquet = pq.ParquetFile(path)
+        present = set(parquet.schema_arrow.names)
+        if missing := [name for name in columns if name not in present and name not in ADDED_COLUMNS]:
+            raise CorruptFile(path, f"not a qacrawler file: no column {', '.join(missing)}")
+        table = parquet.read(columns=[name for name in columns if name in present])
+    except (pa.ArrowException, OSError) as error:
+        raise CorruptFile(path, f"unreadable: {str(error).splitlines()[0] if str(error) else type(error).__name__}") from error
+    for name in columns:
+        if name not in present:
+            table = table.append_column(name, pa.nulls(table.num_rows))
+    return table.select(columns)
+
+
 def read_columns(directory: Path, pattern: str, columns: list[str]) -> pa.Table | None:
     """Some columns of the finished files matching ``pattern`` under ``directory``; None when there are none.
 
@@ -103,19 +140,8 @@ def read_columns(directory: Path, pattern: str, columns: list[str]) -> pa.Table 
     not with pyarrow.dataset, which imports pandas when it is installed (45 MB more in every crawl process).
     """
     files = sorted(directory.glob(pattern)) if directory.exists() else []
-    tables = [_read_file_columns(path, columns) for path in files]
+    tables = [read_file_columns(path, columns) for path in files]
     return pa.concat_tables(tables, promote_options="default") if tables else None
-
-
-def _read_file_columns(path: Path, columns: list[str]) -> pa.Table:
-    """A column that a file written before it was added lacks reads as nulls."""
-    file = pq.ParquetFile(path)
-    present = set(file.schema_arrow.names)
-    table = file.read(columns=[name for name in columns if name in present])
-    for name in columns:
-        if name not in present:
-            table = table.append_column(name, pa.nulls(table.num_rows))
-    return table.select(columns)
 
 
 def site_records(root: Path, site: str, columns: list[str]) -> pa.Table | None:
@@ -174,6 +200,26 @@ def dataset_lock(root: Path) -> Iterator[None]:
         yield
     finally:
         handle.close()
+
+
+def remove_leftovers(root: Path) -> list[Path]:
+    """Removes the hidden temporary files and compaction folders a killed run left behind; returns them.
+
+    Only names this package writes under a hidden temporary name (`.<name>.tmp`, `.records-compact-<id>`),
+    only in the dataset's own folders, and only for a caller holding dataset_lock: a running writer holds
+    the lock, so its files are never touched.
+    """
+    found = [path for path in root.glob(f".{RECORDS}-compact-*") if path.is_dir()]
+    found += [path for path in root.glob(".*.tmp") if path.is_file()]
+    for directory in (RECORDS, REJECTS, UNCHANGED, RUNS):
+        if (root / directory).is_dir():
+            found += [path for path in (root / directory).rglob(".*.tmp") if path.is_file()]
+    for path in found:
+        if path.is_dir():
+            shutil.rmtree(path)
+        else:
+            path.unlink(missing_ok=True)
+    return sorted(found)
 
 
 def run_manifests(root: Path) -> list[dict]:

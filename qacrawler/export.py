@@ -2,7 +2,8 @@
 
 JSON lines carry flat fields plus a `messages` list (user question, assistant answer), the chat form
 fine-tuning tools such as TRL's SFTTrainer take as is; CSV is flat, UTF-8 with a byte-order mark so
-spreadsheet programs open Chinese text correctly. Rows are the newest version of each answered
+spreadsheet programs open Chinese text correctly, and a text cell that a spreadsheet would run as a formula
+gets a leading `'` (see spreadsheet_safe). Rows are the newest version of each answered
 question, sorted by record_id, so two exports of one dataset are identical files. `more_info` is left
 out: it is the site's article, not the doctor's answer.
 """
@@ -21,6 +22,9 @@ from qacrawler import dataset as qa_dataset
 FORMATS = ("jsonl", "csv")
 FIELDS = ("id", "site", "language", "url", "title", "question", "answer", "specialty", "department",
           "ask_date", "reply_date", "asker_gender", "asker_age_min", "asker_age_max", "split")
+# OWASP's CSV-injection list: a cell starting with one of these is a formula (or becomes one once a spreadsheet
+# trims it); the full-width forms are read as formulas by East Asian spreadsheet locales.
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 _COLUMNS = ["record_id", "site", "language", "url", "title", "question", "answer", "specialty", "department",
             "ask_date", "reply_date", "asker"]
 
@@ -46,6 +50,17 @@ def pairs(root: str | Path, ratios: tuple[float, float, float] = qa_dataset.DEFA
             "asker_gender": asker.get("gender"), "asker_age_min": asker.get("age_min"),
             "asker_age_max": asker.get("age_max"), "split": row["split"],
         }
+
+
+def spreadsheet_safe(value: Any) -> Any:
+    """A text value a spreadsheet shows as text: a `'` before a formula prefix, also one after leading whitespace.
+
+    Titles and questions come from the open web, so `=HYPERLINK(...)` must not become a live formula on
+    the analyst's machine. The quote is visible in a text editor; a spreadsheet hides it.
+    """
+    if isinstance(value, str) and (value.startswith(FORMULA_PREFIXES) or value.lstrip().startswith(FORMULA_PREFIXES)):
+        return "'" + value
+    return value
 
 
 def prompt(row: dict[str, Any]) -> str:
@@ -76,7 +91,7 @@ def export(root: str | Path, fmt: str, out_path: str | Path | None = None,
             with open(temp, "w", encoding="utf-8-sig", newline="") as handle:
                 writer = csv.DictWriter(handle, fieldnames=FIELDS)
                 writer.writeheader()
-                writer.writerows(rows)
+                writer.writerows({name: spreadsheet_safe(value) for name, value in row.items()} for row in rows)
         os.replace(temp, out)
     finally:
         temp.unlink(missing_ok=True)

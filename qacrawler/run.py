@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from datetime import UTC, datetime
 from pathlib import Path
@@ -11,15 +12,31 @@ if TYPE_CHECKING:  # importing Scrapy costs a second: the dataset API uses this 
     from scrapy.crawler import Crawler
 
 
+# A run id names files (runs/<id>.json, part-<id>-*.parquet): one path component, no separators, no "..".
+_RUN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+
+
+class InvalidRunId(ValueError):
+    """QA_RUN_ID would not be a plain file name inside the dataset."""
+
+
+def check_run_id(text: str) -> str:
+    if not _RUN_ID.fullmatch(text) or ".." in text:
+        raise InvalidRunId(f"run id {text!r} is not allowed: use 1-64 letters, digits, '.', '_' or '-', "
+                           "starting with a letter or digit, without '..'")
+    return text
+
+
 def new_run_id() -> str:
     """Sortable by start time, unique across concurrent starts."""
     return f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
 
 
 def run_id(crawler: Crawler) -> str:
-    """The QA_RUN_ID setting, or one id generated once per crawler."""
+    """The QA_RUN_ID setting (checked: it becomes part of file names), or one id generated once per crawler."""
     if not hasattr(crawler, "qa_run_id"):
-        crawler.qa_run_id = crawler.settings.get("QA_RUN_ID") or new_run_id()
+        configured = crawler.settings.get("QA_RUN_ID")
+        crawler.qa_run_id = check_run_id(str(configured)) if configured else new_run_id()
     return crawler.qa_run_id
 
 

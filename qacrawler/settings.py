@@ -56,6 +56,7 @@ DOWNLOADER_MIDDLEWARES = {
     "qacrawler.incremental.IncrementalMiddleware": 50,
 }
 EXTENSIONS = {
+    "qacrawler.extensions.resume.ResumedRun": 490,
     "qacrawler.extensions.manifest.RunManifest": 500,
     "qacrawler.extensions.progress.ProgressLine": 510,
 }
@@ -63,6 +64,7 @@ EXTENSIONS = {
 # qacrawler's own settings.
 QA_OUTPUT_DIR = None  # the dataset folder; output/<spider name> when unset
 QA_RUN_ID = None  # generated per crawl when unset
+QA_LEFTOVERS_REMOVED = 0  # set by the command line: temporary files of killed runs it removed before this crawl
 QA_FRONTIER_WINDOW = 64  # article requests in Scrapy's scheduler at once; the rest wait as plain URLs (qacrawler.frontier)
 QA_PARQUET_BATCH_ROWS = 5000  # records held in memory before a batch of files is written
 QA_PARQUET_CHUNK_ROWS = 500  # records held as Python rows before they are converted to (smaller) Arrow tables

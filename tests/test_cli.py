@@ -104,6 +104,8 @@ def test_demo_replaces_its_own_output_but_not_a_foreign_folder(tmp_path):
         (["sandbox", "--port", "99999"], "between 0 and 65535"),
         (["parse", "--site", "doctorqna", "/nonexistent/page.html"], "no --url given"),
         (["frobnicate"], "invalid choice"),
+        (["crawl", "doctorqna", "-s", "QA_RUN_ID=../../x"], "run id '../../x' is not allowed"),
+        (["crawl", "doctorqna", "-s", "QA_RUN_ID=a/b"], "is not allowed"),
     ],
 )
 def test_a_wrong_argument_gets_one_line_and_exit_2(args, message):

@@ -10,8 +10,9 @@ import shutil
 import pytest
 
 from qacrawler import dataset
-from qacrawler.export import FIELDS, export
+from qacrawler.export import FIELDS, export, spreadsheet_safe
 from tests.dataset_builds import demo_dataset
+from tests.test_pipelines import record, write_run
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # before `datasets` reads its configuration: never reach the Hub
 
@@ -89,3 +90,36 @@ def test_a_wrong_format_or_folder_writes_nothing(demo, tmp_path):
     with pytest.raises(FileNotFoundError):
         export(tmp_path / "missing", "jsonl", tmp_path / "out" / "x.jsonl")
     assert not (tmp_path / "out").exists()
+
+
+def test_csv_cells_a_spreadsheet_would_run_as_formulas_are_text(tmp_path):
+    hostile = {
+        "1": "=HYPERLINK(\"http://example.invalid\",\"click\")",
+        "2": "+1",
+        "3": "-2+3",
+        "4": "@SUM(A1:A9)",
+        "8": "＝1+1",
+        "9": "-5",  # a legitimate negative number in a text field: quoted too, a spreadsheet shows -5 as text
+        "10": "Is a 1+1=2 rash serious?",
+    }
+    write_run(tmp_path, [record(number, title=title) for number, title in hostile.items()])
+    csv_path = export(tmp_path, "csv", tmp_path / "qa.csv")
+    jsonl_path = export(tmp_path, "jsonl", tmp_path / "qa.jsonl")
+    with open(csv_path, encoding="utf-8-sig", newline="") as handle:
+        titles = {row["id"].removeprefix("doctorqna:"): row for row in csv.DictReader(handle)}
+    for number, title in hostile.items():
+        expected = title if number == "10" else "'" + title
+        assert titles[number]["title"] == expected, number
+        assert titles[number]["asker_age_min"] == "30"  # numbers stay numbers
+    assert {row["id"].removeprefix("doctorqna:"): row["title"] for row in read_jsonl(jsonl_path)} == hostile
+
+
+@pytest.mark.parametrize("text", ["\t=1+1", "\r=1+1", "  =1+1", "\n\t@SUM(A1)", "\t"])
+def test_whitespace_before_or_as_a_formula_prefix_is_quoted(text):
+    # Records arrive whitespace-normalised, so these forms are checked on the function itself.
+    assert spreadsheet_safe(text) == "'" + text
+
+
+@pytest.mark.parametrize("value", ["1-2", "a=b", "e-mail@example.org", "", 42, -3, None])
+def test_text_and_numbers_that_are_no_formula_stay_as_they_are(value):
+    assert spreadsheet_safe(value) == value

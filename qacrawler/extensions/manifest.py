@@ -14,6 +14,7 @@ from scrapy.crawler import Crawler
 from qacrawler import gates
 from qacrawler.card import write_dataset_card
 from qacrawler.dataset_files import RUNS, run_files
+from qacrawler.extensions import resume
 from qacrawler.memory import release_free_memory
 from qacrawler.run import output_dir, run_id
 
@@ -50,6 +51,7 @@ def write_json_atomically(path: Path, payload: dict[str, Any]) -> None:
 class RunManifest:
     def __init__(self, crawler: Crawler):
         self.crawler = crawler
+        run_id(crawler)  # a QA_RUN_ID that is no plain file name stops the crawl here, before anything is written
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
 
     @classmethod
@@ -63,7 +65,7 @@ class RunManifest:
             settings.getdict("QA_GATES_BY_SITE").get(spider.name),
             settings.getdict("QA_GATES_OVERRIDES"),
         )
-        return gates.evaluate(stats, thresholds)
+        return gates.evaluate(resume.judged_stats(self.crawler, stats), thresholds)  # a resumed run with its chain
 
     def manifest(self, spider: Spider, reason: str) -> dict[str, Any]:
         stats = {**self.crawler.stats.get_stats(), "finish_reason": reason}
@@ -82,6 +84,7 @@ class RunManifest:
             "finished_at": _jsonable(finished),
             "elapsed_seconds": round((finished - started).total_seconds(), 3) if started else None,
             "finish_reason": reason,
+            "resumes": resume.resumed_run_id(self.crawler),
             "counts": run_counts(stats),
             "gates_passed": all(result.passed for result in results),
             "gates": [result.as_dict() for result in results],

@@ -55,6 +55,8 @@ class ParquetWriterPipeline:
             UnchangedFetch: RunFile(self.root / UNCHANGED / final, UnchangedFetch, self.batch_rows, self.stats,
                                     "parquet/unchanged_fetches"),
         }
+        if removed := self.crawler.settings.getint("QA_LEFTOVERS_REMOVED"):  # by qacrawler.crawl, under the lock
+            self.stats.set_value("parquet/leftovers_removed", removed)
 
     def process_item(self, item: Any) -> Any:
         if isinstance(item, QARecord):
