@@ -14,6 +14,7 @@ from scrapy.crawler import Crawler
 from qacrawler import gates
 from qacrawler.card import write_dataset_card
 from qacrawler.dataset_files import RUNS, run_files
+from qacrawler.ledger import ledger_counts
 from qacrawler.memory import release_free_memory
 from qacrawler.run import output_dir, run_id
 
@@ -83,6 +84,7 @@ class RunManifest:
             "elapsed_seconds": round((finished - started).total_seconds(), 3) if started else None,
             "finish_reason": reason,
             "counts": run_counts(stats),
+            "ledger": ledger_counts(stats),
             "gates_passed": all(result.passed for result in results),
             "gates": [result.as_dict() for result in results],
             "files": [str(path.relative_to(root)) for path in run_files(root, run_id(self.crawler))],
