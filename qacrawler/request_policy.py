@@ -92,12 +92,14 @@ class HostPolicy:
             _, host, port = url_origin(url)
         except ValueError:
             return "not an http(s) URL"
-        if self.loopback_origin is not None:
-            return None if (host, port) == self.loopback_origin else "not the loopback base URL"
-        if is_ip_literal(host.strip("[]")) and (reason := address_refusal(host)) is not None:
+        if (host, port) == self.loopback_origin:
+            return None
+        if is_ip_literal(host) and (reason := address_refusal(host)) is not None:
             return reason
         if host == "localhost" or host.endswith(".localhost"):
             return "loopback"
+        if self.loopback_origin is not None:
+            return "not the loopback base URL"
         if host not in self.allowed_hosts:
             return "off-site host"
         if port not in self.ports:
