@@ -52,7 +52,7 @@ def address_refusal(address: str) -> str | None:
         ip = ip.ipv4_mapped
     for reason, flag in (("unspecified", ip.is_unspecified), ("loopback", ip.is_loopback),
                          ("link-local", ip.is_link_local), ("multicast", ip.is_multicast),
-                         ("private", ip.is_private), ("reserved", ip.is_reserved)):
+                         ("reserved", ip.is_reserved), ("private", ip.is_private)):
         if flag:
             return reason
     return None if ip.is_global else "not public"
