@@ -16,6 +16,7 @@ reasons name the target.
 from __future__ import annotations
 
 import ipaddress
+import logging
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -27,6 +28,7 @@ from twisted.internet import defer
 from twisted.internet.error import DNSLookupError
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
+logger = logging.getLogger(__name__)
 
 # Host names whose resolution to a loopback address is expected: the hosts of loopback base URLs of the
 # crawls in this process (the resolver is process-wide, and is built before any spider exists).
@@ -152,8 +154,9 @@ class RequestPolicyMiddleware:
 class GuardedResolver(CachingThreadedResolver):
     """Scrapy's caching resolver, refusing a name that resolves to an address that is not public (a DNS
     answer of 10.0.0.5 or 169.254.169.254 for a public-looking name), except the loopback base URL's host.
-    The address checked is the very one the download handler connects to. Counted by the spider as a
-    fetch reject (DNSLookupError); the reason is in its message."""
+    The address checked is the very one the download handler connects to. IP literals pass: Twisted hands
+    them to the resolver too, and the middleware has judged them already. Twisted reports a refusal as
+    "Couldn't find the hostname", which the spider turns into a fetch reject; the log says why."""
 
     def getHostByName(self, name: str, timeout: Any = ()) -> defer.Deferred[str]:
         return super().getHostByName(name, timeout).addCallback(self._checked, name)
@@ -161,6 +164,8 @@ class GuardedResolver(CachingThreadedResolver):
     @staticmethod
     def _checked(address: str, name: str) -> str:
         reason = address_refusal(address)
-        if reason is not None and name.lower().rstrip(".") not in LOOPBACK_ORIGIN_HOSTS:
-            raise DNSLookupError(f"{name} resolves to {address}, a {reason} address")
-        return address
+        if reason is None or is_ip_literal(name) or name.lower().rstrip(".") in LOOPBACK_ORIGIN_HOSTS:
+            return address
+        message = f"{name} resolves to {address}, a {reason} address"
+        logger.warning("request policy refused %s", message)
+        raise DNSLookupError(message)

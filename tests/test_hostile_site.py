@@ -156,3 +156,29 @@ def test_the_sandbox_command_serves_the_hostile_mirror():
     wrong = subprocess.run([sys.executable, "-m", "qacrawler.cli", "sandbox", "--site", "tw_ehospital", "--hostile", "all=1"],
                            capture_output=True, text=True, timeout=60, cwd=ROOT)
     assert wrong.returncode == 2 and wrong.stderr.count("\n") == 1 and "doctorqna mirror only" in wrong.stderr
+
+
+def test_a_site_name_that_resolves_to_a_private_address_is_never_connected_to(tmp_path):
+    """The machine's own host name resolves to one of its addresses (loopback or private): as a base URL
+    it passes the URL check, and only the resolver can stop the connection."""
+    import socket
+
+    from qacrawler.request_policy import address_refusal
+
+    name = socket.gethostname()
+    try:
+        address = socket.gethostbyname(name)
+    except OSError:
+        pytest.skip(f"{name} does not resolve here")
+    if address_refusal(address) is None or name == "localhost":
+        pytest.skip(f"{name} resolves to the public address {address}")
+    with OtherHost(host=address) as listener:
+        port = listener.url.rsplit(":", 1)[1]
+        result = subprocess.run([sys.executable, "-m", "qacrawler.cli", "crawl", "doctorqna", "--base-url",
+                                 f"http://{name}:{port}", "--out", str(tmp_path / "dataset"), "-s", "RETRY_TIMES=0"],
+                                capture_output=True, text=True, timeout=120, cwd=ROOT)
+        connections = listener.connections
+    assert connections == 0
+    assert result.returncode == 2, result.stderr[-2000:]
+    log = next((tmp_path / "dataset" / "runs").glob("*.log")).read_text("utf-8")
+    assert f"request policy refused {name} resolves to {address}, a {address_refusal(address)} address" in log

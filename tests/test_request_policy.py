@@ -80,6 +80,7 @@ def test_a_loopback_base_url_allows_only_its_exact_host_and_port(url, reason):
 
 def test_resolved_addresses_are_checked_except_the_loopback_base_host():
     assert GuardedResolver._checked("93.184.216.34", "doctorqna.com") == "93.184.216.34"
+    assert GuardedResolver._checked("127.0.0.1", "127.0.0.1") == "127.0.0.1"  # a literal: judged by the middleware
     with pytest.raises(DNSLookupError, match="doctorqna.com resolves to 10.1.2.3, a private address"):
         GuardedResolver._checked("10.1.2.3", "doctorqna.com")
     with pytest.raises(DNSLookupError, match="link-local"):
