@@ -3,7 +3,8 @@
 
 Scrapy retries these statuses at once, and AutoThrottle never lengthens its delay for them (it only
 refuses to shorten it on non-200 responses), so a rate-limited crawl would keep knocking. Here the wait
-is an asyncio sleep inside the middleware (the reactor keeps serving other requests), and with
+is an asyncio sleep inside the middleware (the reactor keeps serving other requests), cut short by a
+graceful stop (Ctrl-C, SIGTERM: the URL is deferred rather than holding the shutdown), and with
 AutoThrottle on, the site's download slot delay doubles (at least to the asked wait, at most
 AUTOTHROTTLE_MAX_DELAY). Stats: ``retry_after/waited``, ``retry_after/deferred``, ``retry_after/slowed_down``.
 """
@@ -24,11 +25,12 @@ RETRY_AFTER_STATUSES = (429, 503)
 
 
 class PostponedRequest(IgnoreRequest):
-    """The server asked for a longer wait than the cap: the URL is deferred to the next run."""
+    """The URL is deferred to the next run: the server asked for a longer wait than the cap, or the run
+    stopped during the wait. ``category`` is the short reason the article ledger counts."""
 
-    def __init__(self, url: str, reason: str):
-        super().__init__(f"deferred {url}: {reason}")
-        self.url, self.reason = url, reason
+    def __init__(self, url: str, category: str, detail: str):
+        super().__init__(f"deferred {url}: {detail}")
+        self.url, self.category = url, category
 
 
 def parse_retry_after(value: str | bytes | None, now: datetime | None = None) -> float | None:
@@ -75,12 +77,16 @@ class RetryAfterMiddleware:
             return response
         if wait > self.cap:
             self.stats.inc_value("retry_after/deferred")
-            raise PostponedRequest(request.url, f"HTTP {response.status} Retry-After {wait:.0f} s is over the "
-                                                f"{self.cap:g} s cap (QA_RETRY_AFTER_MAX)")
+            raise PostponedRequest(request.url, "Retry-After over the cap", f"HTTP {response.status} Retry-After "
+                                   f"{wait:.0f} s is over the {self.cap:g} s cap (QA_RETRY_AFTER_MAX)")
         if request.meta.get("retry_times", 0) >= request.meta.get("max_retry_times", self.max_retry_times):
             return response  # RetryMiddleware gives up on it: no point waiting
         self.stats.inc_value("retry_after/waited")
-        await asyncio.sleep(wait)
+        while wait > 0:
+            if not self.crawler.crawling:  # Crawler.stop() clears it first thing
+                raise PostponedRequest(request.url, "run stopped", "the run stopped during its Retry-After wait")
+            await asyncio.sleep(min(wait, 1.0))
+            wait -= 1.0
         return response
 
     def slow_down(self, request: Request, wait: float) -> None:

@@ -178,8 +178,10 @@ def test_retry_after_over_the_cap_defers_and_under_it_waits():
     crawler = open_spider(DoctorQnaSpider, "https://doctorqna.com", QA_RETRY_AFTER_MAX=60)
     middleware = RetryAfterMiddleware.from_crawler(crawler)
     request = Request("https://doctorqna.com/en/article/5")
-    with pytest.raises(PostponedRequest, match="Retry-After 3600 s is over the 60 s cap"):
+    with pytest.raises(PostponedRequest, match="Retry-After 3600 s is over the 60 s cap") as postponed:
         asyncio.run(middleware.process_response(request, response(429, **{"Retry-After": "3600"})))
+    assert postponed.value.category == "Retry-After over the cap"
+    crawler.crawling = True
     waited = asyncio.run(middleware.process_response(request, response(503, **{"Retry-After": "0"})))
     assert waited.status == 503  # handed on to RetryMiddleware
     plain = response(200, **{"Retry-After": "3600"})
@@ -244,3 +246,13 @@ def test_a_record_or_reject_is_final_and_a_stopped_run_defers_what_is_pending():
 def test_the_ledger_gate_is_on_by_default_and_overridable():
     assert project_settings.QA_GATES["ledger_unaccounted"] == 0
     assert parse_override("ledger_unaccounted=3") == ("ledger_unaccounted", 3)
+
+
+def test_a_graceful_stop_cuts_a_retry_after_wait_short_and_defers_the_url():
+    crawler = open_spider(DoctorQnaSpider, "https://doctorqna.com", QA_RETRY_AFTER_MAX=60)
+    middleware = RetryAfterMiddleware.from_crawler(crawler)
+    crawler.crawling = False  # what Crawler.stop() does first on Ctrl-C or SIGTERM
+    with pytest.raises(PostponedRequest, match="stopped during its Retry-After wait") as postponed:
+        asyncio.run(middleware.process_response(Request("https://doctorqna.com/en/article/5"),
+                                                response(429, **{"Retry-After": "50"})))
+    assert postponed.value.category == "run stopped"

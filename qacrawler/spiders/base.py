@@ -261,7 +261,7 @@ class QASpider(Spider):
             self.settle(url, "skipped", "unchanged")
             return None
         if failure.check(PostponedRequest):
-            self.settle(url, "deferred", "Retry-After over the cap")
+            self.settle(url, "deferred", failure.value.category)
             return None
         if failure.check(RefusedRequest):
             refused = failure.value
