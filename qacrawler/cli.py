@@ -63,6 +63,15 @@ def fault_plan(text: str):
         raise argparse.ArgumentTypeError(str(error)) from None
 
 
+def hostile_plan(text: str):
+    from qacrawler.sandbox.hostile import HostilePlan
+
+    try:
+        return HostilePlan.parse(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
 def gate_override(text: str) -> str:
     try:
         gates.parse_override(text)
@@ -128,6 +137,9 @@ def build_parser() -> argparse.ArgumentParser:
     sandbox.add_argument("--site", choices=SITES, default="doctorqna", help="which site to mirror (default doctorqna)")
     sandbox.add_argument("--faults", type=fault_plan, metavar="SPEC",
                          help="inject faults, e.g. server_error=0.05,too_many_requests=0.05,drop=0.02,truncate=0.02")
+    sandbox.add_argument("--hostile", type=hostile_plan, metavar="SPEC",
+                         help="doctorqna only: articles that redirect, rate-limit, send huge bodies or a gzip bomb, "
+                              "e.g. all=2 or other_host=3,bomb=1 (qacrawler/sandbox/hostile.py)")
     sandbox.add_argument("--plant-pii", action="store_true",
                          help="write contact details and ID numbers into some questions, to test the privacy stage")
     sandbox.add_argument("--renamed-labels", action="store_true",
@@ -298,7 +310,21 @@ def command_sandbox(args: argparse.Namespace) -> int:
         raise UsageError("--renamed-labels is available for the doctorqna mirror only")
     else:
         site = TwEHospitalSite(pages=args.pages, seed=args.seed, pii=args.plant_pii)
-    serve_forever(site, port=args.port, faults=args.faults)
+    if args.hostile is None:
+        serve_forever(site, port=args.port, faults=args.faults)
+        return 0
+    if args.site != "doctorqna":
+        raise UsageError("--hostile is available for the doctorqna mirror only")
+    from qacrawler.sandbox.hostile import HostileSite, OtherHost
+
+    with OtherHost() as other:
+        try:
+            hostile = HostileSite(site, args.hostile, other.url)
+        except ValueError as error:
+            raise UsageError(str(error)) from None
+        print(f"other host (counts connections): {other.url}", file=sys.stderr, flush=True)
+        serve_forever(hostile, port=args.port, faults=args.faults)
+        print(f"other host connections: {other.connections}", file=sys.stderr)
     return 0
 
 

@@ -63,6 +63,10 @@ def evaluate(stats: dict[str, Any], thresholds: dict[str, Any]) -> list[GateResu
     if "max_errors" in thresholds:
         errors = stats.get("log_count/ERROR", 0)
         results.append(GateResult("max_errors", errors <= thresholds["max_errors"], errors, thresholds["max_errors"]))
+    if "ledger_unaccounted" in thresholds:  # scheduled articles that ended as neither record, reject, skip nor deferral
+        unaccounted = stats.get("ledger/unaccounted", 0)
+        results.append(GateResult("ledger_unaccounted", unaccounted <= thresholds["ledger_unaccounted"], unaccounted,
+                                  thresholds["ledger_unaccounted"]))
     if "finish_reasons" in thresholds:
         reason = str(stats.get("finish_reason"))
         results.append(GateResult("finish_reason", reason in thresholds["finish_reasons"], reason, thresholds["finish_reasons"]))
@@ -72,14 +76,14 @@ def evaluate(stats: dict[str, Any], thresholds: dict[str, Any]) -> list[GateResu
 def parse_override(text: str) -> tuple[str, Any]:
     """`min_records=500`, `coverage.reply_date=0.9`, `max_errors=3`: one command-line gate override."""
     name, separator, value = text.partition("=")
-    known = ("min_records", "max_reject_ratio", "max_errors")
+    known = ("min_records", "max_reject_ratio", "max_errors", "ledger_unaccounted")
     if not separator or not (name in known or name.startswith("coverage.")):
         raise ValueError(f"gate override {text!r} should be NAME=NUMBER with NAME one of {', '.join(known)} or coverage.<field>")
     try:
         number = float(value)
     except ValueError:
         raise ValueError(f"gate override {text!r}: {value!r} is not a number") from None
-    return name, int(number) if name in ("min_records", "max_errors") else number
+    return name, int(number) if name in ("min_records", "max_errors", "ledger_unaccounted") else number
 
 
 def overrides_from(texts: list[str]) -> dict[str, Any]:

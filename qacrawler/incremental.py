@@ -74,6 +74,14 @@ def unfetched_links(root: Path, site: ModuleType) -> list[str]:
     return sorted({url for url in urls if f"{site.SITE}:{site.source_id_from_url(url)}" not in known})
 
 
+class RepeatRequest(IgnoreRequest):
+    """The article was requested before in this run; its first request accounts for it."""
+
+
+class UnchangedPage(IgnoreRequest):
+    """The dataset holds the article and it cannot have changed since."""
+
+
 class IncrementalMiddleware:
     """Downloader middleware; article requests carry meta `article=True` and, from sitemaps, `lastmod`."""
 
@@ -102,9 +110,9 @@ class IncrementalMiddleware:
             return
         site = self.crawler.spider.site
         record_id = f"{site.SITE}:{site.source_id_from_url(request.url)}"
-        if record_id in self.requested and not request.meta.get("retry_times"):
+        if record_id in self.requested and not request.meta.get("retry_times") and not request.meta.get("redirect_urls"):
             self.stats.inc_value("incremental/repeat_request")
-            raise IgnoreRequest(f"already requested in this run: {request.url}")
+            raise RepeatRequest(f"already requested in this run: {request.url}")
         stored = self.stored.get(record_id)
         if stored is not None:
             reason = "unanswered" if not stored.answered else refetch_reason(
@@ -115,5 +123,5 @@ class IncrementalMiddleware:
                 if record_id not in self.skipped:
                     self.skipped.add(record_id)
                     self.stats.inc_value("incremental/skipped_rejected" if stored.rejected else "incremental/skipped_unchanged")
-                raise IgnoreRequest(f"unchanged since {stored.crawled_at:%Y-%m-%d}: {request.url}")
+                raise UnchangedPage(f"unchanged since {stored.crawled_at:%Y-%m-%d}: {request.url}")
         self.requested.add(record_id)

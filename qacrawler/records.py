@@ -100,7 +100,7 @@ class Reject(_Model):
 
     url: str = Field(description="The page's URL")
     site: str = Field(description="Adapter id")
-    stage: str = Field(description="Where it was refused: fetch, parse or validate")
+    stage: str = Field(description="Where it was refused: fetch, redirect, parse or validate")
     reasons: list[str] = Field(min_length=1, description="Why, one reason per entry")
     excerpt: str | None = Field(None, description="Start of the page text, to judge by eye")
     crawled_at: datetime = Field(description="When the page was fetched (UTC)")

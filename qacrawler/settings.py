@@ -22,6 +22,13 @@ CONCURRENT_REQUESTS_PER_DOMAIN = 2
 DOWNLOAD_TIMEOUT = 30
 RETRY_TIMES = 3
 RETRY_HTTP_CODES = [429, 500, 502, 503, 504, 522, 524, 408]
+QA_RETRY_AFTER_MAX = 120  # seconds: a longer Retry-After on 429/503 defers the URL to the next run (qacrawler.retry_after)
+# Hostile bytes: a response over this size is refused (cancelled as it streams in, or by its Content-Length),
+# and so is a compressed body that decompresses beyond it (Scrapy's default is 1 GiB).
+DOWNLOAD_MAXSIZE = 8 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 4 * 1024 * 1024
+# Checks what host names resolve to before connecting (qacrawler.request_policy.GuardedResolver).
+TWISTED_DNS_RESOLVER = "qacrawler.request_policy.GuardedResolver"
 # A callback's outputs (one record, a few links) go through the pipelines one after the other: they are
 # all synchronous. Scrapy's default, 100, starts 100 asyncio tasks for every response (about 2 ms).
 CONCURRENT_ITEMS = 1
@@ -53,10 +60,13 @@ ITEM_PIPELINES = {
 }
 DUPEFILTER_CLASS = "qacrawler.dupefilter.RunOnlyDupeFilter"
 DOWNLOADER_MIDDLEWARES = {
+    "qacrawler.request_policy.RequestPolicyMiddleware": 40,  # before robots.txt: a refused host is never contacted
     "qacrawler.incremental.IncrementalMiddleware": 50,
+    "qacrawler.retry_after.RetryAfterMiddleware": 560,  # sees 429/503 before RetryMiddleware (550) retries them
 }
 EXTENSIONS = {
-    "qacrawler.extensions.resume.ResumedRun": 490,
+    "qacrawler.extensions.resume.ResumedRun": 480,
+    "qacrawler.ledger.ArticleLedger": 490,  # before the manifest, which reads the ledger's stats
     "qacrawler.extensions.manifest.RunManifest": 500,
     "qacrawler.extensions.progress.ProgressLine": 510,
 }
@@ -85,6 +95,7 @@ QA_GATES = {
     "min_records": 1,
     "max_reject_ratio": 0.05,
     "max_errors": 0,
+    "ledger_unaccounted": 0,
     "finish_reasons": ["finished"],
     "coverage": {"title": 0.95, "question": 0.95, "ask_date": 0.95, "reply_date": 0.95, "answer": 0.9,
                  "department": 0.9, "doctor.name": 0.9},

@@ -79,6 +79,10 @@ def test_sigterm_stops_gracefully_and_the_next_run_completes(tmp_path):
         assert "gate finish_reason FAILED: shutdown" in stdout
         stopped = last_manifest(out)
         assert stopped["counts"]["records"] == len(read_records(out))  # everything parsed was written
+        ledger = stopped["ledger"]  # what was still queued is deferred to the resumed run, not lost
+        assert ledger["unaccounted"] == 0 and ledger["deferred_reasons"] == {"run stopped (shutdown)": ledger["deferred"]} 
+        assert ledger["deferred"] > 0
+        assert ledger["recorded"] + ledger["rejected"] + ledger["skipped"] + ledger["deferred"] == ledger["scheduled"]
         resumed = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
         assert resumed.returncode == 0, resumed.stdout + resumed.stderr[-2000:]
         assert_equal_to_ground_truth("doctorqna", site, server.base_url, out)

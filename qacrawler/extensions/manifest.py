@@ -15,6 +15,7 @@ from qacrawler import gates
 from qacrawler.card import write_dataset_card
 from qacrawler.dataset_files import RUNS, run_files
 from qacrawler.extensions import resume
+from qacrawler.ledger import ledger_counts
 from qacrawler.memory import release_free_memory
 from qacrawler.run import output_dir, run_id
 
@@ -86,6 +87,7 @@ class RunManifest:
             "finish_reason": reason,
             "resumes": resume.resumed_run_id(self.crawler),
             "counts": run_counts(stats),
+            "ledger": ledger_counts(stats),
             "gates_passed": all(result.passed for result in results),
             "gates": [result.as_dict() for result in results],
             "files": [str(path.relative_to(root)) for path in run_files(root, run_id(self.crawler))],

@@ -55,8 +55,11 @@ class _Handler(BaseHTTPRequestHandler):
         for name, value in delivery.headers.items():
             self.send_header(name, value)
         self.end_headers()
-        if with_body:
+        if with_body and isinstance(delivery.body, bytes):
             self.wfile.write(delivery.body[: delivery.cut])
+        elif with_body:  # a body generated as it is sent (qacrawler.sandbox.hostile)
+            for chunk in delivery.body:
+                self.wfile.write(chunk)
         if delivery.cut is not None:
             self.close_connection = True
 

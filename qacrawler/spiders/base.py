@@ -16,16 +16,20 @@ from urllib.parse import urljoin, urlsplit
 from pydantic import ValidationError
 from scrapy import Request, Spider
 from scrapy.crawler import Crawler
-from scrapy.exceptions import IgnoreRequest
+from scrapy.exceptions import DownloadCancelledError, IgnoreRequest
 from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.sitemap import Sitemap
+from twisted.internet.defer import CancelledError
 from twisted.python.failure import Failure
 
 from qacrawler import __version__
 from qacrawler.frontier import Frontier
-from qacrawler.incremental import unfetched_links
+from qacrawler.incremental import RepeatRequest, UnchangedPage, unfetched_links
+from qacrawler.ledger import article_settled
 from qacrawler.records import QARecord, Reject
+from qacrawler.request_policy import RefusedRequest, original_url
+from qacrawler.retry_after import PostponedRequest
 from qacrawler.run import output_dir
 from qacrawler.sites.errors import NotAnArticle, PageMissing
 
@@ -43,6 +47,16 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def host_twins(host: str) -> set[str]:
+    """A host and its ``www.`` twin: sites redirect between the two."""
+    bare = host.removeprefix("www.")
+    return {host} if is_loopback(host) or bare.replace(".", "").isdigit() else {bare, f"www.{bare}"}
+
+
+def mebibytes(size: int) -> str:
+    return f"{size / 2**20:g} MiB"
 
 
 def user_agent(contact: str) -> str:
@@ -76,6 +90,7 @@ class QASpider(Spider):
     default_base_url: str
     article_path: re.Pattern[str]
     article_url_template: str  # path with {id}, for walking an id range
+    declared_hosts: tuple[str, ...] = ()  # the site's other hosts, besides the base URL's and its www. twin
 
     def __init__(self, base_url: str | None = None, min_id: str | None = None, max_id: str | None = None, **kwargs: Any):
         super().__init__(**kwargs)
@@ -83,6 +98,7 @@ class QASpider(Spider):
         parts = urlsplit(self.base_url)
         self.netloc = parts.netloc
         self.allowed_domains = [parts.hostname]
+        self.allowed_hosts = host_twins(parts.hostname) | set(self.declared_hosts)  # see qacrawler.request_policy
         self.id_range = check_id_range(min_id, max_id)
         self.requested_articles: set[str] = set()  # canonical URLs, to request each article once per run
 
@@ -193,8 +209,13 @@ class QASpider(Spider):
         return Reject(url=url, site=self.site.SITE, stage=stage, reasons=reasons, excerpt=excerpt,
                       crawled_at=datetime.now(UTC), source_lastmod=lastmod)
 
+    def settle(self, url: str, outcome: str, reason: str) -> None:
+        """Tells the article ledger (qacrawler.ledger) how an article ended when no item says it."""
+        self.crawler.signals.send_catch_log(article_settled, url=url, outcome=outcome, reason=reason)
+
     def parse_article(self, response: Response) -> Iterator[Any]:
-        url = response.url.split("#", 1)[0]
+        # The URL asked for: a redirect reaches here only when it kept the article (qacrawler.request_policy).
+        url = original_url(response.request).split("#", 1)[0]
         if not isinstance(response, TextResponse):
             yield self.reject(url, "parse", [f"not a text response ({response.headers.get('Content-Type', b'').decode()})"])
             return
@@ -208,6 +229,7 @@ class QASpider(Spider):
         except PageMissing as error:
             if response.meta.get("id_probe"):
                 self.crawler.stats.inc_value("spider/missing_id")  # a gap in the numbering
+                self.settle(url, "skipped", "missing id")
             else:
                 yield self.reject(url, "parse", [error.reason], page_excerpt(response), lastmod)
         except NotAnArticle as error:
@@ -231,18 +253,47 @@ class QASpider(Spider):
         self.frontier.feed()
 
     def fetch_reject(self, failure: Failure) -> Reject | None:
+        """The reject a failed article request becomes, or None when the article ledger hears of it otherwise:
+        a repeat (counted under the first request), unchanged since the last crawl (skipped), a Retry-After
+        over the cap (deferred), a missing id."""
         request = failure.request
-        if failure.check(IgnoreRequest) and not failure.check(HttpError):
-            return None  # robots.txt, offsite or unchanged since the last crawl: policy, counted where decided
+        url = original_url(request)
+        if failure.check(RepeatRequest):
+            return None
+        if failure.check(UnchangedPage):
+            self.settle(url, "skipped", "unchanged")
+            return None
+        if failure.check(PostponedRequest):
+            self.settle(url, "deferred", failure.value.category)
+            return None
+        if failure.check(RefusedRequest):
+            refused = failure.value
+            if refused.redirect:
+                return self.reject(url, "redirect", [f"redirected to {refused.url} ({refused.reason})"])
+            return self.reject(url, "fetch", [f"request refused: {refused.reason}"])
         if failure.check(HttpError):
             status = failure.value.response.status
             if status == 404 and request.meta.get("id_probe"):
                 self.crawler.stats.inc_value("spider/missing_id")
+                self.settle(url, "skipped", "missing id")
                 return None
-            reason = f"HTTP {status}"
-        else:
-            reason = f"{failure.type.__name__}: {failure.getErrorMessage()}"
-        return self.reject(request.url, "fetch", [reason])
+            return self.reject(url, "fetch", [f"HTTP {status}"])
+        return self.reject(url, "fetch", [self.failure_reason(failure)])
+
+    def failure_reason(self, failure: Failure) -> str:
+        """A size refusal in words (Scrapy says it in a warning and cancels, or ignores the request after
+        decompression); anything else as exception type and message."""
+        message = failure.getErrorMessage()
+        limit = mebibytes(self.crawler.settings.getint("DOWNLOAD_MAXSIZE"))
+        if failure.check(DownloadCancelledError, CancelledError):
+            self.crawler.stats.inc_value("spider/refused_size/response")
+            return f"response larger than {limit} (DOWNLOAD_MAXSIZE)"
+        if failure.check(IgnoreRequest) and "during decompression" in message:
+            self.crawler.stats.inc_value("spider/refused_size/decompressed")
+            return f"decompressed body over {limit} (DOWNLOAD_MAXSIZE)"
+        if failure.check(IgnoreRequest):
+            return message  # robots.txt, too many redirects: Scrapy's message says it
+        return f"{failure.type.__name__}: {message}"
 
 
 def page_excerpt(response: TextResponse) -> str:
