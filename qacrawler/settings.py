@@ -54,6 +54,7 @@ ITEM_PIPELINES = {
 DUPEFILTER_CLASS = "qacrawler.dupefilter.RunOnlyDupeFilter"
 DOWNLOADER_MIDDLEWARES = {
     "qacrawler.incremental.IncrementalMiddleware": 50,
+    "qacrawler.charset_labels.CharsetLabelMiddleware": 585,  # after decompression (590), before meta refresh (580)
 }
 EXTENSIONS = {
     "qacrawler.extensions.manifest.RunManifest": 500,

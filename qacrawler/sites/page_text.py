@@ -51,6 +51,7 @@ __all__ = [
     "Line",
     "Link",
     "MarkupTooComplex",
+    "check_limits",
     "normalize_space",
     "page_lines",
     "parse_html",
@@ -146,8 +147,10 @@ def _parser(encoding: str | None = None) -> etree.HTMLParser:
     return parser
 
 
-def _check_limits(data: bytes) -> None:
-    """Refuse, before parsing, what would be slow or cut: too many bytes, too many attributes on a tag."""
+def check_limits(data: bytes) -> None:
+    """Raise MarkupTooComplex for what would be slow to parse: too many bytes, too many attributes on a
+    tag. Cheap (one regex pass); page_lines and parse_html call it, callers that parse with another
+    parser (Scrapy's selectors) can too."""
     if len(data) > MAX_PAGE_BYTES:
         raise MarkupTooComplex(f"page of {len(data)} bytes is over the parser's limit of {MAX_PAGE_BYTES} bytes")
     for tag in _LONG_TAG.finditer(data):
@@ -163,7 +166,7 @@ def _parse_utf8(data: bytes) -> etree._Element | None:
     data = data.removeprefix(b"\xef\xbb\xbf")
     if not data.strip():
         return None
-    _check_limits(data)
+    check_limits(data)
     parser = _parser("utf-8")
     try:
         root = etree.fromstring(data, parser)

@@ -28,6 +28,7 @@ from qacrawler.incremental import unfetched_links
 from qacrawler.records import QARecord, Reject
 from qacrawler.run import output_dir
 from qacrawler.sites.errors import NotAnArticle, PageMissing
+from qacrawler.sites.page_text import MarkupTooComplex, check_limits, page_lines
 
 EXCERPT_CHARS = 300
 
@@ -135,8 +136,26 @@ class QASpider(Spider):
 
     def links(self, response: Response, pattern: re.Pattern[str]) -> Iterator[str]:
         """On-site links whose path matches, fragments dropped; off-site links are never followed."""
-        urls = (response.urljoin(href.strip()).split("#", 1)[0] for href in response.css("a::attr(href)").getall())
-        return self.followable(urls, pattern)
+        return self.followable(self.absolute_links(response), pattern)
+
+    def absolute_links(self, response: TextResponse) -> Iterator[str]:
+        """Every href of the page made absolute. A malformed one (``http://[::1/``, a control character in
+        the host…) is skipped and counted in ``links/skipped_malformed``: it never costs the links after
+        it. A page beyond the parser's input limits (qacrawler.sites.page_text.check_limits) is not read
+        for links at all (``links/page_too_complex``): Scrapy's selector would take seconds on it."""
+        try:
+            check_limits(response.body)
+        except MarkupTooComplex:
+            self.crawler.stats.inc_value("links/page_too_complex")
+            return
+        for href in response.css("a::attr(href)").getall():
+            try:
+                url = response.urljoin(href.strip()).split("#", 1)[0]
+                urlsplit(url)
+            except ValueError:
+                self.crawler.stats.inc_value("links/skipped_malformed")
+                continue
+            yield url
 
     def followable(self, urls: Iterable[str], pattern: re.Pattern[str]) -> Iterator[str]:
         """The absolute URLs that are on this site and whose path matches."""
@@ -146,6 +165,9 @@ class QASpider(Spider):
         """Each linked article once per run, and not at all when a sitemap lists it (its entry carries
         lastmod): every duplicate request would otherwise travel the whole middleware chain to be ignored."""
         for url in urls:
+            if self.site.source_id_from_url(url) is None:  # e.g. an id of 4,000 digits: no article of this site
+                self.crawler.stats.inc_value("links/skipped_no_article_id")
+                continue
             url = self.canonical_article_url(url)
             if url not in self.requested_articles:
                 self.requested_articles.add(url)
@@ -198,6 +220,7 @@ class QASpider(Spider):
             return
         content_type = response.headers.get("Content-Type", b"").decode("latin-1")
         record = None
+        read_links = True
         try:  # bytes, not response.text: the parser decodes strictly and rejects what does not decode
             record = self.site.parse(response.body, url, crawled_at=datetime.now(UTC), content_type=content_type)
             yield record
@@ -208,10 +231,12 @@ class QASpider(Spider):
             else:
                 yield self.reject(url, "parse", [error.reason], page_excerpt(response))
         except NotAnArticle as error:
-            yield self.reject(url, "parse", [error.reason], page_excerpt(response))
+            read_links = not isinstance(error, MarkupTooComplex)  # reading it again would be as slow
+            yield self.reject(url, "parse", [error.reason], page_excerpt(response) if read_links else None)
         except ValidationError as error:
             yield self.reject(url, "parse", validation_reasons(error), page_excerpt(response))
-        yield from self.follow_articles(self.article_links(response, record))
+        if read_links:
+            yield from self.follow_articles(self.article_links(response, record))
         self.frontier.feed()
 
     def article_links(self, response: TextResponse, record: QARecord | None) -> Iterator[str]:
@@ -242,5 +267,11 @@ class QASpider(Spider):
         return self.reject(request.url, "fetch", [reason])
 
 
-def page_excerpt(response: TextResponse) -> str:
-    return " ".join(" ".join(response.xpath("//body//text()[not(ancestor::script or ancestor::style)]").getall()).split())[:EXCERPT_CHARS]
+def page_excerpt(response: TextResponse) -> str | None:
+    """The start of the page's visible text (qacrawler.sites.page_text), for a reject; None when the page
+    cannot be read as text at all (a reject without excerpt rather than a crash)."""
+    try:
+        lines = page_lines(response.text)
+    except (NotAnArticle, LookupError, ValueError, TypeError):  # UnicodeError is a ValueError
+        return None
+    return " ".join(line.text for line in lines)[:EXCERPT_CHARS]
