@@ -25,8 +25,9 @@ Selector), or a document that itself contains the marker characters, is read by 
 iterative tree walk (``etree.iterwalk``: no recursion, deep trees are safe). Tests keep the two
 passes equal.
 
-Input limits: a document over :data:`MAX_PAGE_BYTES`, a tag with more than :data:`MAX_TAG_ATTRIBUTES`
-attributes (libxml2 checks attribute names pairwise: 10^5 of them take 15 s) or markup beyond
+Input limits: a document over :data:`MAX_PAGE_BYTES` or with more than :data:`MAX_TAGS` tags, a tag
+with more than :data:`MAX_TAG_ATTRIBUTES` attributes (libxml2 checks attribute names pairwise: 10^5
+of them take 15 s) or markup beyond
 libxml2's own limits (nesting deeper than 256 elements, a text node over 10 MB: libxml2 silently
 drops the rest) raises :class:`MarkupTooComplex`, so such a page becomes a reject that says why
 instead of a slow parse or a record read from half a page.
@@ -47,6 +48,7 @@ __all__ = [
     "BLOCK_TAGS",
     "CHROME_TAGS",
     "MAX_PAGE_BYTES",
+    "MAX_TAGS",
     "MAX_TAG_ATTRIBUTES",
     "Line",
     "Link",
@@ -113,10 +115,13 @@ _local = threading.local()
 
 MAX_PAGE_BYTES = 8 * 2**20
 """Largest document parsed (bytes, or UTF-8 bytes of text): Q&A pages are 20-200 KB."""
+MAX_TAGS = 50_000
+"""Most tags (counted as ``<`` characters) a document may have; Q&A pages have a few thousand, and the
+parsers' work grows with the element count (10^5 empty elements take a second)."""
 MAX_TAG_ATTRIBUTES = 1000
 """Most attributes one tag may have; real tags have a handful."""
-_LONG_TAG_CHARS = 4096  # only tags at least this long can hold more than MAX_TAG_ATTRIBUTES attributes
-_LONG_TAG = re.compile(rb"<[A-Za-z][^<>]{%d,}" % _LONG_TAG_CHARS)
+_LONG_TAG_CHARS = 2 * MAX_TAG_ATTRIBUTES  # the shortest attribute is " a": shorter tags cannot be over the limit
+_START_TAG = re.compile(rb"<[A-Za-z](?:[^>\"']+|\"[^\"]*\"|'[^']*')*")  # quoted values may hold "<" and ">"
 _QUOTED_VALUE = re.compile(rb"\"[^\"]*\"|'[^']*'")
 _ATTRIBUTE_NAME = re.compile(rb"[\s/]+[^\s/>=\"']")
 _PARSER_ADVICE = re.compile(r",\s*(?:use|try) XML_PARSE_HUGE.*$")  # libxml2's advice to lift its limit
@@ -148,13 +153,18 @@ def _parser(encoding: str | None = None) -> etree.HTMLParser:
 
 
 def check_limits(data: bytes) -> None:
-    """Raise MarkupTooComplex for what would be slow to parse: too many bytes, too many attributes on a
-    tag. Cheap (one regex pass); page_lines and parse_html call it, callers that parse with another
+    """Raise MarkupTooComplex for what would be slow to parse: too many bytes or tags, too many
+    attributes on a tag. Cheap (one regex pass); page_lines and parse_html call it, callers that parse with another
     parser (Scrapy's selectors) can too."""
     if len(data) > MAX_PAGE_BYTES:
         raise MarkupTooComplex(f"page of {len(data)} bytes is over the parser's limit of {MAX_PAGE_BYTES} bytes")
-    for tag in _LONG_TAG.finditer(data):
-        attributes = len(_ATTRIBUTE_NAME.findall(_QUOTED_VALUE.sub(b"", tag.group())))
+    tags = data.count(b"<")
+    if tags > MAX_TAGS:
+        raise MarkupTooComplex(f"page of {tags} tags is over the parser's limit of {MAX_TAGS} tags")
+    for tag in _START_TAG.finditer(data):
+        if tag.end() - tag.start() < _LONG_TAG_CHARS:
+            continue
+        attributes = len(_ATTRIBUTE_NAME.findall(_QUOTED_VALUE.sub(b" ", tag.group())))  # a="1"b="2": two
         if attributes > MAX_TAG_ATTRIBUTES:
             raise MarkupTooComplex(f"a tag with {attributes} attributes (the limit is {MAX_TAG_ATTRIBUTES})")
 

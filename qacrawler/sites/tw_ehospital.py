@@ -105,7 +105,10 @@ def canonical_url(url: str, q_no: str) -> str:
 
 
 def _article_id_or_raise(url: str) -> str:
-    path = urlsplit(url or "").path.lower()
+    try:
+        path = urlsplit(url or "").path.lower()
+    except ValueError:  # a malformed host such as "http://[::1"
+        raise NotAnArticle(f"URL is malformed: {url[:200]!r}") from None
     if path.endswith("/history.php"):
         raise NotAnArticle(f"department history listing (history.php), not an article: {url[:200]!r}")
     if path.endswith("/index1.php") or path.endswith("/index.php") or path.endswith("/doctor/"):
