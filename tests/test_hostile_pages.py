@@ -5,8 +5,13 @@ trick page becomes exactly what the ground truth says, and every article after t
 from __future__ import annotations
 
 import json
+from html import escape
 
 import pytest
+from scrapy.http import HtmlResponse, Request
+from scrapy.utils.test import get_crawler
+
+from qacrawler.charset_labels import CharsetLabelMiddleware
 
 from qacrawler.sandbox import DoctorQnaSite, SandboxServer, TwEHospitalSite
 from qacrawler.sandbox.doctorqna_text import DEPARTMENTS
@@ -14,6 +19,7 @@ from qacrawler.sandbox.hostile_pages import CHARSET_TRICKS, LONG_ID, MALFORMED_H
 from qacrawler.sites import doctorqna
 from qacrawler.sites.errors import NotAnArticle
 from qacrawler.sites.page_text import page_lines
+from qacrawler.spiders.doctorqna import DoctorQnaSpider
 from tests.conftest import run_cli
 from tests.test_end_to_end import assert_equal_to_ground_truth, read_records, read_rejects
 
@@ -107,3 +113,30 @@ def test_trick_pages_need_no_server_to_check():
                 doctorqna.parse(body, url, content_type=headers["Content-Type"])
         else:
             assert status == 404 and doctorqna.source_id_from_url(url) is None
+
+
+def test_a_malformed_href_costs_no_other_link():
+    crawler = get_crawler(DoctorQnaSpider, {"QA_INCREMENTAL": False})
+    spider = DoctorQnaSpider.from_crawler(crawler, base_url="http://127.0.0.1:8080")
+    hrefs = [*MALFORMED_HREFS, "/en/article/" + LONG_ID, "/en/article/11", "/en/article/12#similar", "/en/article/13"]
+    body = "<html><body>" + "".join(f'<a href="{escape(href)}">x</a>' for href in hrefs) + "</body></html>"
+    response = HtmlResponse("http://127.0.0.1:8080/en/department/x", body=body.encode("utf-8"))
+    followed = [request.url for request in spider.follow_articles(spider.links(response, spider.article_path))]
+    assert followed == [f"http://127.0.0.1:8080/en/article/{number}" for number in (11, 12, 13)]
+    assert crawler.stats.get_value("links/skipped_malformed") == 2  # the unclosed IPv6 bracket, "//[::1"
+    assert crawler.stats.get_value("links/skipped_no_article_id") == 1
+
+
+@pytest.mark.parametrize("label", ["hex", "rot13", "undefined", "idna"])
+def test_charset_labels_of_no_text_encoding_are_replaced_before_scrapy_reads_the_text(label):
+    crawler = get_crawler(DoctorQnaSpider)
+    middleware = CharsetLabelMiddleware.from_crawler(crawler)
+    body = '<html><head><meta charset="big5"></head><body><p>內科</p></body></html>'.encode("cp950")
+    response = HtmlResponse("http://127.0.0.1/", body=body, headers={"Content-Type": f"text/html; charset={label}"})
+    with pytest.raises((LookupError, UnicodeError)):
+        response.text  # what Scrapy's meta refresh, selectors and excerpts would meet
+    read = middleware.process_response(Request(response.url), response)
+    assert "內科" in read.text and read.body == body
+    assert crawler.stats.get_value("charset/unusable_label") == 1
+    plain = response.replace(headers={"Content-Type": "text/html; charset=big5"})
+    assert middleware.process_response(Request(plain.url), plain) is plain

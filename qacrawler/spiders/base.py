@@ -28,6 +28,7 @@ from qacrawler.incremental import unfetched_links
 from qacrawler.records import QARecord, Reject
 from qacrawler.run import output_dir
 from qacrawler.sites.errors import NotAnArticle, PageMissing
+from qacrawler.sites.fields import MAX_INT_DIGITS, parse_int
 from qacrawler.sites.page_text import MarkupTooComplex, check_limits, page_lines
 
 EXCERPT_CHARS = 300
@@ -67,6 +68,8 @@ def check_id_range(min_id: str | int | None, max_id: str | int | None) -> range 
         return None
     if min_id is None or max_id is None or not str(min_id).isdigit() or not str(max_id).isdigit():
         raise UsageError("give both the minimum and the maximum id as whole numbers (min_id=1000 max_id=2000)")
+    if parse_int(str(min_id)) is None or parse_int(str(max_id)) is None:
+        raise UsageError(f"give ids as whole numbers of at most {MAX_INT_DIGITS} digits")
     if int(min_id) > int(max_id):
         raise UsageError(f"the minimum id {min_id} is greater than the maximum id {max_id}")
     return range(int(min_id), int(max_id) + 1)
