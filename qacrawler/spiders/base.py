@@ -219,7 +219,7 @@ class QASpider(Spider):
     def parse_article(self, response: Response) -> Iterator[Any]:
         url = response.url.split("#", 1)[0]
         if not isinstance(response, TextResponse):
-            yield self.reject(url, "parse", [f"not a text response ({response.headers.get('Content-Type', b'').decode()})"])
+            yield self.reject(url, "parse", [f"not a text response ({response.headers.get('Content-Type', b'').decode('latin-1')})"])
             return
         content_type = response.headers.get("Content-Type", b"").decode("latin-1")
         record = None
