@@ -31,7 +31,13 @@ from qacrawler.charset_labels import CharsetLabelMiddleware
 from qacrawler.records import QARecord
 from qacrawler.sandbox.hostile_pages import LONG_ID, MALFORMED_HREFS
 from qacrawler.sites import doctorqna, tw_ehospital
-from qacrawler.sites.encoding import UndecodablePage, charset_from_content_type, charset_from_meta, decode_html, text_codec
+from qacrawler.sites.encoding import (
+    UndecodablePage,
+    charset_from_content_type,
+    charset_from_meta,
+    decode_html,
+    text_codec,
+)
 from qacrawler.sites.errors import NotAnArticle
 from qacrawler.sites.fields import MAX_INT_DIGITS, absolute_url, parse_int
 from qacrawler.sites.page_text import MAX_TAG_ATTRIBUTES, MarkupTooComplex
@@ -185,7 +191,8 @@ def _with_markup(body: bytes, markup: str) -> bytes:
 
 
 @FEW
-@given(page=fixture_pages(articles_only=True), tag=st.sampled_from(["div", "span", "table", "a", "p", "li", "b", "font"]),
+@given(page=fixture_pages(articles_only=True),
+       tag=st.sampled_from(["div", "span", "table", "a", "p", "li", "b", "font"]),
        depth=st.sampled_from([200, 255, 256, 257, 1000, 100_000]), closed=st.booleans())
 def test_huge_nesting(page, tag, depth, closed):
     site_id, case = page
@@ -276,7 +283,8 @@ def spider(site_id: str) -> Any:
 @given(site_id=st.sampled_from(sorted(SPIDERS)),
        hrefs=st.lists(st.sampled_from(HOSTILE_URLS) | st.text(max_size=80), min_size=1, max_size=8),
        article_ids=st.lists(st.integers(1, 10**12), min_size=1, max_size=4, unique=True),
-       content_type=content_types.filter(lambda header: text_codec(charset_from_content_type(header)) in (None, "utf-8")))
+       content_type=content_types.filter(
+           lambda header: text_codec(charset_from_content_type(header)) in (None, "utf-8")))
 def test_hostile_links_never_cost_the_links_after_them(site_id, hrefs, article_ids, content_type):
     """Hostile hrefs first, then valid article links: every valid one is followed, and every followed
     URL is on the site and has an article id. The page is UTF-8, declared so, undeclared or declared
@@ -309,7 +317,8 @@ def test_ids_and_numbers_of_any_length(digits, prefix, other):
     def run() -> None:
         number = prefix + digits
         for site in SITES.values():
-            for url in (f"{BASE_URL}/en/article/{number}", f"{BASE_URL}/doctor/All/ShowDetail.php?q_no={number}", other):
+            urls = (f"{BASE_URL}/en/article/{number}", f"{BASE_URL}/doctor/All/ShowDetail.php?q_no={number}", other)
+            for url in urls:
                 source_id = site.source_id_from_url(url)
                 assert source_id is None or (source_id.isdigit() and len(source_id.lstrip("0")) <= MAX_INT_DIGITS)
         value = parse_int(number)

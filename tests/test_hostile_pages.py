@@ -76,6 +76,7 @@ def test_hostile_links_are_skipped_and_counted_never_requested(hostile_crawl):
     assert stats["links/skipped_malformed"] >= 1  # http://[::1/… and http://[fe80::1%25eth0]/…, on every listing
     assert stats["links/skipped_no_article_id"] >= 1  # the id of 4,400 digits
     assert stats["charset/unusable_label"] >= 5  # hex, base64, rot13, undefined, idna; unknown labels are harmless
+    assert stats["links/page_too_complex"] == 1  # the 10^5-attribute article is not read for links either
     seen = [row["url"] for row in read_records(out)] + [row["url"] for row in read_rejects(out)]
     assert not [url for url in seen if LONG_ID in url or any(href in url for href in MALFORMED_HREFS[:4])]
     if site_id == "doctorqna":  # its article ids are paths, so the server's hit counts show the long id too

@@ -103,8 +103,8 @@ class HostilePages:
         self._disguised = dict(zip(disguised_ids, CHARSET_TRICKS))
         attributes, nesting, undecodable = trick_ids
         self._tricks = {
-            attributes: _Trick(f"{ATTRIBUTES} attributes on one tag", "attributes", "text/html",
-                               self._page(f"<p {' '.join(f'a{i}=1' for i in range(ATTRIBUTES))}>Ask Date: 2020/01/01</p>")),
+            attributes: _Trick(f"{ATTRIBUTES} attributes on one tag", "attributes", "text/html", self._page(
+                f"<p {' '.join(f'a{i}=1' for i in range(ATTRIBUTES))}>Ask Date: 2020/01/01</p>")),
             nesting: _Trick(f"{NESTING} nested elements", "Excessive depth", "text/html",
                             self._page("<div>" * NESTING + "Ask Date: 2020/01/01")),
             undecodable: _Trick("no article, charset=idna, bytes no charset decodes", "do not decode",

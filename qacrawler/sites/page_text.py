@@ -27,10 +27,9 @@ passes equal.
 
 Input limits: a document over :data:`MAX_PAGE_BYTES` or with more than :data:`MAX_TAGS` tags, a tag
 with more than :data:`MAX_TAG_ATTRIBUTES` attributes (libxml2 checks attribute names pairwise: 10^5
-of them take 15 s) or markup beyond
-libxml2's own limits (nesting deeper than 256 elements, a text node over 10 MB: libxml2 silently
-drops the rest) raises :class:`MarkupTooComplex`, so such a page becomes a reject that says why
-instead of a slow parse or a record read from half a page.
+of them take 15 s) or markup beyond libxml2's own limits (nesting deeper than 256 elements, a text
+node over 10 MB: libxml2 silently drops the rest) raises :class:`MarkupTooComplex`, so such a page
+becomes a reject that says why instead of a slow parse or a record read from half a page.
 """
 
 from __future__ import annotations
@@ -155,8 +154,8 @@ def _parser(encoding: str | None = None) -> etree.HTMLParser:
 
 def check_limits(data: bytes) -> None:
     """Raise MarkupTooComplex for what would be slow to parse: too many bytes or tags, too many
-    attributes on a tag. Cheap (one regex pass); page_lines and parse_html call it, callers that parse with another
-    parser (Scrapy's selectors) can too."""
+    attributes on a tag. Cheap (one regex pass): page_lines and parse_html call it, and so can
+    callers that parse with another parser (Scrapy's selectors)."""
     if len(data) > MAX_PAGE_BYTES:
         raise MarkupTooComplex(f"page of {len(data)} bytes is over the parser's limit of {MAX_PAGE_BYTES} bytes")
     tags = data.count(b"<")

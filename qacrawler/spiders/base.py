@@ -218,12 +218,11 @@ class QASpider(Spider):
 
     def parse_article(self, response: Response) -> Iterator[Any]:
         url = response.url.split("#", 1)[0]
-        if not isinstance(response, TextResponse):
-            yield self.reject(url, "parse", [f"not a text response ({response.headers.get('Content-Type', b'').decode('latin-1')})"])
-            return
         content_type = response.headers.get("Content-Type", b"").decode("latin-1")
+        if not isinstance(response, TextResponse):
+            yield self.reject(url, "parse", [f"not a text response ({content_type})"])
+            return
         record = None
-        read_links = True
         try:  # bytes, not response.text: the parser decodes strictly and rejects what does not decode
             record = self.site.parse(response.body, url, crawled_at=datetime.now(UTC), content_type=content_type)
             yield record
@@ -234,12 +233,10 @@ class QASpider(Spider):
             else:
                 yield self.reject(url, "parse", [error.reason], page_excerpt(response))
         except NotAnArticle as error:
-            read_links = not isinstance(error, MarkupTooComplex)  # reading it again would be as slow
-            yield self.reject(url, "parse", [error.reason], page_excerpt(response) if read_links else None)
+            yield self.reject(url, "parse", [error.reason], page_excerpt(response))
         except ValidationError as error:
             yield self.reject(url, "parse", validation_reasons(error), page_excerpt(response))
-        if read_links:
-            yield from self.follow_articles(self.article_links(response, record))
+        yield from self.follow_articles(self.article_links(response, record))
         self.frontier.feed()
 
     def article_links(self, response: TextResponse, record: QARecord | None) -> Iterator[str]:
@@ -275,6 +272,6 @@ def page_excerpt(response: TextResponse) -> str | None:
     cannot be read as text at all (a reject without excerpt rather than a crash)."""
     try:
         lines = page_lines(response.text)
-    except (NotAnArticle, LookupError, ValueError, TypeError):  # UnicodeError is a ValueError
+    except (NotAnArticle, LookupError, ValueError):  # UnicodeError is a ValueError
         return None
     return " ".join(line.text for line in lines)[:EXCERPT_CHARS]
