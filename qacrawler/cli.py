@@ -144,6 +144,8 @@ def build_parser() -> argparse.ArgumentParser:
                          help="write contact details and ID numbers into some questions, to test the privacy stage")
     sandbox.add_argument("--renamed-labels", action="store_true",
                          help="doctorqna only: rename the page labels as a site redesign would")
+    sandbox.add_argument("--hostile-pages", action="store_true",
+                         help="serve odd charset labels, malformed links and parser bombs (see sandbox/hostile_pages.py)")
     return parser
 
 
@@ -305,11 +307,11 @@ def command_sandbox(args: argparse.Namespace) -> int:
 
     if args.site == "doctorqna":
         site = DoctorQnaSite(pages=args.pages, seed=args.seed, labels="renamed" if args.renamed_labels else "standard",
-                             pii=args.plant_pii)
+                             pii=args.plant_pii, hostile=args.hostile_pages)
     elif args.renamed_labels:
         raise UsageError("--renamed-labels is available for the doctorqna mirror only")
     else:
-        site = TwEHospitalSite(pages=args.pages, seed=args.seed, pii=args.plant_pii)
+        site = TwEHospitalSite(pages=args.pages, seed=args.seed, pii=args.plant_pii, hostile=args.hostile_pages)
     if args.hostile is None:
         serve_forever(site, port=args.port, faults=args.faults)
         return 0

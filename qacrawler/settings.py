@@ -63,6 +63,7 @@ DOWNLOADER_MIDDLEWARES = {
     "qacrawler.request_policy.RequestPolicyMiddleware": 40,  # before robots.txt: a refused host is never contacted
     "qacrawler.incremental.IncrementalMiddleware": 50,
     "qacrawler.retry_after.RetryAfterMiddleware": 560,  # sees 429/503 before RetryMiddleware (550) retries them
+    "qacrawler.charset_labels.CharsetLabelMiddleware": 585,  # after decompression (590), before meta refresh (580)
 }
 EXTENSIONS = {
     "qacrawler.extensions.resume.ResumedRun": 480,

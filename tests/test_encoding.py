@@ -14,6 +14,7 @@ from qacrawler.sites.encoding import (
     charset_from_meta,
     decode_html,
     normalise_punctuation,
+    text_codec,
 )
 from qacrawler.sites.errors import NotAnArticle
 
@@ -36,6 +37,25 @@ def body_of(text: str) -> str:
 def test_the_header_charset_decodes_the_page():
     assert body_of(decode_html(html(CP950), "text/html; charset=big5")) == TEXT
     assert body_of(decode_html(html(UTF8), 'text/html; charset="UTF-8"', default="cp950")) == TEXT
+
+
+NO_CHARSET_LABELS = ["hex", "base64", "zlib", "rot13", "bz2", "uu", "quopri", "undefined", "x-user-defined", "",
+                     "idna", "punycode", "unicode_escape", "utf-7", "x" * 10_000, "ünïcödé", "a\x00b", "mbcs"]
+
+
+@pytest.mark.parametrize("label", NO_CHARSET_LABELS, ids=lambda label: repr(label[:12]))
+def test_labels_of_no_text_charset_are_ignored_in_header_and_meta(label):
+    """Bytes-to-bytes codecs, text transforms, unknown and junk labels: the next source decides."""
+    assert text_codec(label) is None
+    assert body_of(decode_html(html(CP950), f"text/html; charset={label}", default="cp950")) == TEXT
+    page = html(UTF8).replace(b"<head>", f'<head><meta charset="{label}">'.encode("utf-8"))
+    assert body_of(decode_html(page, None)) == TEXT
+    assert body_of(decode_html(html(CP950, '<meta charset="big5">'), f"text/html; charset={label}")) == TEXT
+
+
+def test_real_charset_labels_still_name_their_codec():
+    assert [text_codec(label) for label in ("UTF-8", " big5 ", "latin-1", "utf-16", "big5-hkscs")] == [
+        "utf-8", "cp950", "iso8859-1", "utf-16", "big5hkscs"]
 
 
 def test_the_header_wins_over_the_meta():

@@ -18,6 +18,10 @@ and can play a redesign (`labels="renamed"`: the reader-visible labels reworded,
 For privacy tests (`pii=True`) about 10 % of the good articles carry contact details and identifiers in their
 questions and some answers, beside dates, doses and ages that must survive masking (`sandbox/pii.py`);
 `planted_pii` lists them. Off by default, and then every page is byte for byte what it is without the option.
+
+For robustness tests (`hostile=True`) some articles carry charset labels of no text encoding, listings carry
+malformed links before their article links, and they link three trick articles (`sandbox/hostile_pages.py`);
+`hostile.expectations()` says what each must become. Off by default too.
 """
 
 from __future__ import annotations
@@ -58,6 +62,7 @@ from qacrawler.sandbox.doctorqna_text import (
     write_more_info,
     write_update,
 )
+from qacrawler.sandbox.hostile_pages import CHARSET_TRICKS, HostilePages
 from qacrawler.sandbox.pii import Planting, plant, planted_count
 
 FIRST_ID, LAST_ID = 1189, 208862
@@ -65,6 +70,7 @@ MAX_ID = 999999  # ids of revisions' new questions stay within the real site's 6
 FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2024, 12, 31)
 LISTING_PAGE_SIZE = 20
 SITEMAP_SIZE = 500
+HOSTILE_TRICK_IDS = (1100, 1101, 1102)  # below FIRST_ID: ids the site never uses
 DEFAULT_BASE_URL = "http://127.0.0.1"
 
 _HTML = "text/html; charset=utf-8"
@@ -145,13 +151,14 @@ def _broken_per_kind(pages: int) -> int:
 
 
 class DoctorQnaSite:
-    """Every page of the mirror, by path; deterministic for (pages, seed, labels, pii) and the revisions made."""
+    """Every page of the mirror, by path; deterministic for (pages, seed, labels, pii, hostile) and the revisions made."""
 
     def __init__(self, pages: int = 1200, seed: int = 7, *, labels: str = "standard", pii: bool = False,
-                 lastmod: str = "seconds", clock_offset: timedelta = timedelta(0)):
-        """`lastmod`: the precision of the sitemap lastmod an edit stamps, `seconds` (with the UTC offset) or
-        `date` (as most real sitemaps); `clock_offset`: how far the site's clock is from true time (negative:
-        behind), applied to those stamps."""
+                 hostile: bool = False, lastmod: str = "seconds", clock_offset: timedelta = timedelta(0)):
+        """`hostile`: serve the hostile-content tricks (qacrawler.sandbox.hostile_pages); `lastmod`: the
+        precision of the sitemap lastmod an edit stamps, `seconds` (with the UTC offset) or `date` (as most
+        real sitemaps); `clock_offset`: how far the site's clock is from true time (negative: behind), applied
+        to those stamps."""
         if not 1 <= pages <= LAST_ID - FIRST_ID + 1:
             raise ValueError(f"pages must be between 1 and {LAST_ID - FIRST_ID + 1}, not {pages}")
         if labels not in LABELS:
@@ -191,6 +198,8 @@ class DoctorQnaSite:
             if article_id not in self._orphans:
                 self._listed_by_department[department].append(article_id)
         self._good_by_department = tuple(map(tuple, good_by_department))
+        disguised = [article_id for article_id in self._listed if article_id not in self._broken][: len(CHARSET_TRICKS)]
+        self.hostile = HostilePages("/en/article/{id}", "utf-8", disguised, HOSTILE_TRICK_IDS) if hostile else None
         self._department_by_slug = {department.slug: i for i, department in enumerate(DEPARTMENTS)}
         # Listings and Similar Q&A reuse other articles' titles and excerpts: keep the recent ones.
         self._core = functools.lru_cache(maxsize=4096)(self._write_core)
@@ -340,6 +349,8 @@ class DoctorQnaSite:
         query = query or {}
         base_url = base_url.rstrip("/")
         if match := _ARTICLE_PATH.fullmatch(path):
+            if self.hostile is not None and (hostile := self.hostile.article(match[1])) is not None:
+                return hostile
             return self._article_response(int(match[1]))
         if match := _DEPARTMENT_PATH.fullmatch(path):
             return self._listing(match[1], query)
@@ -488,7 +499,8 @@ class DoctorQnaSite:
         if self._broken.get(article_id) == "truncated":
             assert rendered.reply_date_at is not None
             html = html[: rng.randrange(rendered.question_at, rendered.reply_date_at)]
-        return _response(200, _HTML, html)
+        response = _response(200, _HTML, html)
+        return self.hostile.disguise(article_id, response) if self.hostile is not None else response
 
     def _not_found(self, title: str) -> Response:
         body = (
@@ -546,6 +558,7 @@ class DoctorQnaSite:
         body = (
             f"<p>Questions answered by {escape(department.name)} doctors, newest first. "
             f'<a href="/en/search?q={slugify(department.name)}">Search this department</a></p>\n'
+            + (self.hostile.links_html(with_big_href=department_index == 0 and page_number == 1) if self.hostile else "")
             + self._article_list(listed[start : start + LISTING_PAGE_SIZE])
             + f'<div class="pagination">{" ".join(pagination)}</div>\n'
         )

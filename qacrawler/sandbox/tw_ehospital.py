@@ -16,6 +16,10 @@ Only ids and departments live in memory; text is rebuilt from `Dice(f"{seed}:{q_
 For privacy tests (`pii=True`) about 10 % of the good articles carry contact details and identifiers in their
 questions and some answers, beside dates, doses and ages that must survive masking (`sandbox/pii.py`);
 `planted_pii` lists them. Off by default, and then every page is byte for byte what it is without the option.
+
+For robustness tests (`hostile=True`) some articles carry charset labels of no text encoding, history listings
+carry malformed links before their rows, and they link three trick articles (`sandbox/hostile_pages.py`);
+`hostile.expectations()` says what each must become. Off by default too.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from typing import Any
 from urllib.parse import quote
 
 from qacrawler.sandbox.doctorqna_text import Dice, cumulative
+from qacrawler.sandbox.hostile_pages import CHARSET_TRICKS, HostilePages
 from qacrawler.sandbox.pii import Planting, plant, planted_count
 from qacrawler.sandbox.tw_ehospital_text import DEPARTMENTS, Question, normalised, write_question
 
@@ -246,11 +251,11 @@ def _newer_article(article: _Article) -> str:
 
 
 class TwEHospitalSite:
-    """Every page of the mirror, by path and decoded query; deterministic for (pages, seed, pii)."""
+    """Every page of the mirror, by path and decoded query; deterministic for (pages, seed, pii, hostile)."""
 
     query_encoding = "cp950"
 
-    def __init__(self, pages: int = 600, seed: int = 7, *, pii: bool = False):
+    def __init__(self, pages: int = 600, seed: int = 7, *, pii: bool = False, hostile: bool = False):
         if not 1 <= pages <= MAX_PAGES:
             raise ValueError(f"pages must be between 1 and {MAX_PAGES}, not {pages}")
         self.pages, self.seed, self.pii = pages, seed, pii
@@ -277,6 +282,9 @@ class TwEHospitalSite:
         for q_no, department in zip(reversed(self._ids), reversed(self._departments)):
             self._listed[department].append(q_no)
         self._department_by_name = {department.name: i for i, department in enumerate(DEPARTMENTS)}
+        disguised = [q_no for q_no in self._ids if q_no not in self._broken][: len(CHARSET_TRICKS)]
+        trick_ids = (self._last + 1001, self._last + 1002, self._last + 1003)  # numbers the site never uses
+        self.hostile = HostilePages(f"{ARTICLE_PATH}?q_no={{id}}", "cp950", disguised, trick_ids) if hostile else None
         # Listings and the home page reuse articles' titles and names: keep the recent ones.
         self._question = functools.lru_cache(maxsize=4096)(self._write_question)
 
@@ -430,6 +438,8 @@ class TwEHospitalSite:
         return CHARSET_STYLES[zlib.crc32(f"{self.seed}:{key}".encode()) % len(CHARSET_STYLES)]
 
     def _article_response(self, value: str) -> Response:
+        if self.hostile is not None and (hostile := self.hostile.article(value)) is not None:
+            return hostile
         q_no = int(value) if _DIGITS.fullmatch(value) else 0
         try:
             department = DEPARTMENTS[self._departments[self._position(q_no)]].name
@@ -442,7 +452,8 @@ class TwEHospitalSite:
             question = dataclasses.replace(question, question=(first_line, *question.question[1:]))
         article = _Article(q_no, department, question, self._ask_date(q_no), markup)
         page = _newer_article(article) if markup.generation == "newer" else _older_article(article)
-        return _html_response(200, page, markup.charset_style, corrupt)
+        response = _html_response(200, page, markup.charset_style, corrupt)
+        return self.hostile.disguise(q_no, response) if self.hostile is not None else response
 
     def _does_not_exist(self, q_no: int) -> Response:
         """The real site answers a missing number with status 200 and a page saying so."""
@@ -521,7 +532,8 @@ class TwEHospitalSite:
             '<input type="hidden" name="SortBy" value="q_no">\n'
             f'第 <select id="PageNo" name="PageNo" onchange="this.form.submit()">{options}</select> 頁，'
             f"共 {last_page} 頁 {len(listed)} 筆\n</form>\n"
-            '<table class="table1">\n'
+            + (self.hostile.links_html(with_big_href=index == 0 and page == 1) if self.hostile else "")
+            + '<table class="table1">\n'
             "<tr><th>日期</th><th>發問者</th><th>答復者</th><th>滿意度</th><th>評分</th><th>瀏覽數</th><th>標題</th></tr>\n"
             + "".join(map(self._listing_row, rows))
             + "</table>\n"

@@ -26,7 +26,7 @@ from qacrawler.records import QARecord
 from qacrawler.sites.build import build_record
 from qacrawler.sites.encoding import decode_html
 from qacrawler.sites.errors import NotAnArticle, PageMissing
-from qacrawler.sites.fields import absolute_url, find_ymd_date, parse_int, parse_ymd_date
+from qacrawler.sites.fields import MAX_INT_DIGITS, absolute_url, find_ymd_date, parse_int, parse_ymd_date
 from qacrawler.sites.page_text import Line, page_lines
 from qacrawler.taxonomy import specialty_for
 
@@ -89,9 +89,12 @@ class Layout:
 
 
 def source_id_from_url(url: str) -> str | None:
-    """The article id of ``…/en/article/<id>``; None for any other URL."""
+    """The article id of ``…/en/article/<id>``; None for any other URL, and for an id of more than
+    MAX_INT_DIGITS digits (no site numbers its articles so: a hostile or broken link)."""
     match = _ARTICLE_PATH.search(url or "")
-    return match.group(1) if match else None
+    if match is None or len(match.group(1).lstrip("0")) > MAX_INT_DIGITS:
+        return None
+    return match.group(1)
 
 
 def _asker_lines(lines: list[Line]) -> list[AskerLine]:
@@ -405,7 +408,9 @@ def parse(html: str | bytes, url: str, *, crawled_at: datetime | None = None, co
     """
     source_id = source_id_from_url(url)
     if source_id is None:
-        raise NotAnArticle(f"URL is not an article URL /en/article/<id>: {url!r}")
+        raise NotAnArticle(
+            f"URL is not an article URL /en/article/<id> (id of 1-{MAX_INT_DIGITS} digits): {url[:200]!r}"
+        )
     if isinstance(html, (bytes, bytearray)):
         html = decode_html(html, content_type)
     layout = _layout(page_lines(html), source_id, html)

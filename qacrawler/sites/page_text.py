@@ -24,10 +24,17 @@ link boundaries, split here into lines. A tree handed in by the caller (lxml ele
 Selector), or a document that itself contains the marker characters, is read by an equivalent
 iterative tree walk (``etree.iterwalk``: no recursion, deep trees are safe). Tests keep the two
 passes equal.
+
+Input limits: a document over :data:`MAX_PAGE_BYTES` or with more than :data:`MAX_TAGS` tags, a tag
+with more than :data:`MAX_TAG_ATTRIBUTES` attributes (libxml2 checks attribute names pairwise: 10^5
+of them take 15 s) or markup beyond libxml2's own limits (nesting deeper than 256 elements, a text
+node over 10 MB: libxml2 silently drops the rest) raises :class:`MarkupTooComplex`, so such a page
+becomes a reject that says why instead of a slow parse or a record read from half a page.
 """
 
 from __future__ import annotations
 
+import itertools
 import re
 import threading
 from typing import Any, NamedTuple
@@ -35,12 +42,18 @@ from typing import Any, NamedTuple
 from lxml import etree
 
 from qacrawler.sites.encoding import decode_html
+from qacrawler.sites.errors import NotAnArticle
 
 __all__ = [
     "BLOCK_TAGS",
     "CHROME_TAGS",
+    "MAX_PAGE_BYTES",
+    "MAX_TAGS",
+    "MAX_TAG_ATTRIBUTES",
     "Line",
     "Link",
+    "MarkupTooComplex",
+    "check_limits",
     "normalize_space",
     "page_lines",
     "parse_html",
@@ -100,6 +113,23 @@ _MARKER_REF = re.compile(rb"&#(?:[xX]0*[fF]000[0-3]|0*98304[0-3])(?![0-9a-fA-F])
 
 _local = threading.local()
 
+MAX_PAGE_BYTES = 8 * 2**20
+"""Largest document parsed (bytes, or UTF-8 bytes of text): Q&A pages are 20-200 KB."""
+MAX_TAGS = 50_000
+"""Most tags (counted as ``<`` characters) a document may have; Q&A pages have a few thousand, and the
+parsers' work grows with the element count (10^5 empty elements take a second)."""
+MAX_TAG_ATTRIBUTES = 1000
+"""Most attributes one tag may have; real tags have a handful."""
+_LONG_TAG_CHARS = 2 * MAX_TAG_ATTRIBUTES  # the shortest attribute is " a": shorter tags cannot be over the limit
+_START_TAG = re.compile(rb"<[A-Za-z](?:[^>\"']+|\"[^\"]*\"|'[^']*')*")  # quoted values may hold "<" and ">"
+_QUOTED_VALUE = re.compile(rb"\"[^\"]*\"|'[^']*'")
+_ATTRIBUTE_NAME = re.compile(rb"[\s/]+[^\s/>=\"']")
+_PARSER_ADVICE = re.compile(r",\s*(?:use|try) XML_PARSE_HUGE.*$")  # libxml2's advice to lift its limit
+
+
+class MarkupTooComplex(NotAnArticle):
+    """A document beyond the parser's input limits (see the module docstring): refused, not read in part."""
+
 
 def normalize_space(text: str) -> str:
     """Collapse every run of whitespace (NBSP, tabs, newlines included) to one space; strip."""
@@ -122,29 +152,56 @@ def _parser(encoding: str | None = None) -> etree.HTMLParser:
     return parser
 
 
+def check_limits(data: bytes) -> None:
+    """Raise MarkupTooComplex for what would be slow to parse: too many bytes or tags, too many
+    attributes on a tag. Cheap (one regex pass): page_lines and parse_html call it, and so can
+    callers that parse with another parser (Scrapy's selectors)."""
+    if len(data) > MAX_PAGE_BYTES:
+        raise MarkupTooComplex(f"page of {len(data)} bytes is over the parser's limit of {MAX_PAGE_BYTES} bytes")
+    tags = data.count(b"<")
+    if tags > MAX_TAGS:
+        raise MarkupTooComplex(f"page of {tags} tags is over the parser's limit of {MAX_TAGS} tags")
+    for tag in _START_TAG.finditer(data):
+        if tag.end() - tag.start() < _LONG_TAG_CHARS:
+            continue
+        names = _ATTRIBUTE_NAME.finditer(_QUOTED_VALUE.sub(b" ", tag.group()))  # a="1"b="2": two names
+        if next(itertools.islice(names, MAX_TAG_ATTRIBUTES, None), None) is not None:
+            raise MarkupTooComplex(f"a tag with more than {MAX_TAG_ATTRIBUTES} attributes")
+
+
 def _parse_utf8(data: bytes) -> etree._Element | None:
     """lxml reads UTF-8 bytes directly (a BOM skipped, invalid bytes become U+FFFD; the explicit
-    encoding overrides any <meta charset> or XML declaration in the page)."""
+    encoding overrides any <meta charset> or XML declaration in the page). Raises MarkupTooComplex
+    beyond the input limits."""
     data = data.removeprefix(b"\xef\xbb\xbf")
     if not data.strip():
         return None
+    check_limits(data)
+    parser = _parser("utf-8")
     try:
-        return etree.fromstring(data, _parser("utf-8"))
+        root = etree.fromstring(data, parser)
     except (ValueError, etree.LxmlError):
-        return None
+        root = None
+    for error in parser.error_log.filter_types([etree.ErrorTypes.ERR_RESOURCE_LIMIT]):
+        limit = _PARSER_ADVICE.sub("", error.message.strip())
+        raise MarkupTooComplex(f"markup beyond the HTML parser's limits (nesting, text node size): {limit}")
+    return root
 
 
 def _utf8(document: str | bytes | bytearray, encoding: str | None) -> bytes:
     """The document as UTF-8 bytes: text encoded (lone surrogates become "?"); bytes decoded strictly by
     qacrawler.sites.encoding.decode_html (``encoding``, else a BOM or ``<meta charset>``, else UTF-8),
     which raises UndecodablePage rather than guess."""
+    if len(document) > MAX_PAGE_BYTES:  # before decoding: a 1 GB body is not copied twice
+        raise MarkupTooComplex(f"page of {len(document)} bytes is over the parser's limit of {MAX_PAGE_BYTES} bytes")
     if isinstance(document, str):
         return document.encode("utf-8", errors="replace")
     return decode_html(bytes(document), f"text/html; charset={encoding}" if encoding else None).encode("utf-8")
 
 
 def parse_html(document: str | bytes, *, encoding: str | None = None) -> etree._Element | None:
-    """One lxml parse of a whole document (comments and PIs dropped); None for an empty document."""
+    """One lxml parse of a whole document (comments and PIs dropped); None for an empty document.
+    Raises MarkupTooComplex beyond the input limits, UndecodablePage for bytes that do not decode."""
     return _parse_utf8(_utf8(document, encoding))
 
 
@@ -443,7 +500,8 @@ def page_lines(document: Any, *, encoding: str | None = None) -> list[Line]:
 
     ``document``: HTML text; HTML bytes (decoded by ``encoding``, else BOM / ``<meta charset>`` /
     UTF-8); an lxml element or tree, or a parsel Selector (read as is, not modified). An empty
-    document has no lines. Never raises for any text or bytes.
+    document has no lines. For text and bytes raises only NotAnArticle: MarkupTooComplex beyond the
+    input limits, UndecodablePage for bytes that do not decode.
     """
     if isinstance(document, (str, bytes, bytearray)):
         data = _utf8(document, encoding)

@@ -36,7 +36,7 @@ from qacrawler.records import QARecord
 from qacrawler.sites.build import build_record
 from qacrawler.sites.encoding import decode_html, normalise_punctuation
 from qacrawler.sites.errors import NotAnArticle, PageMissing
-from qacrawler.sites.fields import find_date, join_paragraphs, parse_int, parse_zh_age_range
+from qacrawler.sites.fields import MAX_INT_DIGITS, find_date, join_paragraphs, parse_int, parse_zh_age_range
 from qacrawler.sites.page_text import Line, page_lines, parse_html
 
 __all__ = [
@@ -87,15 +87,15 @@ _CHROME_ANCESTOR = (
 
 
 def source_id_from_url(url: str) -> str | None:
-    """The ``q_no`` query value of an article URL (leading zeros dropped); None when absent or not digits."""
+    """The ``q_no`` query value of an article URL (leading zeros dropped); None when absent, not digits
+    or longer than MAX_INT_DIGITS digits (no site numbers its questions so: a hostile or broken link)."""
     try:
         query = parse_qs(urlsplit(url or "").query)
     except ValueError:
         return None
     values = [value.strip() for value in query.get("q_no", []) if value.strip()]
-    if not values or not values[0].isascii() or not values[0].isdigit():
-        return None
-    return str(int(values[0]))
+    number = parse_int(values[0]) if values and values[0].isdigit() else None
+    return None if number is None else str(number)
 
 
 def canonical_url(url: str, q_no: str) -> str:
@@ -105,14 +105,19 @@ def canonical_url(url: str, q_no: str) -> str:
 
 
 def _article_id_or_raise(url: str) -> str:
-    path = urlsplit(url or "").path.lower()
+    try:
+        path = urlsplit(url or "").path.lower()
+    except ValueError:  # a malformed host such as "http://[::1"
+        raise NotAnArticle(f"URL is malformed: {url[:200]!r}") from None
     if path.endswith("/history.php"):
-        raise NotAnArticle(f"department history listing (history.php), not an article: {url!r}")
+        raise NotAnArticle(f"department history listing (history.php), not an article: {url[:200]!r}")
     if path.endswith("/index1.php") or path.endswith("/index.php") or path.endswith("/doctor/"):
-        raise NotAnArticle(f"home or department index page, not an article: {url!r}")
+        raise NotAnArticle(f"home or department index page, not an article: {url[:200]!r}")
     q_no = source_id_from_url(url)
     if q_no is None:
-        raise NotAnArticle(f"URL has no numeric q_no (…/ShowDetail.php?q_no=<n>): {url!r}")
+        raise NotAnArticle(
+            f"URL has no numeric q_no of 1-{MAX_INT_DIGITS} digits (…/ShowDetail.php?q_no=<n>): {url[:200]!r}"
+        )
     return q_no
 
 
@@ -196,7 +201,7 @@ def _find_subject(lines: list[Line], q_no: str) -> int | None:
     for index, line in enumerate(lines):
         match = _SUBJECT.match(line.text)
         if match:
-            if str(int(match["no"])) == q_no:
+            if (match["no"].lstrip("0") or "0") == q_no:
                 return index
             if first is None:
                 first = index

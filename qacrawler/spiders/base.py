@@ -32,6 +32,8 @@ from qacrawler.request_policy import RefusedRequest, original_url
 from qacrawler.retry_after import PostponedRequest
 from qacrawler.run import output_dir
 from qacrawler.sites.errors import NotAnArticle, PageMissing
+from qacrawler.sites.fields import MAX_INT_DIGITS, parse_int
+from qacrawler.sites.page_text import MarkupTooComplex, check_limits, page_lines
 
 EXCERPT_CHARS = 300
 
@@ -80,6 +82,8 @@ def check_id_range(min_id: str | int | None, max_id: str | int | None) -> range 
         return None
     if min_id is None or max_id is None or not str(min_id).isdigit() or not str(max_id).isdigit():
         raise UsageError("give both the minimum and the maximum id as whole numbers (min_id=1000 max_id=2000)")
+    if parse_int(str(min_id)) is None or parse_int(str(max_id)) is None:
+        raise UsageError(f"give ids as whole numbers of at most {MAX_INT_DIGITS} digits")
     if int(min_id) > int(max_id):
         raise UsageError(f"the minimum id {min_id} is greater than the maximum id {max_id}")
     return range(int(min_id), int(max_id) + 1)
@@ -151,8 +155,26 @@ class QASpider(Spider):
 
     def links(self, response: Response, pattern: re.Pattern[str]) -> Iterator[str]:
         """On-site links whose path matches, fragments dropped; off-site links are never followed."""
-        urls = (response.urljoin(href.strip()).split("#", 1)[0] for href in response.css("a::attr(href)").getall())
-        return self.followable(urls, pattern)
+        return self.followable(self.absolute_links(response), pattern)
+
+    def absolute_links(self, response: TextResponse) -> Iterator[str]:
+        """Every href of the page made absolute. A malformed one (``http://[::1/``, a control character in
+        the host…) is skipped and counted in ``links/skipped_malformed``: it never costs the links after
+        it. A page beyond the parser's input limits (qacrawler.sites.page_text.check_limits) is not read
+        for links at all (``links/page_too_complex``): Scrapy's selector would take seconds on it."""
+        try:
+            check_limits(response.body)
+        except MarkupTooComplex:
+            self.crawler.stats.inc_value("links/page_too_complex")
+            return
+        for href in response.css("a::attr(href)").getall():
+            try:
+                url = response.urljoin(href.strip()).split("#", 1)[0]
+                urlsplit(url)
+            except ValueError:
+                self.crawler.stats.inc_value("links/skipped_malformed")
+                continue
+            yield url
 
     def followable(self, urls: Iterable[str], pattern: re.Pattern[str]) -> Iterator[str]:
         """The absolute URLs that are on this site and whose path matches."""
@@ -162,6 +184,9 @@ class QASpider(Spider):
         """Each linked article once per run, and not at all when a sitemap lists it (its entry carries
         lastmod): every duplicate request would otherwise travel the whole middleware chain to be ignored."""
         for url in urls:
+            if self.site.source_id_from_url(url) is None:  # e.g. an id of 4,000 digits: no article of this site
+                self.crawler.stats.inc_value("links/skipped_no_article_id")
+                continue
             url = self.canonical_article_url(url)
             if url not in self.requested_articles:
                 self.requested_articles.add(url)
@@ -216,11 +241,11 @@ class QASpider(Spider):
     def parse_article(self, response: Response) -> Iterator[Any]:
         # The URL asked for: a redirect reaches here only when it kept the article (qacrawler.request_policy).
         url = original_url(response.request).split("#", 1)[0]
-        if not isinstance(response, TextResponse):
-            yield self.reject(url, "parse", [f"not a text response ({response.headers.get('Content-Type', b'').decode()})"])
-            return
         content_type = response.headers.get("Content-Type", b"").decode("latin-1")
         lastmod = response.meta.get("lastmod")  # kept with the version: the next run compares the site's values
+        if not isinstance(response, TextResponse):
+            yield self.reject(url, "parse", [f"not a text response ({content_type})"], lastmod=lastmod)
+            return
         record = None
         try:  # bytes, not response.text: the parser decodes strictly and rejects what does not decode
             record = self.site.parse(response.body, url, crawled_at=datetime.now(UTC), content_type=content_type)
@@ -296,5 +321,11 @@ class QASpider(Spider):
         return f"{failure.type.__name__}: {message}"
 
 
-def page_excerpt(response: TextResponse) -> str:
-    return " ".join(" ".join(response.xpath("//body//text()[not(ancestor::script or ancestor::style)]").getall()).split())[:EXCERPT_CHARS]
+def page_excerpt(response: TextResponse) -> str | None:
+    """The start of the page's visible text (qacrawler.sites.page_text), for a reject; None when the page
+    cannot be read as text at all (a reject without excerpt rather than a crash)."""
+    try:
+        lines = page_lines(response.text)
+    except (NotAnArticle, LookupError, ValueError):  # UnicodeError is a ValueError
+        return None
+    return " ".join(line.text for line in lines)[:EXCERPT_CHARS]
