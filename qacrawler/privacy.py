@@ -138,7 +138,8 @@ _SURNAMES = frozenset(
 _COMPOUND_SURNAMES = frozenset({"歐陽", "司馬", "諸葛", "上官", "張簡", "范姜", "司徒", "東方", "皇甫", "夏侯", "公孫", "慕容"})
 _HONORIFICS = ("先生", "小姐", "女士", "太太")
 _KIN_SUFFIXES = ("先生", "小姐", "女士", "太太", "媽媽", "爸爸", "伯伯", "阿姨", "奶奶", "爺爺", "阿嬤", "阿公", "仔")
-_ZH_GREETING = r"(?=[\s,:]*(?:您好|你好|妳好))"
+_GREETED_AFTER = r"(?=[\s,:]*(?:您好|你好|妳好))"  # the comma and colon are full-width before NFKC
+_GREETED_BEFORE = "(?i:" + "|".join(rf"(?<=\b{word}{gap})" for word in ("hi", "hello", "hey", "dear") for gap in (" ", ", ")) + ")"
 _HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff\U00020000-\U0003ffff]")
 _LATIN_EDGE = "A-Za-z0-9_\u00c0-\u024f"  # a Latin name is a whole word: no letter of these scripts beside it
 _TITLE = r"(?:Mr|Mrs|Ms|Miss|Mx)"
@@ -152,41 +153,49 @@ def _latin_word(form: str, ignore_case: bool) -> str:
     return f"(?<![{_LATIN_EDGE}]){body}(?![{_LATIN_EDGE}])"
 
 
+def _greeted(form: str) -> list[str]:
+    """The form where it is greeted: "Hi Amy", "Dear Amy", "Amy您好", "Amy，你好"."""
+    return [_GREETED_BEFORE + form, form + _GREETED_AFTER]
+
+
 def _latin_forms(name: str) -> list[str]:
-    """The published name (any case); a titled name ("Ms. Lin", "Chen, Ms.") under any title; each part of a
-    name of two or three words alone as a name is written (capitalised) and after a title."""
-    letters = sum(char.isalpha() for char in name)
-    if letters < 3:
+    """The published name anywhere, its words in either order (a name of one word as a name is written:
+    capitalised, upper case, or as published unless that is a lower-case word such as "lily"), and in any case
+    where it is greeted; a titled
+    name ("Ms. Lin", "Chen, Ms.") under any title; each word of an untitled name of two or three words
+    where it is greeted or after a title ("Hi Yiting", "Ms. Wang")."""
+    if sum(char.isalpha() for char in name) < 3:
         return []  # "Q", "ww", "JJ": would match inside "Q&A" and initials
     words = [word for word in re.split(r"[\s,]+", name) if word]
-    # one word in lower case may be an ordinary word (sunny, lily): only its written-as-a-name forms then
-    forms = [] if name.isalpha() and name.islower() else [_latin_word(name, ignore_case=len(words) > 1)]
     titled = _TITLED.match(name)
+    if len(words) > 1:  # "Chen, Mei-Ling" is also written "Mei-Ling Chen"
+        forms = [_latin_word(name, ignore_case=True), _latin_word(" ".join(reversed(words)), ignore_case=True)]
+    else:
+        written = {name[0].upper() + name[1:], name.upper()} | (set() if name.isalpha() and name.islower() else {name})
+        forms = [_latin_word(form, ignore_case=False) for form in sorted(written)]
+        forms += _greeted(_latin_word(name, ignore_case=True))
     if titled:
         rest = (titled["rest"] or titled["before"]).strip(" ,")
         forms.append(rf"(?i:{_TITLE}\.?\s+){_latin_word(rest, ignore_case=True)}")
-        return forms
-    if len(words) == 1:
-        forms += [_latin_word(name[0].upper() + name[1:], ignore_case=False), _latin_word(name.upper(), ignore_case=False)]
     elif len(words) <= 3:
         for word in words:
-            if sum(char.isalpha() for char in word) >= 3:
-                forms.append(_latin_word(word[0].upper() + word[1:], ignore_case=False))
+            if len(words) > 1 and sum(char.isalpha() for char in word) >= 3:
+                forms += _greeted(_latin_word(word, ignore_case=True))
             forms.append(rf"(?i:{_TITLE}\.?\s+){_latin_word(word, ignore_case=True)}")
     return forms
 
 
 def _han_forms(name: str) -> list[str]:
-    """A person's name (it starts with a common surname): the name anywhere; for a name of 3 or 4 characters
-    also the given name alone (王小明: 小明) and surname + 先生/小姐/女士/太太 (王先生). A nickname (小美, 阿明,
-    天天): only where it is greeted (小美您好)."""
+    """A person's name (it starts with a common surname): the name anywhere, and for a name of 3 or 4
+    characters surname + 先生/小姐/女士/太太 anywhere (王先生) and the given name where it is greeted
+    (小明您好). A nickname (小美, 阿明, 天天, 上班族) may be an ordinary word: only where it is greeted."""
     surname = name[:2] if name[:2] in _COMPOUND_SURNAMES else name[:1]
     if surname not in _SURNAMES and surname not in _COMPOUND_SURNAMES:
-        return [re.escape(name) + _ZH_GREETING]
+        return [re.escape(name) + _GREETED_AFTER]
     forms = [re.escape(name)]
     given = name[len(surname):]
     if len(name) in (3, 4) and len(given) >= 2 and not name.endswith(_KIN_SUFFIXES) and _HAN.fullmatch(given[0]):
-        forms.append(re.escape(given))
+        forms.append(re.escape(given) + _GREETED_AFTER)
         forms += [re.escape(surname + honorific) for honorific in _HONORIFICS]
     return forms
 
@@ -207,7 +216,7 @@ def name_pattern(name: str | None) -> re.Pattern[str] | None:
         forms = _latin_forms(name)
     if not forms:
         return None
-    return re.compile("|".join(sorted(forms, key=len, reverse=True)))
+    return re.compile("|".join(forms))  # in the order given: at one place the longer forms come first
 
 
 def mask_text(text: str | None, counts: Counter[str] | None = None, name: str | None = None) -> str | None:
