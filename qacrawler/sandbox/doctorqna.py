@@ -46,6 +46,7 @@ from qacrawler.sandbox.doctorqna_layouts import (
 )
 from qacrawler.sandbox.doctorqna_text import (
     DEPARTMENTS,
+    GREETING_NAMES,
     Core,
     Department,
     Dice,
@@ -58,7 +59,7 @@ from qacrawler.sandbox.doctorqna_text import (
     write_more_info,
     write_update,
 )
-from qacrawler.sandbox.pii import Planting, plant, planted_count
+from qacrawler.sandbox.pii import NAMED_SHARE, Planting, addresses, name_asker, plant, planted_count
 
 FIRST_ID, LAST_ID = 1189, 208862
 MAX_ID = 999999  # ids of revisions' new questions stay within the real site's 6 digits
@@ -222,6 +223,19 @@ class DoctorQnaSite:
         planting = self._planting_of(article_id)
         return list(planting.lookalikes) if planting else []
 
+    def asker_name(self, article_id: int) -> str:
+        """The name the asker gave, broken articles included (what a page cut short still shows of it)."""
+        return self._core(article_id).asker_name
+
+    def planted_names(self, article_id: int) -> list[str]:
+        """The texts in this article's answer that name its asker, as written: a greeting that happens to
+        address them (Dear Ms. Lin: to Ms. Lin or Lin Meiling) and, with `pii=True`, the paragraph a share of
+        the answers add (sandbox/pii.py)."""
+        core = self._core(article_id)
+        greeted = [name for name in GREETING_NAMES if name in core.answer[0] and addresses(name, core.asker_name)]
+        naming = self._naming(article_id, core)
+        return greeted + (list(naming[1]) if naming else [])
+
     def pii_articles(self) -> list[int]:
         """The articles carrying planted identifiers, ascending."""
         return list(self._pii_ordinals)
@@ -384,9 +398,17 @@ class DoctorQnaSite:
         department = DEPARTMENTS[self._department_index(article_id)]
         core = write_core(Dice(f"{self.seed}:{article_id}"), department)
         planting = self._planting(article_id, core)
-        if planting is None:
-            return core
-        return dataclasses.replace(core, question=planting.question, answer=planting.answer)
+        if planting is not None:
+            core = dataclasses.replace(core, question=planting.question, answer=planting.answer)
+        naming = self._naming(article_id, core)
+        return core if naming is None else dataclasses.replace(core, answer=naming[0])
+
+    def _naming(self, article_id: int, core: Core) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
+        """With `pii`, a share of the answers address the asker by name (sandbox/pii.py), from a stream of its own."""
+        rng = Dice(f"{self.seed}:{article_id}:name")
+        if not self.pii or rng.random() >= NAMED_SHARE:
+            return None
+        return name_asker(rng, "en", core.asker_name, core.gender, core.answer)
 
     def _planting(self, article_id: int, core: Core) -> Planting | None:
         """What `pii` writes into this article's question and answer, from its own stream; None for most."""

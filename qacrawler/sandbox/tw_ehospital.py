@@ -33,7 +33,7 @@ from typing import Any
 from urllib.parse import quote
 
 from qacrawler.sandbox.doctorqna_text import Dice, cumulative
-from qacrawler.sandbox.pii import Planting, plant, planted_count
+from qacrawler.sandbox.pii import NAMED_SHARE, Planting, name_asker, plant, planted_count
 from qacrawler.sandbox.tw_ehospital_text import DEPARTMENTS, Question, normalised, write_question
 
 FIRST_Q_NO, LAST_Q_NO = 1, 212_700
@@ -314,6 +314,20 @@ class TwEHospitalSite:
         planting = self._planting_of(q_no)
         return [(kind, normalised(text)) for kind, text in planting.lookalikes] if planting else []
 
+    def asker_name(self, q_no: int) -> str:
+        """The name the asker gave ("" when blank), broken articles included (what a page cut short still shows)."""
+        return normalised(self._question(q_no).asker.name)
+
+    def planted_names(self, q_no: int) -> list[str]:
+        """The texts in this article's answer that name its asker, as written: the greeting some answers open
+        with (王小明您好：) and, with `pii=True`, the paragraph a share of them add (sandbox/pii.py)."""
+        question = self._question(q_no)
+        if question.reply is None or not question.asker.name:
+            return []
+        greeted = [question.asker.name] if question.reply.answer[0].startswith(f"{question.asker.name}您好") else []
+        naming = self._naming(q_no, question)
+        return greeted + (list(naming[1]) if naming else [])
+
     def pii_articles(self) -> list[int]:
         """The articles carrying planted identifiers, ascending."""
         return list(self._pii_ordinals)
@@ -400,12 +414,22 @@ class TwEHospitalSite:
         department = DEPARTMENTS[self._departments[self._position(q_no)]]
         question = write_question(Dice(f"{self.seed}:{q_no}"), department, self._ask_date(q_no))
         planting = self._planting(q_no, question)
-        if planting is None:
+        if planting is not None:
+            reply = question.reply
+            if reply is not None and planting.answer is not None:
+                reply = dataclasses.replace(reply, answer=planting.answer)
+            question = dataclasses.replace(question, question=planting.question, reply=reply)
+        naming = self._naming(q_no, question)
+        if naming is None or question.reply is None:
             return question
-        reply = question.reply
-        if reply is not None and planting.answer is not None:
-            reply = dataclasses.replace(reply, answer=planting.answer)
-        return dataclasses.replace(question, question=planting.question, reply=reply)
+        return dataclasses.replace(question, reply=dataclasses.replace(question.reply, answer=naming[0]))
+
+    def _naming(self, q_no: int, question: Question) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
+        """With `pii`, a share of the answers address the asker by name (sandbox/pii.py), from a stream of its own."""
+        rng = Dice(f"{self.seed}:{q_no}:name")
+        if not self.pii or question.reply is None or rng.random() >= NAMED_SHARE:
+            return None
+        return name_asker(rng, "zh", question.asker.name, question.asker.gender, question.reply.answer)
 
     def _planting(self, q_no: int, question: Question) -> Planting | None:
         """What `pii` writes into this article's question and answer, from its own stream; None for most."""
