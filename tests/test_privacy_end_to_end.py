@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import subprocess
 import sys
 from collections import Counter
@@ -261,15 +262,16 @@ def test_no_asker_name_in_any_record_reject_log_or_export(planted):
     log_text = log.read_text(encoding="utf-8")
     assert not [name for name in names if name in log_text]
 
+    kept = {row["url"]: row["excerpt"] or "" for row in read_rejects(planted.crawl("--keep-asker-names"))}
     rejects = read_rejects(out)
-    kept = {row["url"]: row for row in read_rejects(planted.crawl("--keep-asker-names"))}
-    showing = [row for row in rejects if any(name in (kept[row["url"]]["excerpt"] or "")
-                                             for name in (planted.site.asker_name(n) for n in planted.site.broken()))
-               and identifying(planted.site.asker_name(int(row["url"].rsplit("/", 1)[-1].rsplit("=", 1)[-1])))]
+    assert sorted(kept) == sorted(row["url"] for row in rejects)
+    shown = 0
     for row in rejects:
-        number = int(row["url"].rsplit("/", 1)[-1].rsplit("=", 1)[-1])
-        name = planted.site.asker_name(number)
-        if identifying(name):
-            assert name not in (row["excerpt"] or "") + "".join(row["reasons"]), row
-    for row in showing:
-        assert "[NAME]" in row["excerpt"], row
+        name = planted.site.asker_name(int(re.search(r"[0-9]+$", row["url"]).group()))
+        if name and name in kept[row["url"]]:  # the refused page showed its asker line
+            shown += 1
+            assert "[NAME]" in row["excerpt"], row
+            if identifying(name):
+                assert name not in row["excerpt"] + "".join(row["reasons"]), row
+    if planted.site_id == "tw_ehospital":  # its undecodable pages are refused after their asker line
+        assert shown
