@@ -118,7 +118,8 @@ def build_parser() -> argparse.ArgumentParser:
     sandbox.add_argument("--faults", type=fault_plan, metavar="SPEC",
                          help="inject faults, e.g. server_error=0.05,too_many_requests=0.05,drop=0.02,truncate=0.02")
     sandbox.add_argument("--plant-pii", action="store_true",
-                         help="write contact details and ID numbers into some questions, to test the privacy stage")
+                         help="write contact details and ID numbers into some questions and the asker's name into some "
+                              "answers, to test the privacy stage")
     sandbox.add_argument("--renamed-labels", action="store_true",
                          help="doctorqna only: rename the page labels as a site redesign would")
     return parser

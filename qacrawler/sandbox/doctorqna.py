@@ -17,7 +17,8 @@ and can play a redesign (`labels="renamed"`: the reader-visible labels reworded,
 
 For privacy tests (`pii=True`) about 10 % of the good articles carry contact details and identifiers in their
 questions and some answers, beside dates, doses and ages that must survive masking (`sandbox/pii.py`);
-`planted_pii` lists them. Off by default, and then every page is byte for byte what it is without the option.
+`planted_pii` lists them; a share of the answers address the asker by name (`planted_names`). Off by
+default, and then every page is byte for byte what it is without the option.
 """
 
 from __future__ import annotations
