@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from qacrawler import privacy
-from qacrawler.privacy import PATTERNS, WITNESSES, mask_text, mask_texts, name_pattern
+from qacrawler.privacy import PATTERNS, WITNESSES, mask_text, mask_texts, name_forms
 
 
 @pytest.mark.parametrize(
@@ -148,11 +148,10 @@ def test_asker_name_forms(name, text, masked):
     assert mask_text(text, name=name) == masked
 
 
-def test_names_are_counted_and_placeholders_are_not_masked_again():
+def test_names_are_counted_by_mask_texts():
     counts: Counter[str] = Counter()
     assert mask_texts(["王小明您好", None, "祝 王小明 平安"], counts, "王小明") == ["[NAME]您好", None, "祝 [NAME] 平安"]
     assert counts == {"NAME": 2}
-    assert name_pattern("NAME") is not None and mask_text("[NAME]", name="NAME") == "[[NAME]]"  # a name is a name
 
 
 @pytest.mark.parametrize(
@@ -200,7 +199,7 @@ def test_every_match_holds_its_witness(index):
     @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
     @given(st.from_regex(_core(pattern), fullmatch=True))
     def holds(match: str) -> None:
-        assert witness.search(match), match
+        assert witness.search(match.lower()), match
 
     holds()
 

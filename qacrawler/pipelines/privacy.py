@@ -1,7 +1,7 @@
 """Keeps asker names out of the dataset (unless QA_KEEP_ASKER_NAMES) and masks identifiers in free text.
 
 The asker's name is removed from `asker.name` and masked as `[NAME]` wherever it recurs in the record's
-texts (qacrawler.privacy.name_pattern says which forms). A reject has no record: its excerpt and reasons
+texts (qacrawler.privacy.name_forms says which forms). A reject has no record: its excerpt and reasons
 are masked like a record's texts, and the names in them are found from the page's asker lines by the
 site's own reading of them (`asker_name_spans` of each site module).
 
