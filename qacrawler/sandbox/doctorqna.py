@@ -17,7 +17,7 @@ and can play a redesign (`labels="renamed"`: the reader-visible labels reworded,
 
 For privacy tests (`pii=True`) about 10 % of the good articles carry contact details and identifiers in their
 questions and some answers, beside dates, doses and ages that must survive masking (`sandbox/pii.py`);
-`planted_pii` lists them; a share of the answers address the asker by name (`planted_names`). Off by
+`planted_pii` lists them; a share of their answers address the asker by name (`planted_names`). Off by
 default, and then every page is byte for byte what it is without the option.
 """
 
@@ -405,9 +405,10 @@ class DoctorQnaSite:
         return core if naming is None else dataclasses.replace(core, answer=naming[0])
 
     def _naming(self, article_id: int, core: Core) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
-        """With `pii`, a share of the answers address the asker by name (sandbox/pii.py), from a stream of its own."""
+        """A share of the answers of the articles `pii` plants in address the asker by name (sandbox/pii.py),
+        from a stream of their own: every other page stays as it is without `pii`."""
         rng = Dice(f"{self.seed}:{article_id}:name")
-        if not self.pii or rng.random() >= NAMED_SHARE:
+        if article_id not in self._pii_ordinals or rng.random() >= NAMED_SHARE:
             return None
         return name_asker(rng, "en", core.asker_name, core.gender, core.answer)
 

@@ -326,8 +326,8 @@ def plant(
 
 # --- the doctor addressing the asker by name ----------------------------------------------------
 
-NAMED_SHARE = 0.3
-"""Share of the articles whose asker gives a person's name where the doctor addresses them by it (pii=True)."""
+NAMED_SHARE = 0.8
+"""Share of the planted articles (pii=True) whose asker, when they gave a person's name, is addressed by it."""
 
 _HAN_SURNAMES = frozenset("陳林黃張李王吳劉蔡楊許鄭謝郭洪邱曾廖賴周葉蘇莊呂江何蕭羅高潘簡朱鍾彭游詹胡施沈余盧梁趙顏柯翁魏孫戴")
 _EN_SURNAMES = frozenset({"chen", "lin", "huang", "zhang", "li", "wang", "wu", "liu", "cai", "yang", "xu", "zheng", "xie",

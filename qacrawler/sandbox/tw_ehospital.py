@@ -15,7 +15,7 @@ Only ids and departments live in memory; text is rebuilt from `Dice(f"{seed}:{q_
 
 For privacy tests (`pii=True`) about 10 % of the good articles carry contact details and identifiers in their
 questions and some answers, beside dates, doses and ages that must survive masking (`sandbox/pii.py`);
-`planted_pii` lists them; a share of the answers address the asker by name (`planted_names`). Off by
+`planted_pii` lists them; a share of their answers address the asker by name (`planted_names`). Off by
 default, and then every page is byte for byte what it is without the option.
 """
 
@@ -426,9 +426,10 @@ class TwEHospitalSite:
         return dataclasses.replace(question, reply=dataclasses.replace(question.reply, answer=naming[0]))
 
     def _naming(self, q_no: int, question: Question) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
-        """With `pii`, a share of the answers address the asker by name (sandbox/pii.py), from a stream of its own."""
+        """A share of the answers of the articles `pii` plants in address the asker by name (sandbox/pii.py),
+        from a stream of their own: every other page stays as it is without `pii`."""
         rng = Dice(f"{self.seed}:{q_no}:name")
-        if not self.pii or question.reply is None or rng.random() >= NAMED_SHARE:
+        if q_no not in self._pii_ordinals or question.reply is None or rng.random() >= NAMED_SHARE:
             return None
         return name_asker(rng, "zh", question.asker.name, question.asker.gender, question.reply.answer)
 
