@@ -313,7 +313,8 @@ def _privacy(facts: _Facts) -> list[str]:
     masked = ", ".join(f"`[{kind}]` {facts.stat_total(f'privacy/masked/{kind}')}" for kind in kinds)
     names = (f"Asker names were kept (`--keep-asker-names`): {facts.names_kept} records hold one."
              if facts.names_kept else
-             f"Asker names are removed (`asker.name` is null; {facts.stat_total('privacy/asker_name_removed')} removed).")
+             f"Asker names are removed (`asker.name` is null; {facts.stat_total('privacy/asker_name_removed')} removed) "
+             f"and masked as `[NAME]` where the texts repeat them ({facts.stat_total('privacy/masked/NAME')} masked).")
     return [
         "## Privacy", "",
         "These pages hold health information that people wrote about themselves. Before a record is written, the "

@@ -141,7 +141,8 @@ def build_parser() -> argparse.ArgumentParser:
                          help="doctorqna only: articles that redirect, rate-limit, send huge bodies or a gzip bomb, "
                               "e.g. all=2 or other_host=3,bomb=1 (qacrawler/sandbox/hostile.py)")
     sandbox.add_argument("--plant-pii", action="store_true",
-                         help="write contact details and ID numbers into some questions, to test the privacy stage")
+                         help="write contact details and ID numbers into some questions and the asker's name into some "
+                              "answers, to test the privacy stage")
     sandbox.add_argument("--renamed-labels", action="store_true",
                          help="doctorqna only: rename the page labels as a site redesign would")
     sandbox.add_argument("--hostile-pages", action="store_true",

@@ -37,6 +37,8 @@ CONCURRENT_ITEMS = 1
 # every page (3 % of a crawl). qacrawler's callbacks are tested instead.
 WARN_ON_GENERATOR_RETURN_VALUE = False
 STATS_CLASS = "qacrawler.stats.CrawlStats"
+# Item messages name the item (id, URL), never its texts: the log must not hold what privacy masks.
+LOG_FORMATTER = "qacrawler.logformatter.PrivateLogFormatter"
 
 # Settings used when the spider's base_url is a loopback address (the sandbox).
 QA_LOCAL_SETTINGS = {

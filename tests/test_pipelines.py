@@ -19,12 +19,13 @@ from qacrawler.dataset_files import (
     record_file_schema,
     run_files,
 )
+from qacrawler.logformatter import PrivateLogFormatter
 from qacrawler.pipelines.dedupe import DedupePipeline
 from qacrawler.pipelines.parquet import ParquetWriterPipeline
 from qacrawler.pipelines.privacy import PrivacyPipeline
 from qacrawler.pipelines.taxonomy import SpecialtyCoveragePipeline
 from qacrawler.pipelines.validate import ValidatePipeline
-from qacrawler.records import QARecord, Reject, UnchangedFetch
+from qacrawler.records import QARecord, Reject, UnchangedFetch, content_hash
 from qacrawler.schema import arrow_schema
 from qacrawler.sites.build import build_record
 
@@ -155,6 +156,58 @@ def test_writer_flushes_bounded_batches(tmp_path):
     assert sizes == [1, 3, 3]
     assert writer.stats.get_value("parquet/records") == 7
     assert not writer.records
+
+
+def test_privacy_masks_the_asker_name_in_every_text_and_counts_it(tmp_path):
+    crawler = crawler_for(tmp_path)
+    original = record(asker={"name": "Wang Yiting"}, answer="Hello Yiting, usually benign.\nTake care, Ms. Wang.",
+                      similar_questions=[{"url": "https://doctorqna.com/en/article/2",
+                                          "answer_excerpt": "Dear Wang Yiting: rest."}])
+    cleaned = PrivacyPipeline.from_crawler(crawler).process_item(original)
+    assert cleaned.answer == "Hello [NAME], usually benign.\nTake care, [NAME]."
+    assert cleaned.similar_questions[0].answer_excerpt == "Dear [NAME]: rest."
+    assert cleaned.question == original.question
+    assert cleaned.content_hash == content_hash(cleaned.title, cleaned.question, cleaned.answer) != original.content_hash
+    assert crawler.stats.get_value("privacy/masked/NAME") == 3
+    kept = PrivacyPipeline.from_crawler(crawler_for(tmp_path, QA_KEEP_ASKER_NAMES=True)).process_item(original)
+    assert kept.answer == original.answer and kept.asker.name == "Wang Yiting"
+
+
+@pytest.mark.parametrize(("site", "excerpt", "masked"), [
+    ("tw_ehospital", "#76 頭痛 發問者：周建宏／男／30~39歲, 2016/03/04 醫師您好 周建宏您好：請多休息",
+     "#76 頭痛 發問者：[NAME]／男／30~39歲, 2016/03/04 醫師您好 [NAME]您好：請多休息"),
+    ("tw_ehospital", "#101 頭痛 JJ／女／70~79歲,2012/11/17 提問： 我今年74歲 Q&A",
+     "#101 頭痛 [NAME]／女／70~79歲,2012/11/17 提問： 我今年74歲 Q&A"),
+    ("doctorqna", "Headache Is it serious? Thank you! Wang Yiting, 30~39 year old female. Ask Date: 2018/03/08 "
+     "Dr. Lin reply Neurology Hello Yiting, rest.",
+     "Headache Is it serious? Thank you! [NAME], 30~39 year old female. Ask Date: 2018/03/08 "
+     "Dr. Lin reply Neurology Hello [NAME], rest."),
+    ("doctorqna", "Help me Ms. Tseng, 40~49 years old female. Ask Date:", "[NAME], 40~49 years old female. Ask Date:"),
+    ("doctorqna", "My son, 5 years old, coughs at night. Call 0912-345-678",
+     "My son, 5 years old, coughs at night. Call [PHONE]"),
+], ids=["tw-prefixed-asker-line", "tw-suffixed-asker-line-short-name", "doctorqna-asker-line",
+        "doctorqna-name-start-not-marked", "doctorqna-age-in-question-is-no-asker-line"])
+def test_privacy_masks_names_of_the_asker_lines_in_reject_excerpts(tmp_path, site, excerpt, masked):
+    crawler = crawler_for(tmp_path)
+    reject = Reject(url="u", site=site, stage="parse", reasons=["cut short"], crawled_at=NOW, excerpt=excerpt)
+    assert PrivacyPipeline.from_crawler(crawler).process_item(reject).excerpt == masked
+    kept = PrivacyPipeline.from_crawler(crawler_for(tmp_path, QA_KEEP_ASKER_NAMES=True)).process_item(reject)
+    assert "[NAME]" not in kept.excerpt
+
+
+def test_log_lines_name_items_without_their_texts(tmp_path):
+    crawler = crawler_for(tmp_path)
+    spider = Spider("s")
+    spider.crawler = crawler
+    item = record(question="Call 0912-345-678", asker={"name": "KEVIN"})
+    formatter = PrivateLogFormatter.from_crawler(crawler)
+    lines = [formatter.scraped(item, None, spider), formatter.dropped(item, DropItem("duplicate"), None, spider),
+             formatter.item_error(item, ValueError("x"), None, spider)]
+    for line in lines:
+        text = line["msg"] % line["args"]
+        assert "doctorqna:1001" in text and "KEVIN" not in text and "0912" not in text, text
+    reject = Reject(url="u", site="doctorqna", stage="parse", reasons=["r"], crawled_at=NOW, excerpt="KEVIN, 30 years old")
+    assert "KEVIN" not in (line := formatter.dropped(reject, DropItem("x"), None, spider))["msg"] % line["args"]
 
 
 def test_writer_puts_rejects_in_one_file_per_run(tmp_path):

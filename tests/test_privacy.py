@@ -1,4 +1,4 @@
-"""Planted identifiers in both languages are masked; dates, doses, ages and lab values are not."""
+"""Planted identifiers and asker names in both languages are masked; dates, doses, ages and lab values are not."""
 
 import re
 from collections import Counter
@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from qacrawler import privacy
-from qacrawler.privacy import PATTERNS, WITNESSES, mask_text, mask_texts
+from qacrawler.privacy import PATTERNS, WITNESSES, mask_text, mask_texts, name_forms
 
 
 @pytest.mark.parametrize(
@@ -41,6 +41,117 @@ from qacrawler.privacy import PATTERNS, WITNESSES, mask_text, mask_texts
 )
 def test_identifiers_are_masked_with_typed_placeholders(text, masked):
     assert mask_text(text) == masked
+
+
+# Real-world forms, one row each: (id, text, masked text).
+REAL_WORLD_FORMS = [
+    # full-width text is matched in its NFKC form and masked in the original
+    ("mobile-full-width-dashes", "手機０９１２－３４５－６７８，晚上打", "手機[PHONE]，晚上打"),
+    ("email-full-width", "信箱ｔｅｓｔ＠ｅｘａｍｐｌｅ．ｃｏｍ謝謝", "信箱[EMAIL]謝謝"),
+    ("email-full-width-at-and-dot", "amy＠gmail．com", "[EMAIL]"),
+    ("landline-full-width-extension", "電話（０２）２３４５－６７８９ 分機１２", "電話[PHONE]"),
+    ("id-full-width", "身分證Ａ１２３４５６７８９", "身分證[ID]"),
+    ("wider-character-beside", "㎎ 0912345678 ㎏", "㎎ [PHONE] ㎏"),
+    # Taiwan ID numbers, the letter in either case
+    ("id-lower-case", "身分證字號a123456789請查", "身分證字號[ID]請查"),
+    ("resident-id-lower-case", "居留證 fc12345678", "居留證 [ID]"),
+    # every Taiwanese landline area code
+    ("landline-02", "台北 02-2345-6789", "台北 [PHONE]"),
+    ("landline-03", "桃園 03-456-7890", "桃園 [PHONE]"),
+    ("landline-037", "苗栗 037-32-1234", "苗栗 [PHONE]"),
+    ("landline-037-parentheses", "苗栗(037)321234", "苗栗[PHONE]"),
+    ("landline-04", "台中 04 2234 5678", "台中 [PHONE]"),
+    ("landline-049", "南投 049-2345678", "南投 [PHONE]"),
+    ("landline-05", "嘉義 05-234-5678", "嘉義 [PHONE]"),
+    ("landline-06", "台南(06)234-5678", "台南[PHONE]"),
+    ("landline-07", "高雄 07 123 4567", "高雄 [PHONE]"),
+    ("landline-08", "屏東 08-7654321", "屏東 [PHONE]"),
+    ("landline-089", "台東 (089)32-1234", "台東 [PHONE]"),
+    ("landline-082", "金門 082-31-2345", "金門 [PHONE]"),
+    ("landline-0836", "馬祖 0836-2-2345", "馬祖 [PHONE]"),
+    ("landline-0836-full-width-parentheses", "馬祖（０８３６）２２３４５", "馬祖[PHONE]"),
+    ("landline-extension-hash", "office (02)2345-6789#12.", "office [PHONE]."),
+    ("international-886-dashes", "+886-912-345-678", "[PHONE]"),
+    ("international-886-landline", "call +886 2 2345 6789 please", "call [PHONE] please"),
+    ("international-886-trunk-zero", "+886(0)912345678", "[PHONE]"),
+    # messaging handles
+    ("add-me-line-no-colon", "加我line amy_88聊", "[CONTACT]聊"),
+    ("add-lai", "加賴 happy.mom 詳談", "[CONTACT] 詳談"),
+    ("lai-colon", "賴：kevin99", "[CONTACT]"),
+    ("line-id-no-colon", "line id abc_12 thanks", "[CONTACT] thanks"),
+    ("line-colon-at", "LINE: @happy_mom", "[CONTACT]"),
+    ("line-colon-at-no-space", "Line:@mom_chen。", "[CONTACT]。"),
+    ("wechat-number", "微信號：wx_amy99", "[CONTACT]"),
+    ("wechat-no-colon", "微信 wx_amy99", "[CONTACT]"),
+    ("wechat-english", "WeChat ID: amy.chen88", "[CONTACT]"),
+    ("add-me-on-line", "please add me on LINE @sunny_day", "please [CONTACT]"),
+    ("my-line-id-is", "my line id is sunny.day", "my [CONTACT]"),
+    ("whatsapp-number", "WhatsApp: +1 415 555 0132", "WhatsApp: [PHONE]"),
+    # look-alikes stay as written
+    ("trust-is-not-line", "信賴：醫師的建議", "信賴：醫師的建議"),
+    ("depend-is-not-line", "依賴：abc123", "依賴：abc123"),
+    ("line-word-is-not-a-handle", "add me on LINE and we can chat", "add me on LINE and we can chat"),
+    ("line-id-required", "a line id is required", "a line id is required"),
+    ("date-slashes", "2024/03/05", "2024/03/05"),
+    ("date-dots", "03.05.2024 and 05.12.2024", "03.05.2024 and 05.12.2024"),
+    ("date-roc", "113年3月5日", "113年3月5日"),
+    ("date-roc-compact-leading-zero", "0990206、0820306、0370308", "0990206、0820306、0370308"),
+    ("dose", "500mg, 0.5 mg/kg", "500mg, 0.5 mg/kg"),
+    ("dose-full-width", "每天兩次 ５００ｍｇ", "每天兩次 ５００ｍｇ"),
+    ("lab-hba1c", "HbA1c 6.5%", "HbA1c 6.5%"),
+    ("blood-pressure", "120/80 mmHg", "120/80 mmHg"),
+    ("lab-ldl", "LDL 130 mg/dL", "LDL 130 mg/dL"),
+    ("time", "09:30 and 21:45", "09:30 and 21:45"),
+    ("year", "since 2019", "since 2019"),
+    ("range", "3~5天, 30~39歲, 2-3 weeks", "3~5天, 30~39歲, 2-3 weeks"),
+]
+
+
+@pytest.mark.parametrize(("text", "masked"), [row[1:] for row in REAL_WORLD_FORMS], ids=[row[0] for row in REAL_WORLD_FORMS])
+def test_real_world_forms(text, masked):
+    assert mask_text(text) == masked
+
+
+# The asker's name, one row each: (id, published name, text, masked text).
+NAME_FORMS = [
+    ("zh-full-name-greeting", "王小明", "王小明您好：您的問題", "[NAME]您好：您的問題"),
+    ("zh-given-name-greeting", "王小明", "小明，你好。小明的狀況", "[NAME]，你好。小明的狀況"),
+    ("zh-surname-title", "王小明", "王先生您好，王小姐也請注意", "[NAME]您好，[NAME]也請注意"),
+    ("zh-full-name-anywhere", "陳志明", "祝 陳志明 早日康復", "祝 [NAME] 早日康復"),
+    ("zh-compound-surname", "歐陽娜娜", "娜娜您好，歐陽小姐", "[NAME]您好，[NAME]"),
+    ("zh-titled-name", "陳小姐", "陳小姐您好，陳先生", "[NAME]您好，陳先生"),
+    ("zh-nickname-greeted-only", "小美", "小美您好，小美的問題", "[NAME]您好，小美的問題"),
+    ("zh-nickname-word-left-alone", "天天", "天天頭痛，天天您好", "天天頭痛，[NAME]您好"),
+    ("zh-full-width-comma-greeting", "阿明", "阿明，您好", "[NAME]，您好"),
+    ("zh-placeholder-name", "網友", "網友您好：", "網友您好："),
+    ("zh-one-character", "王", "王您好", "王您好"),
+    ("latin-in-chinese-text", "Jerry Chen", "Jerry Chen您好：", "[NAME]您好："),
+    ("en-dear-full-name", "John Smith", "Dear John Smith, thank you", "Dear [NAME], thank you"),
+    ("en-hi-given-name", "John Smith", "Hi John, and Mr. Smith", "Hi [NAME], and [NAME]"),
+    ("en-surname-first", "Wang Yiting", "Hello Yiting, Ms. Wang", "Hello [NAME], [NAME]"),
+    ("en-words-reversed", "Chen, Mei-Ling", "Dear Mei-Ling Chen,", "Dear [NAME],"),
+    ("en-titled", "Ms. Lin", "Hello Ms. Lin, hello ms lin, Mr. Lin", "Hello [NAME], hello [NAME], [NAME]"),
+    ("en-title-after", "Wang, Mr.", "Hello Mr. Wang,", "Hello [NAME],"),
+    ("en-one-word", "Sunny", "Hi Sunny, a sunny day. SUNNY", "Hi [NAME], a sunny day. [NAME]"),
+    ("en-one-word-lower-case", "lily", "a lily flower. Hello, lily", "a lily flower. Hello, [NAME]"),
+    ("en-handle", "kevin_88", "kevin_88 thanks, kevin", "[NAME] thanks, kevin"),
+    ("en-full-width-name", "ｊｅｒｒｙ ｃｈｅｎ", "Hi Jerry,", "Hi [NAME],"),
+    ("en-surname-alone-left", "Lin Mei", "Dr. Lin replied", "Dr. Lin replied"),
+    ("en-short-name", "Q", "Q&A: Hi Q,", "Q&A: Hi Q,"),
+    ("en-placeholder-name", "anonymous", "anonymous user", "anonymous user"),
+    ("en-name-in-email", "Amy", "amy.chen@gmail.com, Amy", "[EMAIL], [NAME]"),
+]
+
+
+@pytest.mark.parametrize(("name", "text", "masked"), [row[1:] for row in NAME_FORMS], ids=[row[0] for row in NAME_FORMS])
+def test_asker_name_forms(name, text, masked):
+    assert mask_text(text, name=name) == masked
+
+
+def test_names_are_counted_by_mask_texts():
+    counts: Counter[str] = Counter()
+    assert mask_texts(["王小明您好", None, "祝 王小明 平安"], counts, "王小明") == ["[NAME]您好", None, "祝 [NAME] 平安"]
+    assert counts == {"NAME": 2}
 
 
 @pytest.mark.parametrize(
@@ -88,7 +199,7 @@ def test_every_match_holds_its_witness(index):
     @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
     @given(st.from_regex(_core(pattern), fullmatch=True))
     def holds(match: str) -> None:
-        assert witness.search(match), match
+        assert witness.search(match.lower()), match
 
     holds()
 

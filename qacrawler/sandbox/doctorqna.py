@@ -17,7 +17,8 @@ and can play a redesign (`labels="renamed"`: the reader-visible labels reworded,
 
 For privacy tests (`pii=True`) about 10 % of the good articles carry contact details and identifiers in their
 questions and some answers, beside dates, doses and ages that must survive masking (`sandbox/pii.py`);
-`planted_pii` lists them. Off by default, and then every page is byte for byte what it is without the option.
+`planted_pii` lists them; a share of their answers address the asker by name (`planted_names`). Off by
+default, and then every page is byte for byte what it is without the option.
 
 For robustness tests (`hostile=True`) some articles carry charset labels of no text encoding, listings carry
 malformed links before their article links, and they link three trick articles (`sandbox/hostile_pages.py`);
@@ -50,6 +51,7 @@ from qacrawler.sandbox.doctorqna_layouts import (
 )
 from qacrawler.sandbox.doctorqna_text import (
     DEPARTMENTS,
+    GREETING_NAMES,
     Core,
     Department,
     Dice,
@@ -63,7 +65,7 @@ from qacrawler.sandbox.doctorqna_text import (
     write_update,
 )
 from qacrawler.sandbox.hostile_pages import CHARSET_TRICKS, HostilePages
-from qacrawler.sandbox.pii import Planting, plant, planted_count
+from qacrawler.sandbox.pii import NAMED_SHARE, Planting, addresses, name_asker, plant, planted_count
 
 FIRST_ID, LAST_ID = 1189, 208862
 MAX_ID = 999999  # ids of revisions' new questions stay within the real site's 6 digits
@@ -236,6 +238,19 @@ class DoctorQnaSite:
         planting = self._planting_of(article_id)
         return list(planting.lookalikes) if planting else []
 
+    def asker_name(self, article_id: int) -> str:
+        """The name the asker gave, broken articles included (what a page cut short still shows of it)."""
+        return self._core(article_id).asker_name
+
+    def planted_names(self, article_id: int) -> list[str]:
+        """The texts in this article's answer that name its asker, as written: a greeting that happens to
+        address them (Dear Ms. Lin: to Ms. Lin or Lin Meiling) and, with `pii=True`, the paragraph a share of
+        the answers add (sandbox/pii.py)."""
+        core = self._core(article_id)
+        greeted = [name for name in GREETING_NAMES if name in core.answer[0] and addresses(name, core.asker_name)]
+        naming = self._naming(article_id, core)
+        return greeted + (list(naming[1]) if naming else [])
+
     def pii_articles(self) -> list[int]:
         """The articles carrying planted identifiers, ascending."""
         return list(self._pii_ordinals)
@@ -403,9 +418,18 @@ class DoctorQnaSite:
         department = DEPARTMENTS[self._department_index(article_id)]
         core = write_core(Dice(f"{self.seed}:{article_id}"), department)
         planting = self._planting(article_id, core)
-        if planting is None:
-            return core
-        return dataclasses.replace(core, question=planting.question, answer=planting.answer)
+        if planting is not None:
+            core = dataclasses.replace(core, question=planting.question, answer=planting.answer)
+        naming = self._naming(article_id, core)
+        return core if naming is None else dataclasses.replace(core, answer=naming[0])
+
+    def _naming(self, article_id: int, core: Core) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
+        """A share of the answers of the articles `pii` plants in address the asker by name (sandbox/pii.py),
+        from a stream of their own: every other page stays as it is without `pii`."""
+        rng = Dice(f"{self.seed}:{article_id}:name")
+        if article_id not in self._pii_ordinals or rng.random() >= NAMED_SHARE:
+            return None
+        return name_asker(rng, "en", core.asker_name, core.gender, core.answer)
 
     def _planting(self, article_id: int, core: Core) -> Planting | None:
         """What `pii` writes into this article's question and answer, from its own stream; None for most."""

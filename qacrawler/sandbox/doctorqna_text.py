@@ -304,6 +304,7 @@ _CLOSERS = ("Thank you, Doctor!", "Thank you for your reply.", "Thanks", "Sorry 
             "Thank you 🙏")
 
 _GREETINGS = ("Hello: ", "Hello, ", "Dear Mr. Luka: ", "Dear Ms. Lin: ", "Hello, Jiaying. ", "", "")
+GREETING_NAMES = ("Mr. Luka", "Ms. Lin", "Jiaying")  # whom _GREETINGS address: the asker, when the names agree
 _ANSWER_OPENINGS = (
     "{S} can be caused by many factors, including {c}, stress, and lack of sleep.",
     "Based on your description, {s} is more likely to be related to {c}, but an examination is needed to confirm.",

@@ -19,6 +19,7 @@ so a site without `pii` never changes.
 
 from __future__ import annotations
 
+import re
 import string
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -321,3 +322,63 @@ def plant(
             else:
                 lines.append(sentence)
     return Planting(tuple(lines), tuple(replies) if replies is not None else None, tuple(pii), tuple(lookalikes))
+
+
+# --- the doctor addressing the asker by name ----------------------------------------------------
+
+NAMED_SHARE = 0.8
+"""Share of the planted articles (pii=True) whose asker, when they gave a person's name, is addressed by it."""
+
+_HAN_SURNAMES = frozenset("陳林黃張李王吳劉蔡楊許鄭謝郭洪邱曾廖賴周葉蘇莊呂江何蕭羅高潘簡朱鍾彭游詹胡施沈余盧梁趙顏柯翁魏孫戴")
+_EN_SURNAMES = frozenset({"chen", "lin", "huang", "zhang", "li", "wang", "wu", "liu", "cai", "yang", "xu", "zheng", "xie",
+                          "hong", "guo", "qiu", "zeng", "liao", "lai", "zhou", "ye", "su", "zhuang", "lǚ", "jiang"})
+_EN_TITLED = re.compile(r"^(?P<title>Mr|Ms|Mrs)\. (?P<surname>\S+)$|^(?P<surname2>\S+), (?P<title2>Mr|Ms)\.$")
+_EN_LINES = ("{address}, I hope this helps; please see a doctor in person if it gets worse.",
+             "{address}, please do not worry too much and take care of yourself.")
+_ZH_LINES = ("祝{address}早日康復。", "{address}，請多休息，有任何變化請儘速就醫。")
+
+
+def name_asker(rng: Dice, language: str, name: str, gender: str,
+               answer: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
+    """The answer with a paragraph that addresses the asker by name, after the doctor's opening paragraph
+    (which other pages show as an excerpt), and the text naming them as written; None when the asker gave no
+    person's name: a nickname, handle or placeholder (匿名, Q, gentleman) is not addressed.
+
+    The forms are those a doctor uses: 王小明 / 王先生 / 小明您好 in Chinese; Ms. Wang / Dear Yiting /
+    Wang Yiting in English."""
+    if language == "zh":
+        if len(name) != 3 or name[0] not in _HAN_SURNAMES or not all("\u4e00" <= char <= "\u9fff" for char in name):
+            return None
+        if name.endswith(("先生", "小姐", "太太", "女士")):  # 陳太太: a surname and a title, not a given name
+            return None
+        honorific = {"男": "先生", "女": "小姐"}.get(gender) or rng.pick(("先生", "小姐"))
+        kind = rng.between(0, 2)
+        if kind == 0:  # the given name greeted
+            written = name[1:]
+            line = f"{written}您好：{rng.pick(('以下是補充說明。', '再提醒您幾點。'))}"
+        else:
+            written = name if kind == 1 else name[0] + honorific
+            line = rng.pick(_ZH_LINES).format(address=written)
+    else:
+        titled = _EN_TITLED.match(name)
+        words = name.split()
+        if titled:
+            written = f"{titled['title'] or titled['title2']}. {titled['surname'] or titled['surname2']}"
+            line = rng.pick(_EN_LINES).format(address=written)
+        elif len(words) == 2 and words[0].lower() in _EN_SURNAMES:
+            given = words[1][0].upper() + words[1][1:]
+            written = rng.pick((name, given))
+            address = written if written == name else f"{rng.pick(('Dear', 'Hello', 'Hi'))} {given}"
+            line = rng.pick(_EN_LINES).format(address=address)
+        else:
+            return None
+    return (answer[0], line, *answer[1:]), (written,)
+
+
+def addresses(written: str, asker: str) -> bool:
+    """Whether a name written in a text ("Ms. Lin", "Jiaying") is the asker's: its words without a title are
+    words of the asker's name, in any case ("Lin Meiling", "Ms. Lin", "Yang Jiaying")."""
+    def words(name: str) -> set[str]:
+        return {word.casefold() for word in re.split(r"[\s,]+", name) if word} - {"mr.", "ms.", "mrs.", "mr", "ms", "mrs"}
+
+    return bool(words(written)) and words(written) <= words(asker)

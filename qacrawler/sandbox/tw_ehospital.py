@@ -15,7 +15,8 @@ Only ids and departments live in memory; text is rebuilt from `Dice(f"{seed}:{q_
 
 For privacy tests (`pii=True`) about 10 % of the good articles carry contact details and identifiers in their
 questions and some answers, beside dates, doses and ages that must survive masking (`sandbox/pii.py`);
-`planted_pii` lists them. Off by default, and then every page is byte for byte what it is without the option.
+`planted_pii` lists them; a share of their answers address the asker by name (`planted_names`). Off by
+default, and then every page is byte for byte what it is without the option.
 
 For robustness tests (`hostile=True`) some articles carry charset labels of no text encoding, history listings
 carry malformed links before their rows, and they link three trick articles (`sandbox/hostile_pages.py`);
@@ -38,7 +39,7 @@ from urllib.parse import quote
 
 from qacrawler.sandbox.doctorqna_text import Dice, cumulative
 from qacrawler.sandbox.hostile_pages import CHARSET_TRICKS, HostilePages
-from qacrawler.sandbox.pii import Planting, plant, planted_count
+from qacrawler.sandbox.pii import NAMED_SHARE, Planting, name_asker, plant, planted_count
 from qacrawler.sandbox.tw_ehospital_text import DEPARTMENTS, Question, normalised, write_question
 
 FIRST_Q_NO, LAST_Q_NO = 1, 212_700
@@ -322,6 +323,20 @@ class TwEHospitalSite:
         planting = self._planting_of(q_no)
         return [(kind, normalised(text)) for kind, text in planting.lookalikes] if planting else []
 
+    def asker_name(self, q_no: int) -> str:
+        """The name the asker gave ("" when blank), broken articles included (what a page cut short still shows)."""
+        return normalised(self._question(q_no).asker.name)
+
+    def planted_names(self, q_no: int) -> list[str]:
+        """The texts in this article's answer that name its asker, as written: the greeting some answers open
+        with (王小明您好：) and, with `pii=True`, the paragraph a share of them add (sandbox/pii.py)."""
+        question = self._question(q_no)
+        if question.reply is None or not question.asker.name:
+            return []
+        greeted = [question.asker.name] if question.reply.answer[0].startswith(f"{question.asker.name}您好") else []
+        naming = self._naming(q_no, question)
+        return greeted + (list(naming[1]) if naming else [])
+
     def pii_articles(self) -> list[int]:
         """The articles carrying planted identifiers, ascending."""
         return list(self._pii_ordinals)
@@ -408,12 +423,23 @@ class TwEHospitalSite:
         department = DEPARTMENTS[self._departments[self._position(q_no)]]
         question = write_question(Dice(f"{self.seed}:{q_no}"), department, self._ask_date(q_no))
         planting = self._planting(q_no, question)
-        if planting is None:
+        if planting is not None:
+            reply = question.reply
+            if reply is not None and planting.answer is not None:
+                reply = dataclasses.replace(reply, answer=planting.answer)
+            question = dataclasses.replace(question, question=planting.question, reply=reply)
+        naming = self._naming(q_no, question)
+        if naming is None or question.reply is None:
             return question
-        reply = question.reply
-        if reply is not None and planting.answer is not None:
-            reply = dataclasses.replace(reply, answer=planting.answer)
-        return dataclasses.replace(question, question=planting.question, reply=reply)
+        return dataclasses.replace(question, reply=dataclasses.replace(question.reply, answer=naming[0]))
+
+    def _naming(self, q_no: int, question: Question) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
+        """A share of the answers of the articles `pii` plants in address the asker by name (sandbox/pii.py),
+        from a stream of their own: every other page stays as it is without `pii`."""
+        rng = Dice(f"{self.seed}:{q_no}:name")
+        if q_no not in self._pii_ordinals or question.reply is None or rng.random() >= NAMED_SHARE:
+            return None
+        return name_asker(rng, "zh", question.asker.name, question.asker.gender, question.reply.answer)
 
     def _planting(self, q_no: int, question: Question) -> Planting | None:
         """What `pii` writes into this article's question and answer, from its own stream; None for most."""

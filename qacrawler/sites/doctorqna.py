@@ -46,10 +46,13 @@ NOT_FOUND_PHRASES = ("Article not found", "Page not found")
 
 _ARTICLE_PATH = re.compile(r"/en/article/([0-9]+)(?=[/?#]|$)")
 # "<name>, <lo>~<hi> year old <gender>." — the name is split on the LAST ", " before the age (greedy).
-_ASKER = re.compile(
-    r"^(?P<name>.*),\s*(?P<lo>[0-9]{1,3})\s*(?:~\s*(?P<hi>[0-9]{1,3})\s*)?years?[\s-]*old"
-    r"(?:\s+(?P<gender>[A-Za-z]+))?\s*\.?$"
-)
+_AGE_PART = r",\s*(?P<lo>[0-9]{1,3})\s*(?:~\s*(?P<hi>[0-9]{1,3})\s*)?years?[\s-]*old(?:\s+(?P<gender>[A-Za-z]+))?"
+_ASKER = re.compile(rf"^(?P<name>.*){_AGE_PART}\s*\.?$")
+# the same in page text whose line breaks were lost (a reject's excerpt): before Ask Date or the cut
+_ASKER_IN_TEXT = re.compile(rf"{_AGE_PART}\s*\.?\s*(?={re.escape(ASK_DATE_LABEL)}|$)")
+_NAME_WORDS = 4  # at most this many words before ", <age> year old" are taken for the name in flat text
+_SENTENCE_END = re.compile(r"[.!?:。！？：]$")
+_TITLE_WORD = re.compile(r"^(?:Mr|Mrs|Ms|Miss|Mx|Dr)\.$", re.IGNORECASE)
 _REPLY_HEADER = re.compile(r"^Dr\.\s*(?P<name>\S.*?)\s+reply\s+(?P<department>\S.*)$")
 _FAQ_ENTRY = re.compile(r"^(?P<topic>.*?)\s*\((?P<department>[^()]*)\)$")
 _URL_TEXT = re.compile(r"^(?:https?://|www\.)\S+$", re.IGNORECASE)
@@ -115,6 +118,22 @@ def _asker_lines(lines: list[Line]) -> list[AskerLine]:
             first, before = index - 1, lines[index - 1].text  # asker part in its own block
         found.append(AskerLine(first, end, before or None, after or None, bool(before and _ASKER.match(before))))
     return found
+
+
+def asker_name_spans(text: str) -> list[tuple[int, int]]:
+    """Where asker names are in page text whose line breaks were lost (a reject's excerpt): the words before
+    each "<lo>~<hi> year old <gender>.", back to the end of the sentence before them. The start of a name is
+    not marked there, so a span may take a few words of the question with it (at most _NAME_WORDS)."""
+    spans = []
+    for match in _ASKER_IN_TEXT.finditer(text):
+        start = end = match.start()
+        for word in reversed(list(re.finditer(r"\S+", text[:end]))[-_NAME_WORDS:]):
+            if _SENTENCE_END.search(word.group()) and not _TITLE_WORD.match(word.group()):
+                break
+            start = word.start()
+        if start < end:
+            spans.append((start, end))
+    return spans
 
 
 def _is_chrome_line(line: Line, source_id: str) -> bool:

@@ -68,6 +68,12 @@ SEPARATOR = "／"
 _PREFIX = re.compile(r"^(?P<label>發問者|答[復覆]者|回[復覆]者)\s*[：:]?\s*(?P<value>.*)$")
 _SUFFIX = re.compile(r"^(?P<value>.*?)\s*(?P<label>提問|回[覆復]|答[覆復])\s*[：:]$")
 _ASKER_LABELS = frozenset({"發問者", "提問"})
+# an asker line in page text whose line breaks were lost (a reject's excerpt): "發問者：<parts>[, <date>]"
+# or "<parts>, <date> 提問：", the parts written without spaces
+_ASKER_IN_TEXT = re.compile(
+    rf"{ASKER_LABEL}\s*[：:]?\s*(?P<prefixed>[^\s,，]+(?:[,，]\s*[^\s,，]+)?)"
+    rf"|(?P<suffixed>[^\s,，]+[,，]\s*[^\s,，]+)\s*{ASK_LABEL[:-1]}\s*[：:]"
+)
 _SUBJECT = re.compile(r"^[#＃]\s*(?P<no>[0-9]+)(?![0-9])\s*(?P<rest>.*)$")
 _META = re.compile(r"(?P<label>瀏覽次?數|相關分類)\s*[：:]?\s*")
 _PARTS = re.compile(r"\s*[／∕]\s*")  # ∕ too, for text that reached us without normalisation
@@ -385,8 +391,12 @@ def _is_age(text: str) -> bool:
 
 
 def asker(page: Page) -> dict[str, Any]:
+    return _asker_fields(page.asker.value)
+
+
+def _asker_fields(value: str) -> dict[str, Any]:
     """``<name>／<男|女>／<age>``: name verbatim, gender male/female, age bounds (see parse_zh_age_range)."""
-    parts = _split_part(page.asker.value).parts
+    parts = _split_part(value).parts
     name, gender, age = parts[0], "", ""
     if len(parts) >= 3:
         name, gender, age = SEPARATOR.join(parts[:-2]), parts[-2], parts[-1]
@@ -399,6 +409,20 @@ def asker(page: Page) -> dict[str, Any]:
             name = SEPARATOR.join(parts)
     age_min, age_max = parse_zh_age_range(age)
     return {"name": name or None, "gender": _gender(gender), "age_min": age_min, "age_max": age_max}
+
+
+def asker_name_spans(text: str) -> list[tuple[int, int]]:
+    """Where asker names are in page text whose line breaks were lost (a reject's excerpt), read from each
+    asker line as the parser reads it (a name holding a space is found from its last word)."""
+    spans = []
+    for match in _ASKER_IN_TEXT.finditer(text):
+        group = "prefixed" if match["prefixed"] else "suffixed"
+        name = _asker_fields(match[group])["name"]
+        at = match[group].find(name) if name else -1
+        if at != -1:
+            start = match.start(group) + at
+            spans.append((start, start + len(name)))
+    return spans
 
 
 def ask_date(page: Page) -> date | None:
