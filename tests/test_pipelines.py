@@ -75,6 +75,19 @@ def test_validate_turns_missing_required_fields_into_a_reject_with_reasons(tmp_p
     assert crawler.stats.get_value("rejects/stage/validate") == 1
 
 
+@pytest.mark.parametrize(("keep_names", "excerpt"), [
+    (False, "[NAME] asks\nMy eyelid twitches, I am [NAME]."),
+    (True, "Kevin Lin asks\nMy eyelid twitches, I am Kevin Lin."),
+])
+def test_a_validate_reject_excerpt_masks_the_asker_name_unless_kept(tmp_path, keep_names, excerpt):
+    """Once a record is a reject the privacy stage no longer knows the asker, so validate masks the name."""
+    crawler = crawler_for(tmp_path, QA_KEEP_ASKER_NAMES=keep_names)
+    item = record(title="Kevin Lin asks", question="My eyelid twitches, I am Kevin Lin.",
+                  asker={"name": "Kevin Lin"}, answer=None)
+    result = ValidatePipeline.from_crawler(crawler).process_item(item)
+    assert result.excerpt == excerpt
+
+
 def test_validate_rejects_a_reply_before_the_question(tmp_path):
     crawler = crawler_for(tmp_path)
     result = ValidatePipeline.from_crawler(crawler).process_item(record(reply_date=date(2018, 3, 1)))

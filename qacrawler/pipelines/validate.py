@@ -1,12 +1,18 @@
-"""Site rules a record must meet to enter the dataset; a record that fails becomes a Reject."""
+"""Site rules a record must meet to enter the dataset; a record that fails becomes a Reject.
+
+The reject's excerpt is the record's title and question, masked here for the asker's name: once the record
+is a reject, the privacy stage no longer knows whose name to look for.
+"""
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
 
 from scrapy.crawler import Crawler
 
+from qacrawler.privacy import mask_text
 from qacrawler.records import QARecord, Reject
 
 
@@ -25,6 +31,7 @@ class ValidatePipeline:
     def __init__(self, crawler: Crawler):
         self.stats = crawler.stats
         self.required: dict[str, list[str]] = crawler.settings.getdict("QA_REQUIRED_FIELDS")
+        self.keep_names = crawler.settings.getbool("QA_KEEP_ASKER_NAMES")
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ValidatePipeline:
@@ -54,7 +61,17 @@ class ValidatePipeline:
             site=item.site,
             stage="validate",
             reasons=reasons,
-            excerpt=f"{item.title}\n{item.question}"[:300],
+            excerpt=self.excerpt(item),
             crawled_at=item.crawled_at or datetime.now(UTC),
             source_lastmod=item.source_lastmod,
         )
+
+    def excerpt(self, record: QARecord) -> str:
+        text = f"{record.title}\n{record.question}"[:300]
+        if self.keep_names or not record.asker.name:
+            return text
+        counts: Counter[str] = Counter()
+        masked = mask_text(text, counts, record.asker.name) or text
+        for kind, found in counts.items():
+            self.stats.inc_value(f"privacy/masked/{kind}", found)
+        return masked
