@@ -12,8 +12,9 @@ import pyarrow.parquet as pq
 import pytest
 
 from qacrawler.sandbox import DoctorQnaSite, SandboxServer
+from qacrawler.sandbox.faults import FaultPlan
 from qacrawler.sandbox.hostile import METADATA_URL, HostilePlan, HostileSite, OtherHost, gzip_bomb
-from tests.conftest import ROOT
+from tests.conftest import ROOT, run_cli
 from tests.test_end_to_end import read_records
 
 # Runs a command and prints the peak RSS (KiB on Linux) of its process tree's largest process: measured
@@ -182,3 +183,23 @@ def test_a_site_name_that_resolves_to_a_private_address_is_never_connected_to(tm
     assert result.returncode == 2, result.stderr[-2000:]
     log = next((tmp_path / "dataset" / "runs").glob("*.log")).read_text("utf-8")
     assert f"request policy refused {name} resolves to {address}, a {address_refusal(address)} address" in log
+
+
+def test_articles_still_rate_limited_after_the_retries_are_deferred_not_rejected(tmp_path):
+    """A site answering 429 to every attempt (Retry-After: 1, under the cap): each article ends deferred with
+    its reason, none is a reject, and the run fails its min_records gate rather than its reject ratio."""
+    site = DoctorQnaSite(pages=30, seed=6)
+    first = site.article_ids()[0]
+    plan = FaultPlan(seed=2, too_many_requests=1.0, max_faults_per_url=100)
+    out = tmp_path / "dataset"
+    with SandboxServer(site, faults=plan) as server:
+        result = run_cli("crawl", "doctorqna", "--base-url", server.base_url, "--out", str(out),
+                         "--min-id", str(first), "--max-id", str(first + 4), "-s", "RETRY_TIMES=1")
+    manifest = json.loads(next((out / "runs").glob("*.json")).read_text("utf-8"))
+    ledger = manifest["ledger"]
+    scheduled = 5  # every id of the walk, whether or not an article is there: the 429 comes first
+    assert (ledger["scheduled"], ledger["deferred"], ledger["rejected"], ledger["unaccounted"]) == (scheduled, scheduled, 0, 0)
+    assert ledger["deferred_reasons"] == {"HTTP 429 after retries": scheduled}
+    assert not list((out / "rejects").glob("*.parquet"))
+    assert result.returncode == 2
+    assert "gate min_records FAILED" in result.stdout and "max_reject_ratio FAILED" not in result.stdout

@@ -36,6 +36,9 @@ from qacrawler.sites.fields import MAX_INT_DIGITS, parse_int
 from qacrawler.sites.page_text import MarkupTooComplex, check_limits, page_lines
 
 EXCERPT_CHARS = 300
+# Statuses with which a server says "not now" (rate limit, maintenance): an article still answered so after
+# the retries is deferred to the next run, not rejected, so a busy site cannot fill the rejects and fail the run.
+DEFERRED_STATUSES = (429, 503)
 
 
 class UsageError(ValueError):
@@ -280,7 +283,7 @@ class QASpider(Spider):
     def fetch_reject(self, failure: Failure) -> Reject | None:
         """The reject a failed article request becomes, or None when the article ledger hears of it otherwise:
         a repeat (counted under the first request), unchanged since the last crawl (skipped), a Retry-After
-        over the cap (deferred), a missing id."""
+        over the cap or a 429/503 that outlasted the retries (deferred), a missing id."""
         request = failure.request
         url = original_url(request)
         if failure.check(RepeatRequest):
@@ -301,6 +304,10 @@ class QASpider(Spider):
             if status == 404 and request.meta.get("id_probe"):
                 self.crawler.stats.inc_value("spider/missing_id")
                 self.settle(url, "skipped", "missing id")
+                return None
+            if status in DEFERRED_STATUSES:  # the server asked us to come back later; the page is not at fault
+                self.crawler.stats.inc_value(f"spider/deferred/http_{status}")
+                self.settle(url, "deferred", f"HTTP {status} after retries")
                 return None
             return self.reject(url, "fetch", [f"HTTP {status}"])
         return self.reject(url, "fetch", [self.failure_reason(failure)])
