@@ -33,6 +33,9 @@ logger = logging.getLogger(__name__)
 # Host names whose resolution to a loopback address is expected: the hosts of loopback base URLs of the
 # crawls in this process (the resolver is process-wide, and is built before any spider exists).
 LOOPBACK_ORIGIN_HOSTS: set[str] = set()
+# Why the resolver refused a host name: Twisted turns its error into "Couldn't find the hostname", so the
+# spider looks the real reason up here to put it in the reject.
+RESOLVER_REFUSALS: dict[str, str] = {}
 
 
 class RefusedRequest(IgnoreRequest):
@@ -168,4 +171,5 @@ class GuardedResolver(CachingThreadedResolver):
             return address
         message = f"{name} resolves to {address}, a {reason} address"
         logger.warning("request policy refused %s", message)
+        RESOLVER_REFUSALS[name.lower().rstrip(".")] = message
         raise DNSLookupError(message)

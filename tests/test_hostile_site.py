@@ -176,13 +176,18 @@ def test_a_site_name_that_resolves_to_a_private_address_is_never_connected_to(tm
     with OtherHost(host=address) as listener:
         port = listener.url.rsplit(":", 1)[1]
         result = subprocess.run([sys.executable, "-m", "qacrawler.cli", "crawl", "doctorqna", "--base-url",
-                                 f"http://{name}:{port}", "--out", str(tmp_path / "dataset"), "-s", "RETRY_TIMES=0"],
+                                 f"http://{name}:{port}", "--out", str(tmp_path / "dataset"), "-s", "RETRY_TIMES=0",
+                                 "--min-id", "5", "--max-id", "6"],
                                 capture_output=True, text=True, timeout=120, cwd=ROOT)
         connections = listener.connections
     assert connections == 0
     assert result.returncode == 2, result.stderr[-2000:]
     log = next((tmp_path / "dataset" / "runs").glob("*.log")).read_text("utf-8")
     assert f"request policy refused {name} resolves to {address}, a {address_refusal(address)} address" in log
+    rejects = [row for path in (tmp_path / "dataset" / "rejects").glob("*.parquet") for row in pq.read_table(path).to_pylist()]
+    assert sorted(row["url"].rsplit("=", 1)[-1].rsplit("/", 1)[-1] for row in rejects) == ["5", "6"]
+    assert {tuple(row["reasons"]) for row in rejects} == {
+        (f"request refused: {name} resolves to {address}, a {address_refusal(address)} address",)}
 
 
 def test_articles_still_rate_limited_after_the_retries_are_deferred_not_rejected(tmp_path):

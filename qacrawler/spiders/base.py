@@ -16,11 +16,12 @@ from urllib.parse import urljoin, urlsplit
 from pydantic import ValidationError
 from scrapy import Request, Spider
 from scrapy.crawler import Crawler
-from scrapy.exceptions import DownloadCancelledError, IgnoreRequest
+from scrapy.exceptions import CannotResolveHostError, DownloadCancelledError, IgnoreRequest
 from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.sitemap import Sitemap
 from twisted.internet.defer import CancelledError
+from twisted.internet.error import DNSLookupError
 from twisted.python.failure import Failure
 
 from qacrawler import __version__
@@ -28,7 +29,7 @@ from qacrawler.frontier import Frontier
 from qacrawler.incremental import RepeatRequest, UnchangedPage, unfetched_links
 from qacrawler.ledger import article_settled
 from qacrawler.records import QARecord, Reject
-from qacrawler.request_policy import RefusedRequest, original_url
+from qacrawler.request_policy import RESOLVER_REFUSALS, RefusedRequest, original_url
 from qacrawler.retry_after import PostponedRequest
 from qacrawler.run import output_dir
 from qacrawler.sites.errors import NotAnArticle, PageMissing
@@ -325,6 +326,10 @@ class QASpider(Spider):
             return f"decompressed body over {limit} (DOWNLOAD_MAXSIZE)"
         if failure.check(IgnoreRequest):
             return message  # robots.txt, too many redirects: Scrapy's message says it
+        host = (urlsplit(failure.request.url).hostname or "").rstrip(".")
+        if failure.check(DNSLookupError, CannotResolveHostError) and host in RESOLVER_REFUSALS:
+            self.crawler.stats.inc_value("policy/refused/resolved address")
+            return f"request refused: {RESOLVER_REFUSALS[host]}"
         return f"{failure.type.__name__}: {message}"
 
 
