@@ -4,7 +4,7 @@ Records are buffered up to QA_PARQUET_BATCH_ROWS, then written as one finished f
 partition (site, ask_year), so memory stays flat and a crash loses at most the unwritten batch.
 The buffer holds Arrow tables, not Python rows: every QA_PARQUET_CHUNK_ROWS records are converted,
 which keeps a batch at less than half the memory of its dicts and spreads the conversion out.
-The site is in the folder name, not in the file (see dataset_files.PARTITION_COLUMNS).
+site and ask_year are both folder names and columns (see dataset_files.PARTITION_COLUMNS).
 Rejects and unchanged fetches go to one file per run each, appended row group by row group and renamed
 at the end.
 """
@@ -73,7 +73,8 @@ class ParquetWriterPipeline:
         """The pending rows to one Arrow table per partition (site, ask_year), kept in arrival order."""
         partitions: dict[tuple[str, int | None], list[dict[str, Any]]] = defaultdict(list)
         for row in self.records:
-            partitions[row["site"], row["ask_date"].year if row["ask_date"] else None].append(row)
+            row["ask_year"] = row["ask_date"].year if row["ask_date"] else None
+            partitions[row["site"], row["ask_year"]].append(row)
         for partition, rows in partitions.items():
             self.converted[partition].append(pa.Table.from_pylist(rows, schema=self.schema))
         self.converted_rows += len(self.records)
