@@ -35,7 +35,7 @@ from qacrawler.records import QARecord
 from qacrawler.schema import _unwrap_optional, field_table
 
 CARD_NAME = "README.md"
-OLD_CARD_NAME = "DATASET.md"  # before 0.3.0: Hugging Face did not read it, so it is replaced
+OLD_CARD_NAME = "DATASET.md"  # 0.2.0 and earlier: Hugging Face did not read it, so it is replaced
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 SITE_NOTES = {
     "doctorqna": "doctorqna.com English article pages, translated from Taiwan e-Hospital",
@@ -344,7 +344,7 @@ LIMITATIONS = [
     "diagnoses, and are dated (see `reply_date`).",
     "`specialty` is null where the site's department is not in the shipped taxonomy; `department` keeps the "
     "site's own name.",
-    "Files written before qacrawler 0.3.0 hold `site` and `ask_year` in their folder names only; readers of "
+    "Files written by qacrawler 0.2.0 and earlier hold `site` and `ask_year` in their folder names only; readers of "
     "files alone (Hugging Face `datasets`) need them rewritten: `qacrawler compact` does it.",
 ]
 

@@ -26,7 +26,7 @@ RUNS = "runs"
 LOCK_FILE = ".lock"
 NULL_PARTITION = "__HIVE_DEFAULT_PARTITION__"  # what Hive, pyarrow and DuckDB read as null
 COMPRESSION = "zstd"
-# The partition values are in the folder names (Hive: DuckDB, polars and pyarrow prune by them) and, since 0.3.0,
+# The partition values are in the folder names (Hive: DuckDB, polars and pyarrow prune by them) and, after 0.2.0,
 # inside the files too, so readers of files alone (Hugging Face `datasets`) get them. The file columns have the
 # types Hive inference gives without dictionaries (string, int32): pyarrow.dataset, DuckDB and polars read both
 # as one column; pyarrow.parquet.read_table and pandas infer dictionaries unless given a partitioning (README).

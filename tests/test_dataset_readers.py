@@ -1,6 +1,6 @@
 """One dataset, every reader: DuckDB, pandas, polars, pyarrow, qacrawler.dataset and Hugging Face `datasets` all
 see the same rows with `site` and `ask_year`, in the current layout (the two are folder names and file columns)
-and in a dataset that still holds files written before 0.3.0 (folder names only)."""
+and in a dataset that still holds files written by 0.2.0 and earlier (folder names only)."""
 
 from __future__ import annotations
 
