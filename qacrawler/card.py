@@ -1,8 +1,11 @@
-"""DATASET.md: the dataset card, rewritten at the end of every crawl so it always describes the files beside it.
+"""README.md in the dataset folder: the dataset card, rewritten at the end of every crawl so it always
+describes the files beside it.
 
-It follows the Hugging Face dataset-card conventions (a YAML header the Hub and `datasets` read, then
-prose), and every figure in it is computed from the data and the run manifests, never typed by hand:
-a researcher can trust what it says about provenance, coverage, duplicates, splits and privacy.
+It follows the Hugging Face dataset-card conventions: the card is the folder's README.md (the only name
+`datasets.load_dataset(folder)` and the Hub read its `configs` from), a YAML header, then prose. Its configs
+name records/ only, so rejects/, unchanged/ and quarantine/ (other columns) are never loaded as records.
+Every figure in it is computed from the data and the run manifests, never typed by hand: a researcher
+can trust what it says about provenance, coverage, duplicates, splits and privacy.
 """
 
 from __future__ import annotations
@@ -31,7 +34,8 @@ from qacrawler.privacy import PATTERNS
 from qacrawler.records import QARecord
 from qacrawler.schema import _unwrap_optional, field_table
 
-CARD_NAME = "DATASET.md"
+CARD_NAME = "README.md"
+OLD_CARD_NAME = "DATASET.md"  # 0.2.0 and earlier: Hugging Face did not read it, so it is replaced
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 SITE_NOTES = {
     "doctorqna": "doctorqna.com English article pages, translated from Taiwan e-Hospital",
@@ -340,8 +344,8 @@ LIMITATIONS = [
     "diagnoses, and are dated (see `reply_date`).",
     "`specialty` is null where the site's department is not in the shipped taxonomy; `department` keeps the "
     "site's own name.",
-    "`site` and `ask_year` are folder names (Hive partitions), not columns inside the files; readers that do not "
-    "read Hive partitions (Hugging Face `datasets` among them) do not show them: `record_id` starts with the site.",
+    "Files written by qacrawler 0.2.0 and earlier hold `site` and `ask_year` in their folder names only; readers of "
+    "files alone (Hugging Face `datasets`) need them rewritten: `qacrawler compact` does it.",
 ]
 
 
@@ -364,16 +368,16 @@ def render_card(root: Path) -> str:
         "con = dataset.to_duckdb(\".\")                    # views qa (newest), qa_all (all versions), rejects",
         "pairs = dataset.split(\".\")                      # latest() plus a train/validation/test column",
         "",
-        "import datasets                                  # Hugging Face: every stored row",
-        "ds = datasets.load_dataset(\"parquet\", data_files=\"records/**/*.parquet\")",
+        "import datasets                                  # Hugging Face: every stored row, the configs above",
+        "ds = datasets.load_dataset(\".\")                 # both sites; or load_dataset(\".\", \"doctorqna\")",
         "```", "",
         "`qacrawler export . --format jsonl` writes question/answer pairs with their split for fine-tuning "
         "pipelines, `--format csv` a flat table for spreadsheets; `qacrawler report .` draws the figures.", "",
     ]
     fields = [
         "## Fields", "",
-        "Generated from the record model (`qacrawler/records.py`). `site` is stored as the folder `site=<site>`, "
-        "and a second folder level `ask_year=<yyyy>` (the year of `ask_date`) is read as an `ask_year` column.", "",
+        "Generated from the record model (`qacrawler/records.py`), plus `ask_year` (the year of `ask_date`). "
+        "`site` and `ask_year` are also the folder names `site=<site>/ask_year=<yyyy>` (Hive partitions).", "",
         field_table(), "",
     ]
     limitations = ["## Known limitations", "", *(f"- {line}" for line in LIMITATIONS), ""]
@@ -383,10 +387,12 @@ def render_card(root: Path) -> str:
 
 
 def write_dataset_card(root: str | Path) -> Path:
-    """Writes <root>/DATASET.md atomically (a reader never sees half a card) and returns its path."""
+    """Writes <root>/README.md atomically (a reader never sees half a card), removes a DATASET.md an earlier
+    version wrote, and returns the card's path."""
     root = Path(root)
     path = root / CARD_NAME
     temp = path.with_name(f".{CARD_NAME}.tmp")
     temp.write_text(render_card(root), encoding="utf-8")
     os.replace(temp, path)
+    (root / OLD_CARD_NAME).unlink(missing_ok=True)
     return path

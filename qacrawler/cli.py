@@ -344,6 +344,10 @@ def command_compact(args: argparse.Namespace) -> int:
         result = compact(existing_dataset(args.dataset))
     except FileNotFoundError as error:
         raise UsageError(str(error)) from None
+    if result.compaction_id is None:
+        print(f"{args.dataset}: already compact, nothing rewritten ({result.rows_after} rows in {result.files_after} "
+              "files: one file per partition, one row per record_id)")
+        return 0
     print(f"{args.dataset}: {result.rows_before} rows in {result.files_before} files -> "
           f"{result.rows_after} rows in {result.files_after} files ({result.compaction_id})")
     return 0

@@ -29,7 +29,7 @@ import pyarrow as pa
 
 from qacrawler.compact import latest_versions
 from qacrawler.dataset_check import ensure_readable
-from qacrawler.dataset_files import NULL_PARTITION, RECORDS, REJECTS, RUNS
+from qacrawler.dataset_files import NULL_PARTITION, RECORDS, REJECTS, RUNS, record_file_schema
 from qacrawler.records import QARecord
 from qacrawler.schema import arrow_schema
 
@@ -60,8 +60,8 @@ _PLACEHOLDER = re.compile(r"\[(?:EMAIL|PHONE|ID|CONTACT)\]")
 
 @cache
 def dataset_schema() -> pa.Schema:
-    """The model's columns in model order, then ask_year from the folder names: the same for every dataset."""
-    return arrow_schema(QARecord).append(pa.field("ask_year", pa.int32()))
+    """The model's columns in model order, then ask_year: the same for every dataset, and a record file's columns."""
+    return record_file_schema(arrow_schema(QARecord))
 
 
 def _root(path: str | Path) -> Path:

@@ -19,7 +19,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from qacrawler.dataset_files import (
-    PARTITION_COLUMNS, RECORDS, REJECTS, UNCHANGED, CorruptFile, dataset_lock, record_file_schema,
+    RECORDS, REJECTS, UNCHANGED, CorruptFile, dataset_lock, record_file_schema,
 )
 from qacrawler.records import QARecord, Reject, UnchangedFetch
 from qacrawler.run import new_run_id
@@ -63,8 +63,6 @@ def schema_problem(tree: str, schema: pa.Schema) -> str | None:
     missing = [name for name in _KEY_COLUMNS[tree] if name not in schema.names]
     if missing:
         return f"not a qacrawler {tree} file: no column {', '.join(missing)}"
-    if tree == RECORDS and (inside := [name for name in PARTITION_COLUMNS if name in schema.names]):
-        return f"column {', '.join(inside)} inside the file; it belongs in the folder name only"
     for field in schema:
         if field.name in expected.names and not field.type.equals(expected.field(field.name).type):
             return f"column {field.name} is {field.type}, expected {expected.field(field.name).type}"

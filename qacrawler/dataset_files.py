@@ -26,13 +26,17 @@ RUNS = "runs"
 LOCK_FILE = ".lock"
 NULL_PARTITION = "__HIVE_DEFAULT_PARTITION__"  # what Hive, pyarrow and DuckDB read as null
 COMPRESSION = "zstd"
-# Hive convention: partition values live in folder names only. A file column of the same name makes
-# pandas and pyarrow refuse the dataset (string in the file vs dictionary from the folder, or back).
-PARTITION_COLUMNS = ("site",)
+# The partition values are in the folder names (Hive: DuckDB, polars and pyarrow prune by them) and, after 0.2.0,
+# inside the files too, so readers of files alone (Hugging Face `datasets`) get them. The file columns have the
+# types Hive inference gives without dictionaries (string, int32): pyarrow.dataset, DuckDB and polars read both
+# as one column; pyarrow.parquet.read_table and pandas infer dictionaries unless given a partitioning (README).
+PARTITION_COLUMNS = ("site", "ask_year")
+ASK_YEAR = pa.field("ask_year", pa.int32())
 
 
 def record_file_schema(schema: pa.Schema) -> pa.Schema:
-    return pa.schema([field for field in schema if field.name not in PARTITION_COLUMNS])
+    """The columns of a record file: the record model's, then ask_year (the year of ask_date)."""
+    return schema.append(ASK_YEAR)
 
 
 def partition_dir(records_dir: Path, site: str, ask_year: int | None) -> Path:

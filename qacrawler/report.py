@@ -371,7 +371,7 @@ def _render_html(report: _Report, plots: list[Plot], empty: list[Plot]) -> str:
 <table><tr><th>run</th><th>site</th><th>started (UTC)</th><th>seconds</th><th>pages</th><th>records</th><th>rejects</th>
 <th>gates</th></tr>{run_rows}</table>
 <p class="sub">Written by <code>qacrawler report</code>. The field dictionary, provenance and privacy notes are in
-DATASET.md beside the data.</p>
+README.md beside the data (its dataset card).</p>
 </main><script>{_SCRIPT}</script></body></html>
 """
 

@@ -81,6 +81,9 @@ QA_LEFTOVERS_REMOVED = 0  # set by the command line: temporary files of killed r
 QA_FRONTIER_WINDOW = 64  # article requests in Scrapy's scheduler at once; the rest wait as plain URLs (qacrawler.frontier)
 QA_PARQUET_BATCH_ROWS = 5000  # records held in memory before a batch of files is written
 QA_PARQUET_CHUNK_ROWS = 500  # records held as Python rows before they are converted to (smaller) Arrow tables
+# A partition a run wrote to that then holds more files than this has its small files (under QA_PARQUET_BATCH_ROWS
+# rows) merged into one, every version kept, at the end of the run; 0 never merges
+QA_COMPACT_FILES_PER_PARTITION = 8
 QA_KEEP_ASKER_NAMES = False
 QA_INCREMENTAL = True  # skip unchanged articles the dataset already holds (`qacrawler crawl --full` turns it off)
 # How far a site's clock may run behind ours: a sitemap lastmod up to this long before our last fetch of a

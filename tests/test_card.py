@@ -1,4 +1,4 @@
-"""DATASET.md: written by every crawl, Hugging Face conventions, figures that match the data, fields from the model."""
+"""The dataset card (the folder's README.md): written by every crawl, Hugging Face conventions, figures that match the data, fields from the model."""
 
 from __future__ import annotations
 
@@ -65,7 +65,7 @@ def model_paths(model: type[BaseModel] = QARecord, prefix: str = "") -> list[str
 
 
 def test_every_crawl_leaves_a_card_with_a_hugging_face_header(demo):
-    meta, _ = split_card((demo / "DATASET.md").read_text("utf-8"))
+    meta, _ = split_card((demo / "README.md").read_text("utf-8"))
     assert meta["license"] == "other" and meta["license_name"]
     assert meta["language"] == ["en", "zh"]
     assert meta["multilinguality"] == "multilingual"
@@ -79,14 +79,14 @@ def test_every_crawl_leaves_a_card_with_a_hugging_face_header(demo):
 def test_the_card_parses_as_a_hugging_face_dataset_card(demo):
     from huggingface_hub import DatasetCard
 
-    parsed = DatasetCard((demo / "DATASET.md").read_text("utf-8"))
+    parsed = DatasetCard((demo / "README.md").read_text("utf-8"))
     assert parsed.data.license == "other"
     assert parsed.data.task_categories == ["question-answering", "text-generation"]
     assert parsed.text.lstrip().startswith("# qacrawler health Q&A")
 
 
 def test_the_cards_field_table_is_the_models(demo):
-    _, body = split_card((demo / "DATASET.md").read_text("utf-8"))
+    _, body = split_card((demo / "README.md").read_text("utf-8"))
     fields = section(body, "Fields")
     assert field_table() in fields
     listed = [row[0].strip("`") for row in table_rows(fields)[1:]]
@@ -94,7 +94,7 @@ def test_the_cards_field_table_is_the_models(demo):
 
 
 def test_counts_and_splits_in_the_card_match_the_data(demo):
-    _, body = split_card((demo / "DATASET.md").read_text("utf-8"))
+    _, body = split_card((demo / "README.md").read_text("utf-8"))
     con = dataset.to_duckdb(demo)
     per_site = dict(con.execute("SELECT site, count(*) FROM qa GROUP BY site").fetchall())
     counts = {row[0].strip("`"): row for row in table_rows(section(body, "Counts and coverage"))[1:] if len(row) == 6}
@@ -114,7 +114,7 @@ def test_counts_and_splits_in_the_card_match_the_data(demo):
 
 
 def test_the_card_states_provenance_privacy_and_limitations(demo):
-    _, body = split_card((demo / "DATASET.md").read_text("utf-8"))
+    _, body = split_card((demo / "README.md").read_text("utf-8"))
     provenance = section(body, "Provenance")
     assert "`doctorqna`" in provenance and "`tw_ehospital`" in provenance
     assert "doctorqna/1.0" in provenance and "tw_ehospital/1.0" in provenance
@@ -128,16 +128,36 @@ def test_the_card_states_provenance_privacy_and_limitations(demo):
     assert "translation default" in limitations
 
 
-def test_hugging_face_datasets_loads_the_records_the_card_points_at(demo, tmp_path):
+def test_hugging_face_datasets_loads_the_folder_with_site_and_ask_year(demo, tmp_path):
+    """load_dataset(folder) reads the card's configs: every stored row and column, site and ask_year included,
+    and none of the rejects (whose other columns made it fail when the card was not the folder's README.md)."""
     import datasets
 
-    meta, _ = split_card((demo / "DATASET.md").read_text("utf-8"))
-    pattern = meta["configs"][0]["data_files"][0]["path"]
-    loaded = datasets.load_dataset("parquet", data_files=str(demo / pattern), cache_dir=str(tmp_path / "hf"))
-    con = dataset.to_duckdb(demo)
-    (stored,), = con.execute("SELECT count(*) FROM qa_all").fetchall()
-    assert loaded["train"].num_rows == stored
-    assert set(loaded["train"].column_names) == set(dataset.dataset_schema().names) - {"site", "ask_year"}
+    loaded = datasets.load_dataset(str(demo), cache_dir=str(tmp_path / "hf"))["train"]
+    expected = dataset.open_dataset(demo).to_table(columns=["record_id", "content_hash", "site", "ask_year"])
+    assert loaded.column_names == dataset.dataset_schema().names
+    assert loaded.num_rows == expected.num_rows > 0
+    key = ("record_id", "content_hash", "site", "ask_year")
+    assert sorted(zip(*(loaded[name] for name in key), strict=True)) == sorted(
+        zip(*(expected.column(name).to_pylist() for name in key), strict=True))
+    assert all(year == (asked.year if asked else None) for year, asked in zip(loaded["ask_year"], loaded["ask_date"], strict=True))
+
+
+def test_hugging_face_datasets_loads_one_site_by_its_config(demo, tmp_path):
+    import datasets
+
+    loaded = datasets.load_dataset(str(demo), "tw_ehospital", cache_dir=str(tmp_path / "hf"))["train"]
+    (stored,), = dataset.to_duckdb(demo).execute("SELECT count(*) FROM qa_all WHERE site = 'tw_ehospital'").fetchall()
+    assert loaded.num_rows == stored > 0
+    assert set(loaded["site"]) == {"tw_ehospital"}
+    assert None not in loaded["ask_year"] and min(loaded["ask_year"]) > 2000
+
+
+def test_a_dataset_card_an_earlier_version_wrote_is_replaced(tmp_path):
+    write_run(tmp_path, [record("1", 2018)], QA_RUN_ID="20261127T080000Z-aaaaaa")
+    (tmp_path / "DATASET.md").write_text("---\nconfigs: []\n---\nold card\n", "utf-8")
+    assert card.write_dataset_card(tmp_path) == tmp_path / "README.md"
+    assert not (tmp_path / "DATASET.md").exists()
 
 
 def test_a_card_for_a_dataset_without_records_says_so(tmp_path):
@@ -174,8 +194,8 @@ def test_a_card_that_cannot_be_written_is_logged_and_the_manifest_still_is(tmp_p
         RunManifest(crawler).spider_closed(spider, "finished")
     manifest = json.loads((tmp_path / "runs" / "20261127T080000Z-abc123.json").read_text())
     assert manifest["finish_reason"] == "finished"
-    assert any("DATASET.md" in message and "disk full" in caplog.text for message in caplog.messages)
-    assert not (tmp_path / "DATASET.md").exists()
+    assert any("README.md" in message and "disk full" in caplog.text for message in caplog.messages)
+    assert not (tmp_path / "README.md").exists()
 
 
 def test_the_card_reads_the_newest_version_of_each_record_as_the_qa_view_does(tmp_path):

@@ -8,6 +8,7 @@ import sys
 
 import pandas as pd
 import polars as pl
+import pyarrow.dataset as ds
 import pytest
 
 from qacrawler.dataset_files import dataset_lock
@@ -37,7 +38,7 @@ def test_demo_writes_at_least_1000_records_readable_everywhere(demo):
     assert types["crawled_at"] == "TIMESTAMP WITH TIME ZONE"
     assert types["asker"].startswith("STRUCT(") and types["doctor"].startswith("STRUCT(")
     assert types["similar_questions"].startswith("STRUCT(") and types["similar_questions"].endswith("[]")
-    frame = pd.read_parquet(out / "records")
+    frame = pd.read_parquet(out / "records", partitioning=ds.partitioning(flavor="hive"))
     assert len(frame) == total
     assert str(frame["ask_date"].iloc[0].__class__.__name__) == "date"
     polars_frame = pl.read_parquet(glob, hive_partitioning=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 
 import pyarrow.dataset as ds
+import pyarrow.parquet as pq
 import pytest
 
 from qacrawler.compact import compact, exchange_directories
@@ -76,3 +77,37 @@ def test_the_command_reports_and_refuses_an_empty_folder(versioned, tmp_path_fac
     result = run_cli("compact", str(empty), timeout=60)
     assert result.returncode == 2
     assert "holds no Parquet files" in result.stderr and result.stderr.count("\n") == 1
+
+
+def test_compacting_a_compact_dataset_rewrites_nothing_and_says_so(versioned):
+    compact(versioned)
+    files = {path: path.stat().st_mtime_ns for path in (versioned / "records").rglob("*.parquet")}
+    logs = list((versioned / "runs" / "compactions").glob("*.json"))
+    again = compact(versioned)
+    assert again.compaction_id is None
+    assert (again.rows_before, again.rows_after, again.files_before, again.files_after) == (4, 4, 3, 3)
+    assert {path: path.stat().st_mtime_ns for path in (versioned / "records").rglob("*.parquet")} == files
+    assert list((versioned / "runs" / "compactions").glob("*.json")) == logs
+    result = run_cli("compact", str(versioned), timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().endswith("already compact, nothing rewritten (4 rows in 3 files: one file per "
+                                          "partition, one row per record_id)")
+
+
+@pytest.mark.parametrize("change", ["two files in a partition", "two versions in one file", "a file without site"])
+def test_a_dataset_is_rewritten_unless_every_partition_is_one_current_file_of_distinct_records(tmp_path, change):
+    write_run(tmp_path, [record("1", 2018), record("2", 2019)], QA_RUN_ID="20260101T000000Z-aaaaaa")
+    if change == "two files in a partition":
+        write_run(tmp_path, [record("3", 2018)], QA_RUN_ID="20260102T000000Z-bbbbbb")
+    elif change == "two versions in one file":
+        edited = record("1", 2018, answer="Hello: an updated answer.")
+        write_run(tmp_path, [edited.model_copy(update={"crawled_at": edited.crawled_at.replace(year=2027)}),
+                             record("1", 2018)], QA_RUN_ID="20260102T000000Z-bbbbbb")
+        for path in (tmp_path / "records" / "site=doctorqna" / "ask_year=2018").glob("part-20260101*"):
+            path.unlink()
+    else:
+        old = next((tmp_path / "records" / "site=doctorqna" / "ask_year=2019").glob("*.parquet"))
+        pq.write_table(pq.read_table(old).drop_columns(["site"]), old)
+    result = compact(tmp_path)
+    assert result.compaction_id is not None
+    assert compact(tmp_path).compaction_id is None

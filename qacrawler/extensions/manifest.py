@@ -12,7 +12,7 @@ from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 
 from qacrawler import gates
-from qacrawler.card import write_dataset_card
+from qacrawler.card import CARD_NAME, write_dataset_card
 from qacrawler.dataset_files import RUNS, run_files
 from qacrawler.extensions import resume
 from qacrawler.ledger import ledger_counts
@@ -101,4 +101,4 @@ class RunManifest:
         try:  # the card describes the data; failing to write it must not fail the crawl that made the data
             write_dataset_card(root)
         except Exception:
-            spider.logger.warning("could not write %s", root / "DATASET.md", exc_info=True)
+            spider.logger.warning("could not write %s", root / CARD_NAME, exc_info=True)

@@ -4,14 +4,17 @@ Records are buffered up to QA_PARQUET_BATCH_ROWS, then written as one finished f
 partition (site, ask_year), so memory stays flat and a crash loses at most the unwritten batch.
 The buffer holds Arrow tables, not Python rows: every QA_PARQUET_CHUNK_ROWS records are converted,
 which keeps a batch at less than half the memory of its dicts and spreads the conversion out.
-The site is in the folder name, not in the file (see dataset_files.PARTITION_COLUMNS).
+site and ask_year are both folder names and columns (see dataset_files.PARTITION_COLUMNS).
 Rejects and unchanged fetches go to one file per run each, appended row group by row group and renamed
-at the end.
+at the end. At the end of a run, a partition it wrote to that holds more than QA_COMPACT_FILES_PER_PARTITION
+files has its small files merged into one, every row kept (compact.merge_small_files), so daily runs do
+not leave thousands of tiny files.
 """
 
 from __future__ import annotations
 
 import itertools
+import logging
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -19,6 +22,7 @@ from typing import Any
 import pyarrow as pa
 from scrapy.crawler import Crawler
 
+from qacrawler.compact import merge_small_files
 from qacrawler.dataset_files import (
     RECORDS, REJECTS, UNCHANGED, AtomicParquetFile, partition_dir, record_file_schema, write_table,
 )
@@ -26,6 +30,8 @@ from qacrawler.memory import release_free_memory
 from qacrawler.records import QARecord, Reject, UnchangedFetch
 from qacrawler.run import output_dir, run_id
 from qacrawler.schema import arrow_schema
+
+logger = logging.getLogger(__name__)
 
 
 class ParquetWriterPipeline:
@@ -39,6 +45,8 @@ class ParquetWriterPipeline:
         self.converted_rows = 0
         self.schema = record_file_schema(arrow_schema(QARecord))
         self.part_numbers = itertools.count()
+        self.partitions_written: set[Path] = set()
+        self.max_files_per_partition = crawler.settings.getint("QA_COMPACT_FILES_PER_PARTITION")
         self.run_files: dict[type, RunFile] = {}
 
     @classmethod
@@ -73,7 +81,8 @@ class ParquetWriterPipeline:
         """The pending rows to one Arrow table per partition (site, ask_year), kept in arrival order."""
         partitions: dict[tuple[str, int | None], list[dict[str, Any]]] = defaultdict(list)
         for row in self.records:
-            partitions[row["site"], row["ask_date"].year if row["ask_date"] else None].append(row)
+            row["ask_year"] = row["ask_date"].year if row["ask_date"] else None
+            partitions[row["site"], row["ask_year"]].append(row)
         for partition, rows in partitions.items():
             self.converted[partition].append(pa.Table.from_pylist(rows, schema=self.schema))
         self.converted_rows += len(self.records)
@@ -85,6 +94,7 @@ class ParquetWriterPipeline:
             path = partition_dir(self.root / RECORDS, site, year) / f"part-{self.run_id}-{next(self.part_numbers):05d}.parquet"
             table = pa.concat_tables(tables)
             write_table(path, table)
+            self.partitions_written.add(path.parent)
             self.stats.inc_value("parquet/files")
             self.stats.inc_value("parquet/records", table.num_rows)
         self.converted.clear()
@@ -95,6 +105,17 @@ class ParquetWriterPipeline:
         self.flush_records()
         for run_file in self.run_files.values():
             run_file.close()
+        if self.max_files_per_partition > 0:
+            self.merge_small_files()
+
+    def merge_small_files(self) -> None:
+        merges = merge_small_files(self.root, sorted(self.partitions_written), self.max_files_per_partition,
+                                   self.batch_rows)
+        for merge in merges:
+            self.stats.inc_value("parquet/merges")
+            self.stats.inc_value("parquet/merged_files", merge.files_merged)
+            logger.info("merged %d small files of %s into %s (%d rows, every version kept)",
+                        merge.files_merged, merge.partition, merge.merged_into, merge.rows)
 
 
 class RunFile:
