@@ -166,7 +166,8 @@ def main(argv: list[str] | None = None) -> int:
     except CorruptFile as error:
         parser.exit(2, f"qacrawler {args.command}: error: {error}\n")
     except (PermissionError, NotADirectoryError, IsADirectoryError, FileExistsError) as error:  # an unusable path
-        parser.exit(2, f"qacrawler {args.command}: error: {error.filename}: {error.strerror}\n")
+        where = f"{error.filename}: " if error.filename else ""
+        parser.exit(2, f"qacrawler {args.command}: error: {where}{error.strerror or error}\n")
     except KeyboardInterrupt:
         return 130
 
@@ -350,7 +351,7 @@ def records_glob(out: Path) -> str | None:
 
 
 def query_hint(out: Path) -> str:
-    """A command that works as printed: this interpreter (the venv's, which has DuckDB), the path quoted."""
+    """A command that works as printed: this interpreter (the venv's, which has DuckDB), not a bare `python`."""
     return ("query it:\n"
             f"  {shlex.quote(sys.executable)} -c \"import duckdb; duckdb.sql(\\\"SELECT site, specialty, count(*) AS n "
             f"FROM read_parquet('{records_glob(out)}', hive_partitioning=true) GROUP BY ALL ORDER BY n DESC\\\").show()\"")

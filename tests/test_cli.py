@@ -101,10 +101,11 @@ def test_each_demo_run_has_its_own_log_file(demo):
     out, result = demo
     manifests = [json.loads(path.read_text()) for path in (out / "runs").glob("*.json")]
     assert sorted(manifest["spider"] for manifest in manifests) == ["doctorqna", "tw_ehospital"]
-    for manifest in manifests:
-        log = out / "runs" / f"{manifest['run_id']}.log"
+    logs = [out / "runs" / f"{manifest['run_id']}.log" for manifest in manifests]
+    for log in logs:
         assert log.is_file() and str(log) in result.stdout
-        assert "[tw_ehospital]" in log.read_text() and "[doctorqna]" in log.read_text()  # one process, one shared log
+        assert log.read_text().count("Spider closed (finished)") == 2  # one process, one log of both runs
+    assert logs[0].samefile(logs[1])
 
 
 def test_demo_replaces_its_own_output_but_not_a_foreign_folder(tmp_path):
@@ -261,7 +262,7 @@ def test_an_unreachable_site_names_its_cause_in_the_summary_and_the_manifest(tmp
     result = run_cli("crawl", "doctorqna", "--base-url", "http://127.0.0.1:1", "--out", str(out), timeout=120)
     assert result.returncode == 2
     assert f"new dataset at {out}: this is a full crawl" in result.stderr.splitlines()
-    [cause] = [line.strip() for line in result.stdout.splitlines() if "unreachable" in line]
+    [cause] = [line.strip() for line in result.stdout.splitlines() if line.strip().startswith("site unreachable")]
     assert re.fullmatch(r"site unreachable: \d+ attempts refused the connection \(127\.0\.0\.1:1\); \d+ requests given up "
                         r"after retries; Try: check --base-url and that the site is up", cause), cause
     [manifest] = [json.loads(path.read_text()) for path in (out / "runs").glob("*.json")]
