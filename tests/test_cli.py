@@ -294,3 +294,19 @@ def test_export_says_what_it_wrote_and_what_it_left_out(demo, tmp_path):
     assert result.stdout == (f"{tmp_path / 'x.jsonl'}: {answered} question/answer pairs; {records - answered} unanswered "
                              "questions left out (no answer to pair with)\n")
     assert len((tmp_path / "x.jsonl").read_text().splitlines()) == answered
+
+
+def plain_scrapy_crawl(base_url: str, out) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "scrapy", "crawl", "doctorqna", "-a", f"base_url={base_url}",
+                           "-s", f"QA_OUTPUT_DIR={out}", "-s", "LOG_LEVEL=WARNING"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+
+
+def test_plain_scrapy_crawl_exits_2_when_a_gate_fails_and_0_when_all_pass(tmp_path, small_sandbox):
+    failed = plain_scrapy_crawl("http://127.0.0.1:1", tmp_path / "unreachable")
+    assert failed.returncode == 2, failed.stderr[-2000:]
+    assert "gate min_records FAILED" in failed.stderr
+    passed = plain_scrapy_crawl(small_sandbox.base_url, tmp_path / "sandbox")
+    assert passed.returncode == 0, passed.stderr[-2000:]
+    [manifest] = [json.loads(path.read_text()) for path in (tmp_path / "sandbox" / "runs").glob("*.json")]
+    assert manifest["gates_passed"] and manifest["counts"]["records"] > 0
