@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import importlib
 import json
+import os
+import shlex
 import shutil
 import sys
 import time
@@ -17,6 +20,7 @@ from qacrawler import gates
 from qacrawler.crawl import SPIDERS, CrawlResult, run_crawls
 from qacrawler.dataset_files import LOCK_FILE, CorruptFile, DatasetLocked, run_manifests
 from qacrawler.extensions.manifest import run_counts
+from qacrawler.fetch_failures import failure_line
 from qacrawler.run import InvalidRunId, check_run_id
 from qacrawler.spiders.base import UsageError, check_base_url, check_id_range, validation_reasons
 
@@ -161,6 +165,9 @@ def main(argv: list[str] | None = None) -> int:
         parser.exit(EXIT_LOCKED, f"qacrawler {args.command}: {error}\n")
     except CorruptFile as error:
         parser.exit(2, f"qacrawler {args.command}: error: {error}\n")
+    except (PermissionError, NotADirectoryError, IsADirectoryError, FileExistsError) as error:  # an unusable path
+        where = f"{error.filename}: " if error.filename else ""
+        parser.exit(2, f"qacrawler {args.command}: error: {where}{error.strerror or error}\n")
     except KeyboardInterrupt:
         return 130
 
@@ -221,10 +228,39 @@ def command_crawl(args: argparse.Namespace) -> int:
     if args.min_id is not None or args.max_id is not None:
         check_id_range(args.min_id, args.max_id)
         arguments.update(min_id=str(args.min_id), max_id=str(args.max_id))
-    out = args.out or Path("output") / args.site
-    results = run_crawls([(args.site, arguments)], out, crawl_overrides(args))
+    out = writable_folder(args.out or Path("output") / args.site, "--out")
+    results = run_crawls([(args.site, arguments)], out, crawl_overrides(args), prepare=announce_new_dataset)
     print_summary(results)
     return exit_status(results)
+
+
+def writable_folder(path: Path, option: str) -> Path:
+    """A folder that exists or can be made: refused before a lock or a crawl creates anything in it."""
+    existing = path
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        where = "is a file" if existing == path else f"is below {existing}, which is a file"
+        raise UsageError(f"{option} {path} {where}; give a folder")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise UsageError(f"{option} {path}: cannot write to {existing} (permission denied)")
+    return path
+
+
+def writable_file(path: Path, option: str) -> Path:
+    """A file path whose folder exists or can be made and that is not itself a folder."""
+    if path.is_dir():
+        raise UsageError(f"{option} {path} is a folder; give a file name")
+    writable_folder(path.parent, option)
+    return path
+
+
+def announce_new_dataset(out: Path) -> None:
+    """A mistyped --out would otherwise start a full crawl into a new folder without a word."""
+    from qacrawler.dataset import is_dataset
+
+    if not is_dataset(out):
+        print(f"new dataset at {out}: this is a full crawl", file=sys.stderr, flush=True)
 
 
 def exit_status(results: list[CrawlResult]) -> int:
@@ -238,10 +274,14 @@ def exit_status(results: list[CrawlResult]) -> int:
 def command_demo(args: argparse.Namespace) -> int:
     from qacrawler.sandbox import DoctorQnaSite, SandboxServer, TwEHospitalSite
 
+    writable_folder(args.out, "--out")
     check_demo_folder(args.out)  # refuse a foreign folder before the lock creates a file in it
     started = time.monotonic()
-    sites = {"doctorqna": DoctorQnaSite(pages=args.pages, seed=args.seed),
-             "tw_ehospital": TwEHospitalSite(pages=args.pages, seed=args.seed)}
+    try:
+        sites = {"doctorqna": DoctorQnaSite(pages=args.pages, seed=args.seed),
+                 "tw_ehospital": TwEHospitalSite(pages=args.pages, seed=args.seed)}
+    except ValueError as error:
+        raise UsageError(f"--pages: {error}") from None
     servers = {name: SandboxServer(site).start() for name, site in sites.items()}
     try:
         for name, server in servers.items():
@@ -283,7 +323,10 @@ def print_summary(results: list[CrawlResult], elapsed: float | None = None) -> N
         if not result.manifest_path.exists():
             print(f"  the crawl ended without a manifest: see {result.log_path}")
             continue
-        for gate in json.loads(result.manifest_path.read_text("utf-8"))["gates"]:
+        manifest = json.loads(result.manifest_path.read_text("utf-8"))
+        if line := failure_line(manifest["fetch_failures"], counts["pages"], manifest["base_url"]):
+            print("  " + line)
+        for gate in manifest["gates"]:
             if not gate["passed"]:
                 print("  " + gates.GateResult(**gate).line())
     totals = {key: sum(run_counts(result.stats)[key] for result in results) for key in ("pages", "records", "rejects", "files")}
@@ -291,34 +334,61 @@ def print_summary(results: list[CrawlResult], elapsed: float | None = None) -> N
         elapsed = max((r.stats["finish_time"] - r.stats["start_time"]).total_seconds()
                       for r in results if "finish_time" in r.stats and "start_time" in r.stats) if results else 0.0
     out = results[0].out
-    glob = (out / "records" / "**" / "*.parquet").as_posix()
     print(
         f"total: pages {totals['pages']}  records {totals['records']}  rejects {totals['rejects']}  "
         f"files {totals['files']}  elapsed {elapsed:.1f}s\n"
-        f"dataset: {out}\nmanifests: {out / 'runs'}\nlog: {results[0].log_path}\n"
-        "query it:\n"
-        f"  python -c \"import duckdb; duckdb.sql(\\\"SELECT site, specialty, count(*) AS n FROM "
-        f"read_parquet('{glob}', hive_partitioning=true) GROUP BY ALL ORDER BY n DESC\\\").show()\""
+        f"dataset: {out}\nmanifests: {out / 'runs'}\n"
+        f"log: {', '.join(str(result.log_path) for result in results)}"
     )
+    if records_glob(out):
+        print(query_hint(out))
+
+
+def records_glob(out: Path) -> str | None:
+    """The glob of the dataset's record files, or None when it holds none (a query would only fail)."""
+    records = out / "records"
+    return (records / "**" / "*.parquet").as_posix() if any(records.rglob("*.parquet")) else None
+
+
+def query_hint(out: Path) -> str:
+    """A command that works as printed: this interpreter (the venv's, which has DuckDB), not a bare `python`."""
+    return ("query it:\n"
+            f"  {shlex.quote(sys.executable)} -c \"import duckdb; duckdb.sql(\\\"SELECT site, specialty, count(*) AS n "
+            f"FROM read_parquet('{records_glob(out)}', hive_partitioning=true) GROUP BY ALL ORDER BY n DESC\\\").show()\"")
 
 
 def command_sandbox(args: argparse.Namespace) -> int:
     from qacrawler.sandbox import DoctorQnaSite, TwEHospitalSite
     from qacrawler.sandbox.server import serve_forever
 
-    if args.site == "doctorqna":
-        site = DoctorQnaSite(pages=args.pages, seed=args.seed, labels="renamed" if args.renamed_labels else "standard",
-                             pii=args.plant_pii, hostile=args.hostile_pages)
-    elif args.renamed_labels:
+    if args.site != "doctorqna" and args.renamed_labels:
         raise UsageError("--renamed-labels is available for the doctorqna mirror only")
-    else:
-        site = TwEHospitalSite(pages=args.pages, seed=args.seed, pii=args.plant_pii, hostile=args.hostile_pages)
-    if args.hostile is None:
-        serve_forever(site, port=args.port, faults=args.faults)
-        return 0
-    if args.site != "doctorqna":
+    if args.site != "doctorqna" and args.hostile is not None:
         raise UsageError("--hostile is available for the doctorqna mirror only")
+    try:
+        if args.site == "doctorqna":
+            site = DoctorQnaSite(pages=args.pages, seed=args.seed, labels="renamed" if args.renamed_labels else "standard",
+                                 pii=args.plant_pii, hostile=args.hostile_pages)
+        else:
+            site = TwEHospitalSite(pages=args.pages, seed=args.seed, pii=args.plant_pii, hostile=args.hostile_pages)
+    except ValueError as error:
+        raise UsageError(f"--pages: {error}") from None
+    try:
+        if args.hostile is None:
+            serve_forever(site, port=args.port, faults=args.faults)
+        else:
+            serve_hostile(site, args)
+    except OSError as error:
+        if error.errno not in (errno.EADDRINUSE, errno.EACCES, errno.EADDRNOTAVAIL):  # binding the port
+            raise
+        raise UsageError(f"cannot listen on 127.0.0.1 port {args.port}: {error.strerror}; "
+                         "Try: --port 0 (any free port)") from None
+    return 0
+
+
+def serve_hostile(site: Any, args: argparse.Namespace) -> None:
     from qacrawler.sandbox.hostile import HostileSite, OtherHost
+    from qacrawler.sandbox.server import serve_forever
 
     with OtherHost() as other:
         try:
@@ -328,13 +398,17 @@ def command_sandbox(args: argparse.Namespace) -> int:
         print(f"other host (counts connections): {other.url}", file=sys.stderr, flush=True)
         serve_forever(hostile, port=args.port, faults=args.faults)
         print(f"other host connections: {other.connections}", file=sys.stderr)
-    return 0
 
 
 def existing_dataset(path: Path) -> Path:
-    if not path.is_dir():
-        raise UsageError(f"{path} is not a folder; give a dataset folder such as output/demo")
-    return path
+    """Every command reading a dataset refuses anything else with the same line (qacrawler.dataset's, which
+    points from a records/ or partition folder to its dataset), before a lock or an output is created."""
+    from qacrawler.dataset import dataset_root
+
+    try:
+        return dataset_root(path)
+    except FileNotFoundError as error:
+        raise UsageError(str(error)) from None
 
 
 def command_compact(args: argparse.Namespace) -> int:
@@ -342,7 +416,7 @@ def command_compact(args: argparse.Namespace) -> int:
 
     try:
         result = compact(existing_dataset(args.dataset))
-    except FileNotFoundError as error:
+    except FileNotFoundError as error:  # a dataset with no records yet
         raise UsageError(str(error)) from None
     if result.compaction_id is None:
         print(f"{args.dataset}: already compact, nothing rewritten ({result.rows_after} rows in {result.files_after} "
@@ -359,22 +433,22 @@ def command_report(args: argparse.Namespace) -> int:
     except ModuleNotFoundError as error:  # matplotlib is an extra: only this command draws
         raise UsageError(f"the report needs {error.name}; install it with: pip install 'qacrawler[report]'") from None
 
-    try:
-        written = build_report(existing_dataset(args.dataset), args.out)
-    except FileNotFoundError as error:
-        raise UsageError(str(error)) from None
+    root = existing_dataset(args.dataset)
+    written = build_report(root, writable_folder(args.out, "--out") if args.out else None)
     print(written[0])
     return 0
 
 
 def command_export(args: argparse.Namespace) -> int:
-    from qacrawler.export import export
+    from qacrawler.export import NothingToExport, export
 
+    root = existing_dataset(args.dataset)
     try:
-        path = export(existing_dataset(args.dataset), args.format, args.out)
-    except FileNotFoundError as error:
+        written = export(root, args.format, writable_file(args.out, "--out") if args.out else None)
+    except NothingToExport as error:
         raise UsageError(str(error)) from None
-    print(path)
+    print(f"{written.path}: {written.pairs} question/answer pairs; {written.unanswered} unanswered questions "
+          "left out (no answer to pair with)")
     return 0
 
 
@@ -400,12 +474,13 @@ def command_runs(args: argparse.Namespace) -> int:
     if not manifests:
         print(f"no runs recorded in {args.dataset / 'runs'}")
         return 0
-    print(f"{'run id':<27} {'started (UTC)':<20} {'seconds':>8} {'pages':>7} {'records':>8} {'rejects':>8}  gates")
+    print(f"{'run id':<27} {'site':<13} {'started (UTC)':<20} {'seconds':>8} {'pages':>7} {'records':>8} {'rejects':>8}  gates")
     for manifest in manifests:
         counts = manifest["counts"]
         failed = [gate["name"] for gate in manifest.get("gates", []) if not gate["passed"]]
         verdict = "passed" if not failed else "FAILED " + ", ".join(failed)
-        print(f"{manifest['run_id']:<27} {str(manifest['started_at'])[:19]:<20} {manifest['elapsed_seconds'] or 0:>8.1f} "
+        print(f"{manifest['run_id']:<27} {manifest['spider']:<13} {str(manifest['started_at'])[:19]:<20} "
+              f"{manifest['elapsed_seconds'] or 0:>8.1f} "
               f"{counts['pages']:>7} {counts['records']:>8} {counts['rejects']:>8}  {verdict}")
     return 0
 

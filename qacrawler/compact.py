@@ -76,6 +76,8 @@ def exchange_directories(first: Path, second: Path) -> None:
 
 
 def compact(root: Path) -> Compaction:
+    if not (root / RECORDS).is_dir():  # refused before the lock, which would leave its file in a foreign folder
+        raise FileNotFoundError(f"{root / RECORDS} holds no Parquet files to compact")
     with dataset_lock(root):
         ensure_readable(root)
         dataset = records_dataset(root)

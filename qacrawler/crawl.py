@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import gc
+import os
+import shutil
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -21,7 +23,8 @@ SPIDERS = ("doctorqna", "tw_ehospital")
 
 @dataclass(frozen=True)
 class CrawlResult:
-    """One spider's run: its own run id and manifest; crawls started together share one log."""
+    """One spider's run: its own run id, manifest and runs/<run_id>.log (crawls started together share that
+    log's content: Scrapy logs one process to one file)."""
 
     spider: str
     run_id: str
@@ -89,5 +92,16 @@ def run_crawls(jobs: list[tuple[str, dict[str, Any]]], out: Path, overrides: dic
             crawlers.append(crawler)
         with tuned_garbage_collector():
             process.start()
-    return [CrawlResult(name, run_id, out, crawler.stats.get_stats(), log_path)
+        for run_id in run_ids[1:] if log_path.exists() else ():
+            link_log(log_path, out / RUNS / f"{run_id}.log")
+    return [CrawlResult(name, run_id, out, crawler.stats.get_stats(), out / RUNS / f"{run_id}.log")
             for (name, _), run_id, crawler in zip(jobs, run_ids, crawlers, strict=True)]
+
+
+def link_log(log_path: Path, run_log: Path) -> None:
+    """The shared log under another run's name, so every manifest's runs/<run_id>.log exists: a hard link
+    (no copy), or a copy where the file system has none."""
+    try:
+        os.link(log_path, run_log)
+    except OSError:
+        shutil.copyfile(log_path, run_log)

@@ -49,6 +49,7 @@ __all__ = [
     "keys_and_splits",
     "question_key",
     "records_glob",
+    "dataset_root",
 ]
 
 SPLIT_NAMES = ("train", "validation", "test")
@@ -64,13 +65,25 @@ def dataset_schema() -> pa.Schema:
     return record_file_schema(arrow_schema(QARecord))
 
 
-def _root(path: str | Path) -> Path:
+def is_dataset(path: Path) -> bool:
+    return path.is_dir() and any((path / name).is_dir() for name in (RECORDS, RUNS, REJECTS))
+
+
+def dataset_root(path: str | Path) -> Path:
+    """The path itself when it is a dataset folder. Given its records/ folder or a partition folder (the paths
+    pandas and polars read), the error names the dataset folder rather than reading part of it: its rejects
+    and runs live beside records/."""
     root = Path(path)
-    if not root.is_dir():
-        raise FileNotFoundError(f"{root} is not a folder; give a dataset folder such as output/demo")
-    if not any((root / name).exists() for name in (RECORDS, RUNS, REJECTS)):
-        raise FileNotFoundError(f"{root} is not a qacrawler dataset (no {RECORDS}/ or {RUNS}/ inside)")
-    return root
+    if is_dataset(root):
+        return root
+    if not root.exists():
+        reason = "no such folder"
+    else:
+        reason = "not a folder" if not root.is_dir() else f"no {RECORDS}/, {RUNS}/ or {REJECTS}/ inside"
+    message = f"{root} is not a qacrawler dataset ({reason})"
+    if parent := next((parent for parent in root.parents if is_dataset(parent)), None):
+        message += f"; did you mean {parent}?"
+    raise FileNotFoundError(message)
 
 
 def records_glob(path: str | Path) -> str:
@@ -91,7 +104,7 @@ def open_dataset(path: str | Path) -> ds.Dataset:
     """
     import pyarrow.dataset as ds  # here: it imports pandas when installed, which a crawl (writing this card) does not need
 
-    root = _root(path)
+    root = dataset_root(path)
     ensure_readable(root)
     schema = dataset_schema()
     if not _has_records(root):
@@ -123,7 +136,7 @@ def to_duckdb(
     but a file with other columns fails the query or loses them, so pass it only for files known to share
     one schema.
     """
-    root = _root(path)
+    root = dataset_root(path)
     ensure_readable(root)
     con = connection or duckdb.connect()
     if _has_records(root):

@@ -14,6 +14,7 @@ import csv
 import json
 import os
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -29,16 +30,28 @@ _COLUMNS = ["record_id", "site", "language", "url", "title", "question", "answer
             "ask_date", "reply_date", "asker"]
 
 
+class NothingToExport(ValueError):
+    """The dataset holds no answered question: an empty file would look like a successful export."""
+
+
+@dataclass(frozen=True)
+class Exported:
+    path: Path
+    pairs: int
+    unanswered: int  # newest versions with no answer: no pair to write
+
+
 def default_path(root: str | Path, fmt: str) -> Path:
     return Path(root) / "exports" / f"qa-pairs.{fmt}"
 
 
 def pairs(root: str | Path, ratios: tuple[float, float, float] = qa_dataset.DEFAULT_RATIOS,
-          seed: int | str = qa_dataset.DEFAULT_SEED) -> Iterator[dict[str, Any]]:
-    """The exported rows as dicts with FIELDS, answered questions only, newest version, by record_id."""
+          seed: int | str = qa_dataset.DEFAULT_SEED) -> Iterator[dict[str, Any] | None]:
+    """The exported rows as dicts with FIELDS, newest version, by record_id; None for an unanswered question."""
     table = qa_dataset.split(root, ratios, seed, columns=_COLUMNS)
     for row in table.to_pylist():
         if not row["answer"]:
+            yield None
             continue
         asker = row["asker"] or {}
         yield {
@@ -70,15 +83,20 @@ def prompt(row: dict[str, Any]) -> str:
 
 def export(root: str | Path, fmt: str, out_path: str | Path | None = None,
            ratios: tuple[float, float, float] = qa_dataset.DEFAULT_RATIOS,
-           seed: int | str = qa_dataset.DEFAULT_SEED) -> Path:
-    """Writes the pairs to out_path (default <root>/exports/qa-pairs.<fmt>) atomically; returns the path.
+           seed: int | str = qa_dataset.DEFAULT_SEED) -> Exported:
+    """Writes the pairs to out_path (default <root>/exports/qa-pairs.<fmt>) atomically; returns what it wrote.
 
-    Raises ValueError for an unknown format and FileNotFoundError when root is not a dataset.
+    Raises ValueError for an unknown format, FileNotFoundError when root is not a dataset and
+    NothingToExport (writing nothing) when it holds no answered question.
     """
     if fmt not in FORMATS:
         raise ValueError(f"format must be one of {', '.join(FORMATS)}, not {fmt!r}")
     out = Path(out_path) if out_path is not None else default_path(root, fmt)
-    rows = list(pairs(root, ratios, seed))  # read before anything is created, so a bad root leaves no trace
+    read = list(pairs(root, ratios, seed))  # read before anything is created, so a bad root leaves no trace
+    rows = [row for row in read if row is not None]
+    if not rows:
+        raise NothingToExport(f"{root} holds no answered question to export "
+                              f"({len(read)} records, none answered); no file written")
     out.parent.mkdir(parents=True, exist_ok=True)
     temp = out.with_name(f".{out.name}.tmp")
     try:
@@ -95,4 +113,4 @@ def export(root: str | Path, fmt: str, out_path: str | Path | None = None,
         os.replace(temp, out)
     finally:
         temp.unlink(missing_ok=True)
-    return out
+    return Exported(out, len(rows), len(read) - len(rows))

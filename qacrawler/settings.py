@@ -67,6 +67,7 @@ DOWNLOADER_MIDDLEWARES = {
     "qacrawler.retry_after.RetryAfterMiddleware": 560,  # sees 429/503 before RetryMiddleware (550) retries them
     "qacrawler.charset_labels.CharsetLabelMiddleware": 585,  # after decompression (590), before meta refresh (580)
 }
+COMMANDS_MODULE = "qacrawler.commands"  # `scrapy crawl` exits 2 when a quality gate failed, as `qacrawler crawl`
 EXTENSIONS = {
     "qacrawler.extensions.resume.ResumedRun": 480,
     "qacrawler.ledger.ArticleLedger": 490,  # before the manifest, which reads the ledger's stats

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import re
+import shlex
+import shutil
+import socket
 import subprocess
 import sys
 
@@ -82,6 +86,27 @@ def test_demo_prints_a_summary_with_a_query_to_run(demo):
     for word in ("pages ", "records ", "rejects ", "files ", "elapsed ", "duckdb", "read_parquet"):
         assert word in result.stdout
     assert "pages" in result.stderr  # the progress line
+
+
+def test_the_printed_query_runs_as_printed(demo):
+    out, result = demo
+    lines = result.stdout.splitlines()
+    command = lines[lines.index("query it:") + 1].strip()
+    assert shlex.split(command)[0] == sys.executable  # the interpreter that has DuckDB, not a bare `python`
+    ran = subprocess.run(["sh", "-c", command], capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert ran.returncode == 0, ran.stderr
+    assert "doctorqna" in ran.stdout and "tw_ehospital" in ran.stdout
+
+
+def test_each_demo_run_has_its_own_log_file(demo):
+    out, result = demo
+    manifests = [json.loads(path.read_text()) for path in (out / "runs").glob("*.json")]
+    assert sorted(manifest["spider"] for manifest in manifests) == ["doctorqna", "tw_ehospital"]
+    logs = [out / "runs" / f"{manifest['run_id']}.log" for manifest in manifests]
+    for log in logs:
+        assert log.is_file() and str(log) in result.stdout
+        assert log.read_text().count("Spider closed (finished)") == 2  # one process, one log of both runs
+    assert logs[0].samefile(logs[1])
 
 
 def test_demo_replaces_its_own_output_but_not_a_foreign_folder(tmp_path):
@@ -167,3 +192,122 @@ def test_report_without_its_extra_says_what_to_install(tmp_path):
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
         "qacrawler report: error: the report needs matplotlib; install it with: pip install 'qacrawler[report]'"]
+
+
+@pytest.fixture(scope="module")
+def paths(tmp_path_factory):
+    """A file, an empty folder, a dataset with one answered record and one without any, for the table below."""
+    from tests.test_pipelines import record, write_run
+
+    base = tmp_path_factory.mktemp("cli-table")
+    (base / "afile").write_text("not a dataset")
+    (base / "empty").mkdir()
+    write_run(base / "dataset", [record("1")])
+    write_run(base / "unanswered", [record("2", answer=None, doctor={}, department=None, reply_date=None)])
+    return base
+
+
+# (arguments with {base} for the `paths` folder, exit status, a part of the one line printed on stderr)
+CLI_TABLE = {
+    "crawl --out is a file": (["crawl", "doctorqna", "--out", "{base}/afile"], 2, "--out {base}/afile is a file; give a folder"),
+    "crawl --out below a file": (["crawl", "doctorqna", "--out", "{base}/afile/sub"], 2,
+                                 "--out {base}/afile/sub is below {base}/afile, which is a file"),
+    "demo --out is a file": (["demo", "--out", "{base}/afile"], 2, "--out {base}/afile is a file"),
+    "demo --pages too many": (["demo", "--out", "{base}/new-demo", "--pages", "100000000"], 2,
+                              "--pages: pages must be between 1 and 207674, not 100000000"),
+    "sandbox --pages too many": (["sandbox", "--pages", "1000000"], 2, "--pages: pages must be between 1 and"),
+    "report --out is a file": (["report", "{base}/dataset", "--out", "{base}/afile"], 2, "--out {base}/afile is a file"),
+    "export --out is a folder": (["export", "{base}/dataset", "--out", "{base}/empty"], 2,
+                                 "--out {base}/empty is a folder; give a file name"),
+    "export --out below a file": (["export", "{base}/dataset", "--out", "{base}/afile/x.jsonl"], 2,
+                                  "--out {base}/afile is a file"),
+    "export of no answered question": (["export", "{base}/unanswered"], 2,
+                                       "{base}/unanswered holds no answered question to export (1 records, none answered)"),
+    **{f"{command} on a file": ([command, "{base}/afile"], 2, "{base}/afile is not a qacrawler dataset (not a folder)")
+       for command in ("runs", "report", "export", "compact", "check")},
+    **{f"{command} on an empty folder": ([command, "{base}/empty"], 2,
+                                         "{base}/empty is not a qacrawler dataset (no records/, runs/ or rejects/ inside)")
+       for command in ("runs", "report", "export", "compact", "check")},
+    **{f"{command} on a missing folder": ([command, "{base}/missing"], 2, "{base}/missing is not a qacrawler dataset (no such folder)")
+       for command in ("runs", "report", "export", "compact", "check")},
+    **{f"{command} on records/": ([command, "{base}/dataset/records"], 2, "did you mean {base}/dataset?")
+       for command in ("runs", "report", "export", "compact", "check")},
+}
+
+
+@pytest.mark.parametrize(("args", "status", "line"), CLI_TABLE.values(), ids=CLI_TABLE.keys())
+def test_cli_table_one_line_and_its_exit_status(paths, args, status, line):
+    base = str(paths)
+    result = run_cli(*(arg.format(base=base) for arg in args), timeout=120)
+    assert result.returncode == status, result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.stderr.strip().count("\n") == 0, result.stderr
+    assert line.format(base=base) in result.stderr
+    assert not (paths / "empty" / ".lock").exists()  # compact refused the folder before locking it
+    assert list((paths / "empty").iterdir()) == [] and not (paths / "new-demo").exists() and not (paths / "missing").exists()
+
+
+def test_sandbox_on_a_port_in_use_says_so_with_a_hint():
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = run_cli("sandbox", "--port", str(port), timeout=60)
+    assert result.returncode == 2
+    assert result.stderr == (f"qacrawler sandbox: error: cannot listen on 127.0.0.1 port {port}: Address already in use; "
+                             "Try: --port 0 (any free port)\n")
+
+
+def test_an_unreachable_site_names_its_cause_in_the_summary_and_the_manifest(tmp_path):
+    out = tmp_path / "typo"
+    result = run_cli("crawl", "doctorqna", "--base-url", "http://127.0.0.1:1", "--out", str(out), timeout=120)
+    assert result.returncode == 2
+    assert f"new dataset at {out}: this is a full crawl" in result.stderr.splitlines()
+    [cause] = [line.strip() for line in result.stdout.splitlines() if line.strip().startswith("site unreachable")]
+    assert re.fullmatch(r"site unreachable: \d+ attempts refused the connection \(127\.0\.0\.1:1\); \d+ requests given up "
+                        r"after retries; Try: check --base-url and that the site is up", cause), cause
+    [manifest] = [json.loads(path.read_text()) for path in (out / "runs").glob("*.json")]
+    failures = manifest["fetch_failures"]
+    assert set(failures["causes"]) == {"refused"} and failures["causes"]["refused"] == manifest["stats"]["downloader/exception_count"]
+    assert failures["http_status"] == {}
+    assert "query it:" not in result.stdout  # no records: the query could only fail
+    runs = run_cli("runs", str(out), timeout=60)
+    assert runs.returncode == 0
+    header, row = runs.stdout.splitlines()
+    assert header.split()[:3] == ["run", "id", "site"] and row.split()[1] == "doctorqna"
+
+
+def test_an_existing_dataset_is_not_announced_as_new(paths, tmp_path):
+    out = tmp_path / "dataset"
+    shutil.copytree(paths / "dataset", out)
+    result = run_cli("crawl", "doctorqna", "--base-url", "http://127.0.0.1:1", "--out", str(out), timeout=120)
+    assert result.returncode == 2
+    assert "new dataset" not in result.stderr
+    assert "query it:" in result.stdout  # it holds records
+
+
+def test_export_says_what_it_wrote_and_what_it_left_out(demo, tmp_path):
+    out, _ = demo
+    result = run_cli("export", str(out), "--out", str(tmp_path / "x.jsonl"), timeout=120)
+    assert result.returncode == 0, result.stderr
+    [(records, answered)] = query(f"SELECT count(DISTINCT record_id), count(DISTINCT record_id) FILTER (answer IS NOT NULL) "
+                                  f"FROM read_parquet('{records_glob(out)}')")
+    assert result.stdout == (f"{tmp_path / 'x.jsonl'}: {answered} question/answer pairs; {records - answered} unanswered "
+                             "questions left out (no answer to pair with)\n")
+    assert len((tmp_path / "x.jsonl").read_text().splitlines()) == answered
+
+
+def plain_scrapy_crawl(base_url: str, out) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "scrapy", "crawl", "doctorqna", "-a", f"base_url={base_url}",
+                           "-s", f"QA_OUTPUT_DIR={out}", "-s", "LOG_LEVEL=WARNING"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+
+
+def test_plain_scrapy_crawl_exits_2_when_a_gate_fails_and_0_when_all_pass(tmp_path, small_sandbox):
+    failed = plain_scrapy_crawl("http://127.0.0.1:1", tmp_path / "unreachable")
+    assert failed.returncode == 2, failed.stderr[-2000:]
+    assert "gate min_records FAILED" in failed.stderr
+    passed = plain_scrapy_crawl(small_sandbox.base_url, tmp_path / "sandbox")
+    assert passed.returncode == 0, passed.stderr[-2000:]
+    [manifest] = [json.loads(path.read_text()) for path in (tmp_path / "sandbox" / "runs").glob("*.json")]
+    assert manifest["gates_passed"] and manifest["counts"]["records"] > 0

@@ -76,7 +76,13 @@ def test_the_command_reports_and_refuses_an_empty_folder(versioned, tmp_path_fac
     empty = tmp_path_factory.mktemp("empty")
     result = run_cli("compact", str(empty), timeout=60)
     assert result.returncode == 2
+    assert "is not a qacrawler dataset" in result.stderr and result.stderr.count("\n") == 1
+    assert list(empty.iterdir()) == []  # no .lock left in the refused folder
+    (empty / "runs").mkdir()  # a dataset with no records yet
+    result = run_cli("compact", str(empty), timeout=60)
+    assert result.returncode == 2
     assert "holds no Parquet files" in result.stderr and result.stderr.count("\n") == 1
+    assert not (empty / ".lock").exists()
 
 
 def test_compacting_a_compact_dataset_rewrites_nothing_and_says_so(versioned):

@@ -184,5 +184,18 @@ def test_a_dataset_without_records_reads_as_empty_and_other_folders_are_refused(
     assert con.execute("SELECT count(*) FROM rejects").fetchall() == [(0,)]
     with pytest.raises(FileNotFoundError, match="not a qacrawler dataset"):
         dataset.open_dataset(tmp_path / "runs")
-    with pytest.raises(FileNotFoundError, match="not a folder"):
+    with pytest.raises(FileNotFoundError, match="no such folder"):
         dataset.to_duckdb(tmp_path / "missing")
+
+
+@pytest.mark.parametrize("inside", ["records", "records/site=doctorqna", "records/site=doctorqna/ask_year=2018"])
+def test_a_folder_inside_a_dataset_is_refused_naming_the_dataset(tmp_path, inside):
+    """pandas and polars read records/ itself; qacrawler.dataset needs the folder whose rejects and runs sit beside it."""
+    from tests.test_pipelines import record
+
+    write_run(tmp_path, [record("1", 2018)])
+    for read in (dataset.open_dataset, dataset.latest, dataset.to_duckdb):
+        with pytest.raises(FileNotFoundError) as refused:
+            read(tmp_path / inside)
+        assert str(refused.value) == (f"{tmp_path / inside} is not a qacrawler dataset "
+                                      f"(no records/, runs/ or rejects/ inside); did you mean {tmp_path}?")

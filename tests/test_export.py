@@ -10,7 +10,7 @@ import shutil
 import pytest
 
 from qacrawler import dataset
-from qacrawler.export import FIELDS, export, spreadsheet_safe
+from qacrawler.export import FIELDS, NothingToExport, export, spreadsheet_safe
 from tests.dataset_builds import demo_dataset
 from tests.test_pipelines import record, write_run
 
@@ -25,19 +25,21 @@ def demo(tmp_path_factory):
 @pytest.fixture(scope="module")
 def exported(demo, tmp_path_factory):
     out = tmp_path_factory.mktemp("export")
-    return export(demo, "jsonl", out / "qa.jsonl"), export(demo, "csv", out / "qa.csv")
+    return export(demo, "jsonl", out / "qa.jsonl").path, export(demo, "csv", out / "qa.csv").path
 
 
 def read_jsonl(path):
     return [json.loads(line) for line in path.read_text("utf-8").splitlines()]
 
 
-def test_jsonl_holds_every_answered_question_once_with_its_split(demo, exported):
+def test_jsonl_holds_every_answered_question_once_with_its_split(demo, exported, tmp_path):
     jsonl, _ = exported
+    demo_export = export(demo, "jsonl", tmp_path / "counted.jsonl")
     rows = read_jsonl(jsonl)
     splits = {row["record_id"]: row for row in dataset.split(demo, columns=["record_id", "answer"]).to_pylist()}
     answered = sorted(record_id for record_id, row in splits.items() if row["answer"])
     assert [row["id"] for row in rows] == answered
+    assert (demo_export.pairs, demo_export.unanswered) == (len(answered), len(splits) - len(answered))
     for row in rows:
         assert list(row) == [*FIELDS, "messages"]
         assert row["split"] == splits[row["id"]]["split"]
@@ -66,11 +68,11 @@ def test_csv_has_the_same_rows_and_survives_a_spreadsheet_round_trip(exported):
 
 def test_exports_are_reproducible_and_default_into_the_dataset(demo, exported, tmp_path):
     jsonl, _ = exported
-    again = export(demo, "jsonl", tmp_path / "again.jsonl")
+    again = export(demo, "jsonl", tmp_path / "again.jsonl").path
     assert again.read_bytes() == jsonl.read_bytes()
     copy = tmp_path / "copy"
     shutil.copytree(demo, copy)
-    default = export(copy, "csv")
+    default = export(copy, "csv").path
     assert default == copy / "exports" / "qa-pairs.csv" and default.is_file()
     assert not list(default.parent.glob(".*.tmp"))
 
@@ -92,6 +94,14 @@ def test_a_wrong_format_or_folder_writes_nothing(demo, tmp_path):
     assert not (tmp_path / "out").exists()
 
 
+def test_a_dataset_without_an_answered_question_writes_no_file(tmp_path):
+    write_run(tmp_path, [record("1", answer=None, doctor={}, department=None, reply_date=None)])
+    out = tmp_path / "out" / "x.jsonl"
+    with pytest.raises(NothingToExport, match=r"holds no answered question to export \(1 records, none answered\)"):
+        export(tmp_path, "jsonl", out)
+    assert not (tmp_path / "out").exists()
+
+
 def test_csv_cells_a_spreadsheet_would_run_as_formulas_are_text(tmp_path):
     hostile = {
         "1": "=HYPERLINK(\"http://example.invalid\",\"click\")",
@@ -103,8 +113,8 @@ def test_csv_cells_a_spreadsheet_would_run_as_formulas_are_text(tmp_path):
         "10": "Is a 1+1=2 rash serious?",
     }
     write_run(tmp_path, [record(number, title=title) for number, title in hostile.items()])
-    csv_path = export(tmp_path, "csv", tmp_path / "qa.csv")
-    jsonl_path = export(tmp_path, "jsonl", tmp_path / "qa.jsonl")
+    csv_path = export(tmp_path, "csv", tmp_path / "qa.csv").path
+    jsonl_path = export(tmp_path, "jsonl", tmp_path / "qa.jsonl").path
     with open(csv_path, encoding="utf-8-sig", newline="") as handle:
         titles = {row["id"].removeprefix("doctorqna:"): row for row in csv.DictReader(handle)}
     for number, title in hostile.items():

@@ -15,6 +15,7 @@ from qacrawler import gates
 from qacrawler.card import CARD_NAME, write_dataset_card
 from qacrawler.dataset_files import RUNS, run_files
 from qacrawler.extensions import resume
+from qacrawler.fetch_failures import fetch_failures
 from qacrawler.ledger import ledger_counts
 from qacrawler.memory import release_free_memory
 from qacrawler.run import output_dir, run_id
@@ -87,6 +88,7 @@ class RunManifest:
             "finish_reason": reason,
             "resumes": resume.resumed_run_id(self.crawler),
             "counts": run_counts(stats),
+            "fetch_failures": fetch_failures(stats),
             "ledger": ledger_counts(stats),
             "gates_passed": all(result.passed for result in results),
             "gates": [result.as_dict() for result in results],
