@@ -72,6 +72,16 @@ def hostile_plan(text: str):
         raise argparse.ArgumentTypeError(str(error)) from None
 
 
+def milliseconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value <= 60_000:  # also refuses nan and inf
+        raise argparse.ArgumentTypeError(f"expected milliseconds between 0 and 60000, got {text!r}")
+    return value
+
+
 def gate_override(text: str) -> str:
     try:
         gates.parse_override(text)
@@ -137,6 +147,10 @@ def build_parser() -> argparse.ArgumentParser:
     sandbox.add_argument("--site", choices=SITES, default="doctorqna", help="which site to mirror (default doctorqna)")
     sandbox.add_argument("--faults", type=fault_plan, metavar="SPEC",
                          help="inject faults, e.g. server_error=0.05,too_many_requests=0.05,drop=0.02,truncate=0.02")
+    sandbox.add_argument("--latency", type=milliseconds, default=0.0, metavar="MS",
+                         help="wait this long before every response, as a distant site would (default 0)")
+    sandbox.add_argument("--jitter", type=milliseconds, default=0.0, metavar="MS",
+                         help="vary each wait by up to this much either way, at most --latency (default 0)")
     sandbox.add_argument("--hostile", type=hostile_plan, metavar="SPEC",
                          help="doctorqna only: articles that redirect, rate-limit, send huge bodies or a gzip bomb, "
                               "e.g. all=2 or other_host=3,bomb=1 (qacrawler/sandbox/hostile.py)")
@@ -303,9 +317,13 @@ def print_summary(results: list[CrawlResult], elapsed: float | None = None) -> N
 
 
 def command_sandbox(args: argparse.Namespace) -> int:
-    from qacrawler.sandbox import DoctorQnaSite, TwEHospitalSite
+    from qacrawler.sandbox import DoctorQnaSite, Latency, TwEHospitalSite
     from qacrawler.sandbox.server import serve_forever
 
+    try:
+        latency = Latency(args.latency / 1000, args.jitter / 1000, seed=args.seed) if args.latency or args.jitter else None
+    except ValueError:
+        raise UsageError(f"--jitter {args.jitter:g} is larger than --latency {args.latency:g}") from None
     if args.site == "doctorqna":
         site = DoctorQnaSite(pages=args.pages, seed=args.seed, labels="renamed" if args.renamed_labels else "standard",
                              pii=args.plant_pii, hostile=args.hostile_pages)
@@ -314,7 +332,7 @@ def command_sandbox(args: argparse.Namespace) -> int:
     else:
         site = TwEHospitalSite(pages=args.pages, seed=args.seed, pii=args.plant_pii, hostile=args.hostile_pages)
     if args.hostile is None:
-        serve_forever(site, port=args.port, faults=args.faults)
+        serve_forever(site, port=args.port, faults=args.faults, latency=latency)
         return 0
     if args.site != "doctorqna":
         raise UsageError("--hostile is available for the doctorqna mirror only")
@@ -326,7 +344,7 @@ def command_sandbox(args: argparse.Namespace) -> int:
         except ValueError as error:
             raise UsageError(str(error)) from None
         print(f"other host (counts connections): {other.url}", file=sys.stderr, flush=True)
-        serve_forever(hostile, port=args.port, faults=args.faults)
+        serve_forever(hostile, port=args.port, faults=args.faults, latency=latency)
         print(f"other host connections: {other.connections}", file=sys.stderr)
     return 0
 
