@@ -1,6 +1,6 @@
 """qacrawler's benchmarks, side by side in one run: parser, crawl, memory, output. See benchmarks/README.md.
 
-    python -m benchmarks.run [--pages 20000] [--large 100000] [--out benchmarks/results.json]
+    python -m benchmarks.run [--pages 20000] [--large 100000] [--latency-ms 50] [--out benchmarks/results.json]
 
 Prints one table with every figure, ratio and target, and writes the same as JSON.
 """
@@ -33,6 +33,8 @@ TARGETS = {
     "parser_vs_bs4": (("parser", "bs4_vs_qacrawler_time"), ">", 1.0, "parser faster than the BeautifulSoup version"),
     "crawl_vs_noop": (("crawl", "qacrawler_vs_noop_pages_per_s"), ">=", 0.8, "crawl pages/s >= 0.8x the no-op spider"),
     "crawl_vs_script": (("crawl", "qacrawler_vs_script_pages_per_s"), ">=", 10.0, "crawl pages/s >= 10x the sequential script"),
+    "latency_crawl_vs_script": (("latency_crawl", "qacrawler_vs_script_pages_per_s"), ">=", 10.0,
+                                "at realistic latency, crawl pages/s >= 10x the sequential script"),
     "rss_growth": (("memory", "rss_large_vs_small"), "<=", 1.2, "peak RSS at the large crawl <= 1.2x at the small one"),
     "rss_large": (("memory", "rss_large_mb"), "<=", 300.0, "peak RSS at the large crawl <= 300 MB"),
     "parquet_vs_jsonl": (("output", "parquet_vs_jsonl_bytes"), "<=", 0.35, "Parquet bytes <= 0.35x JSON lines"),
@@ -83,13 +85,15 @@ def run_measured(command: list[str], log: Path, phase_done: Path | None = None) 
 
 
 class Sandbox:
-    """`python -m benchmarks.sandbox` in its own process: a pre-rendered DoctorQnaSite on 127.0.0.1."""
+    """`python -m benchmarks.sandbox` in its own process: a pre-rendered DoctorQnaSite on 127.0.0.1, its
+    responses delayed by ``latency_ms`` ± ``jitter_ms`` when given."""
 
-    def __init__(self, pages: int, seed: int, work: Path):
-        self.urls = work / f"urls-{pages}.txt"
-        self.log = (work / f"sandbox-{pages}.log").open("w")
+    def __init__(self, pages: int, seed: int, work: Path, latency_ms: float = 0.0, jitter_ms: float = 0.0):
+        name = f"{pages}-latency-{latency_ms:g}ms" if latency_ms else f"{pages}"
+        self.urls = work / f"urls-{name}.txt"
+        self.log = (work / f"sandbox-{name}.log").open("w")
         command = [sys.executable, "-m", "benchmarks.sandbox", "--pages", str(pages), "--seed", str(seed),
-                   "--urls-out", str(self.urls)]
+                   "--urls-out", str(self.urls), "--latency-ms", str(latency_ms), "--jitter-ms", str(jitter_ms)]
         self.process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=self.log, text=True, cwd=ROOT, env=_env())
         assert self.process.stdout is not None
         self.base_url = self.process.stdout.readline().strip()
@@ -192,7 +196,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "load_average_at_start": load_average(),
         "settings": {"pages": args.pages, "large": args.large, "seed": args.seed, "parser_pages": args.parser_pages,
                      "parser_rounds": args.parser_rounds, "script_pages": args.script_pages,
-                     "script_seconds": args.script_seconds, "crawl_rounds": args.crawl_rounds},
+                     "script_seconds": args.script_seconds, "crawl_rounds": args.crawl_rounds,
+                     "latency_ms": args.latency_ms, "jitter_ms": args.jitter_ms, "latency_pages": args.latency_pages,
+                     "latency_script_pages": args.latency_script_pages},
     }
 
     progress(f"parser: {args.parser_pages} pages x {args.parser_rounds} rounds")
@@ -221,6 +227,16 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "qacrawler_vs_script_pages_per_s": crawl["pages_per_s"] / script["pages_per_s"],
         "noop_vs_script_pages_per_s": noop["pages_per_s"] / script["pages_per_s"],
         "qacrawler_vs_script_records_per_s": crawl["records_per_s"] / script["records_per_s"] if script["records_per_s"] else None,
+    }
+
+    progress(f"latency: sandbox of {args.latency_pages} article pages answering after {args.latency_ms:g} ± "
+             f"{args.jitter_ms:g} ms; qacrawler crawl, then the script (at most {args.latency_script_pages} pages)")
+    with Sandbox(args.latency_pages, args.seed, work, args.latency_ms, args.jitter_ms) as sandbox:
+        distant = qacrawler_crawl(sandbox.base_url, work / "crawl-latency", work)
+        distant_script = script_crawl(sandbox.base_url, args.latency_script_pages, args.script_seconds)
+    results["latency_crawl"] = {
+        "latency_ms": args.latency_ms, "jitter_ms": args.jitter_ms, "qacrawler": distant, "script": distant_script,
+        "qacrawler_vs_script_pages_per_s": distant["pages_per_s"] / distant_script["pages_per_s"],
     }
 
     memory: dict[str, Any] = {"rss_small_mb": crawl["peak_rss_mb"], "small_pages": crawl["pages"],
@@ -278,6 +294,7 @@ def _fmt(value: Any, digits: int = 1) -> str:
 
 def table(results: dict[str, Any]) -> str:
     p, c, m, o = results["parser"], results["crawl"], results["memory"], results["output"]
+    d = results["latency_crawl"]
     t = results["targets"]
     rows: list[tuple[str, str, str]] = [
         ("parser", f"pages measured (best of {p['rounds']} rounds)", _fmt(p["pages"])),
@@ -298,6 +315,14 @@ def table(results: dict[str, Any]) -> str:
         ("crawl", "qacrawler / script pages/s", f"{_fmt(c['qacrawler_vs_script_pages_per_s'], 2)}x  [{t['crawl_vs_script']['target']}: {t['crawl_vs_script']['status']}]"),
         ("crawl", "no-op spider / script pages/s (framework ceiling)", f"{_fmt(c['noop_vs_script_pages_per_s'], 2)}x"),
         ("crawl", "qacrawler / script records/s", f"{_fmt(c['qacrawler_vs_script_records_per_s'], 2)}x"),
+    ]
+    for name, label in (("qacrawler", "qacrawler crawl"), ("script", "sequential requests+bs4")):
+        figures = d[name]
+        rows.append(("latency", f"{label} at {_fmt(d['latency_ms'], 0)} ± {_fmt(d['jitter_ms'], 0)} ms: pages, rate",
+                     f"{_fmt(figures['pages'])} pages in {_fmt(figures['elapsed_seconds'])} s, {_fmt(figures['pages_per_s'], 0)} pages/s"))
+    rows += [
+        ("latency", "qacrawler / script pages/s (loopback above)", f"{_fmt(d['qacrawler_vs_script_pages_per_s'], 2)}x"
+         f" ({_fmt(c['qacrawler_vs_script_pages_per_s'], 2)}x)  [{t['latency_crawl_vs_script']['target']}: {t['latency_crawl_vs_script']['status']}]"),
         ("memory", f"peak RSS, crawl of {_fmt(m['small_pages'])} pages", f"{_fmt(m['rss_small_mb'])} MB"
          f" (until the manifest: {_fmt(m['rss_small_crawl_phase_mb'])} MB)"),
     ]
@@ -345,6 +370,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--crawl-rounds", type=positive, default=2, help="qacrawler and no-op crawls, alternated; the best of each counts (default 2)")
     parser.add_argument("--script-pages", type=positive, default=2000, help="the sequential script stops after this many pages")
     parser.add_argument("--script-seconds", type=float, default=120.0, help="... or after this many seconds")
+    parser.add_argument("--latency-ms", type=float, default=50.0, help="the realistic-latency crawl: each response waits this long (default 50)")
+    parser.add_argument("--jitter-ms", type=float, default=10.0, help="... plus or minus up to this (default 10)")
+    parser.add_argument("--latency-pages", type=positive, default=3000, help="article pages of that crawl's sandbox (default 3000)")
+    parser.add_argument("--latency-script-pages", type=positive, default=300,
+                        help="the sequential script stops after this many pages there (or --script-seconds)")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results.json", help="JSON results")
     parser.add_argument("--work", type=Path, help="keep datasets and logs here (default: a temporary folder, removed)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary work folder")

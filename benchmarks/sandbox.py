@@ -5,7 +5,8 @@
 can reach (robots.txt, sitemaps, home, department listings, articles) once and keeps the bytes. Every
 client then gets the same bytes at the same cost, whichever crawler asks first: the benchmark measures
 the crawlers, not the page generator (about 0.35 ms a page). ``--live`` serves without the cache.
-Stops on SIGTERM or SIGINT.
+``--latency-ms`` and ``--jitter-ms`` make every response wait as a distant site's would
+(qacrawler.sandbox.Latency). Stops on SIGTERM or SIGINT.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from collections import deque
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-from qacrawler.sandbox import DoctorQnaSite, SandboxServer
+from qacrawler.sandbox import DoctorQnaSite, Latency, SandboxServer
 
 _LINK = re.compile(r'(?:href="|<loc>)([^"<]+)')
 Response = tuple[int, dict[str, str], bytes]
@@ -69,13 +70,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--live", action="store_true", help="render every request (no cache)")
     parser.add_argument("--urls-out", type=Path, help="write the path of every reachable page here, one a line")
+    parser.add_argument("--latency-ms", type=float, default=0.0, help="wait before every response (default 0)")
+    parser.add_argument("--jitter-ms", type=float, default=0.0, help="... plus or minus up to this (default 0)")
     args = parser.parse_args(argv)
+    latency = Latency(args.latency_ms / 1000, args.jitter_ms / 1000, seed=args.seed) if args.latency_ms else None
     site = DoctorQnaSite(pages=args.pages, seed=args.seed)
     served = site if args.live else PrerenderedSite(site)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
-    with SandboxServer(served, port=args.port) as server:
+    with SandboxServer(served, port=args.port, latency=latency) as server:
         started = time.perf_counter()
         paths = PrerenderedSite(site).warm(server.base_url) if args.live else served.warm(server.base_url)
         if args.urls_out:

@@ -76,6 +76,16 @@ def hostile_plan(text: str):
         raise argparse.ArgumentTypeError(str(error)) from None
 
 
+def milliseconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value <= 60_000:  # also refuses nan and inf
+        raise argparse.ArgumentTypeError(f"expected milliseconds between 0 and 60000, got {text!r}")
+    return value
+
+
 def gate_override(text: str) -> str:
     try:
         gates.parse_override(text)
@@ -141,6 +151,10 @@ def build_parser() -> argparse.ArgumentParser:
     sandbox.add_argument("--site", choices=SITES, default="doctorqna", help="which site to mirror (default doctorqna)")
     sandbox.add_argument("--faults", type=fault_plan, metavar="SPEC",
                          help="inject faults, e.g. server_error=0.05,too_many_requests=0.05,drop=0.02,truncate=0.02")
+    sandbox.add_argument("--latency", type=milliseconds, default=0.0, metavar="MS",
+                         help="wait this long before every response, as a distant site would (default 0)")
+    sandbox.add_argument("--jitter", type=milliseconds, default=0.0, metavar="MS",
+                         help="vary each wait by up to this much either way, at most --latency (default 0)")
     sandbox.add_argument("--hostile", type=hostile_plan, metavar="SPEC",
                          help="doctorqna only: articles that redirect, rate-limit, send huge bodies or a gzip bomb, "
                               "e.g. all=2 or other_host=3,bomb=1 (qacrawler/sandbox/hostile.py)")
@@ -358,9 +372,13 @@ def query_hint(out: Path) -> str:
 
 
 def command_sandbox(args: argparse.Namespace) -> int:
-    from qacrawler.sandbox import DoctorQnaSite, TwEHospitalSite
+    from qacrawler.sandbox import DoctorQnaSite, Latency, TwEHospitalSite
     from qacrawler.sandbox.server import serve_forever
 
+    try:
+        latency = Latency(args.latency / 1000, args.jitter / 1000, seed=args.seed) if args.latency or args.jitter else None
+    except ValueError:
+        raise UsageError(f"--jitter {args.jitter:g} is larger than --latency {args.latency:g}") from None
     if args.site != "doctorqna" and args.renamed_labels:
         raise UsageError("--renamed-labels is available for the doctorqna mirror only")
     if args.site != "doctorqna" and args.hostile is not None:
@@ -375,9 +393,9 @@ def command_sandbox(args: argparse.Namespace) -> int:
         raise UsageError(f"--pages: {error}") from None
     try:
         if args.hostile is None:
-            serve_forever(site, port=args.port, faults=args.faults)
+            serve_forever(site, port=args.port, faults=args.faults, latency=latency)
         else:
-            serve_hostile(site, args)
+            serve_hostile(site, args, latency)
     except OSError as error:
         if error.errno not in (errno.EADDRINUSE, errno.EACCES, errno.EADDRNOTAVAIL):  # binding the port
             raise
@@ -386,7 +404,7 @@ def command_sandbox(args: argparse.Namespace) -> int:
     return 0
 
 
-def serve_hostile(site: Any, args: argparse.Namespace) -> None:
+def serve_hostile(site: Any, args: argparse.Namespace, latency: Any) -> None:
     from qacrawler.sandbox.hostile import HostileSite, OtherHost
     from qacrawler.sandbox.server import serve_forever
 
@@ -396,7 +414,7 @@ def serve_hostile(site: Any, args: argparse.Namespace) -> None:
         except ValueError as error:
             raise UsageError(str(error)) from None
         print(f"other host (counts connections): {other.url}", file=sys.stderr, flush=True)
-        serve_forever(hostile, port=args.port, faults=args.faults)
+        serve_forever(hostile, port=args.port, faults=args.faults, latency=latency)
         print(f"other host connections: {other.connections}", file=sys.stderr)
 
 

@@ -2,11 +2,13 @@
 
 A sitemap of 100,000 articles handed to Scrapy at once becomes 100,000 Request objects in the
 scheduler's memory queue (about 2 KB each), so a crawl's memory would grow with the site. The frontier
-keeps waiting articles as lazy sources instead (a list of (url, lastmod) string pairs, an id range) and
-turns them into requests only while the scheduler holds fewer than ``QA_FRONTIER_WINDOW`` requests:
-a spider feeds some after every article it handles, and whatever is left when the crawl goes idle
-(the fallback that makes a stall impossible). Stats: ``frontier/fed`` requests handed over,
-``frontier/scheduler_peak`` the most requests the scheduler held when the frontier looked.
+keeps waiting articles as lazy sources instead (a list of (url, lastmod) string pairs, an id range, the
+articles a page links to) and turns them into requests only while the scheduler holds fewer than
+``QA_FRONTIER_WINDOW`` requests: a spider feeds some after every page it handles, and whatever is left
+when the crawl goes idle (the fallback that makes a stall impossible). Stats: ``frontier/fed`` requests
+handed over, ``frontier/scheduler_peak`` the most requests the scheduler held when the frontier looked.
+That peak may pass the window by what enters the scheduler without the frontier: discovery pages, and
+retries of requests that were downloading (at most ``CONCURRENT_REQUESTS``).
 """
 
 from __future__ import annotations

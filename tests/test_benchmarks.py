@@ -31,6 +31,8 @@ FIGURES = [
     ("crawl", "qacrawler_vs_noop_pages_per_s"),
     ("crawl", "qacrawler_vs_script_pages_per_s"),
     ("crawl", "noop_vs_script_pages_per_s"),
+    *[("latency_crawl", name, figure) for name in ("qacrawler", "script") for figure in ("pages", "elapsed_seconds", "pages_per_s")],
+    ("latency_crawl", "qacrawler_vs_script_pages_per_s"),
     ("memory", "rss_small_mb"),
     ("memory", "rss_small_crawl_phase_mb"),
     ("memory", "rss_large_mb"),
@@ -47,7 +49,8 @@ FIGURES = [
 def test_the_harness_runs_and_reports_every_figure(tmp_path):
     out = tmp_path / "results.json"
     command = [sys.executable, "-m", "benchmarks.run", "--pages", "120", "--large", "180", "--parser-pages", "20",
-               "--parser-rounds", "1", "--script-pages", "20", "--out", str(out), "--work", str(tmp_path / "work")]
+               "--parser-rounds", "1", "--script-pages", "20", "--latency-ms", "20", "--jitter-ms", "5",
+               "--latency-pages", "60", "--latency-script-pages", "10", "--out", str(out), "--work", str(tmp_path / "work")]
     completed = subprocess.run(command, capture_output=True, text=True, timeout=600, cwd=ROOT)
     assert completed.returncode == 0, completed.stdout + completed.stderr
     results = json.loads(out.read_text())
@@ -60,15 +63,19 @@ def test_the_harness_runs_and_reports_every_figure(tmp_path):
     assert crawl["qacrawler"]["records"] > 0 and crawl["script"]["records"] > 0
     assert results["sandbox"]["reachable_pages"] > 120  # articles, sitemaps, listings
     assert results["memory"]["large_pages"] > crawl["qacrawler"]["pages"]
+    distant = results["latency_crawl"]
+    assert distant["latency_ms"] == 20 and distant["script"]["pages"] == 10
+    assert distant["qacrawler"]["records"] > 0 and distant["qacrawler"]["gates_passed"]
     assert results["output"]["records"] == crawl["qacrawler"]["records"]
     assert set(results["targets"]) == set(TARGETS)
     assert {target["status"] for target in results["targets"].values()} <= {"met", "MISSING"}
     assert results["machine"]["cores"] and results["date"]
 
     table = completed.stdout
-    for section in ("parser", "crawl", "memory", "output"):
+    for section in ("parser", "crawl", "latency", "memory", "output"):
         assert f"\n{section} " in table
     assert "no-op Scrapy spider" in table and "sequential requests+bs4" in table and "Parquet bytes" in table
+    assert "qacrawler crawl at 20 ± 5 ms" in table
 
 
 def test_the_beautifulsoup_script_extracts_the_same_fields_as_the_parser():

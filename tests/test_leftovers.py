@@ -15,7 +15,7 @@ def plant_leftovers(root):
         root / "records" / "site=doctorqna" / "ask_year=2018" / ".part-20261127T080000Z-aaaaaa-00003.parquet.tmp",
         root / "rejects" / ".part-20261127T080000Z-aaaaaa.parquet.tmp",
         root / "runs" / ".20261127T080000Z-aaaaaa.json.tmp",
-        root / ".DATASET.md.tmp",
+        root / ".README.md.tmp",
         root / ".records-compact-20261127T080000Z-bbbbbb" / "site=doctorqna" / "ask_year=2018" / "part-x.parquet",
     ]
     for path in paths:

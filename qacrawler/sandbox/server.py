@@ -1,18 +1,21 @@
-"""Serve a sandbox site over HTTP on loopback, counting what a crawler fetched and, on request, injecting faults."""
+"""Serve a sandbox site over HTTP on loopback, counting what a crawler fetched and, on request, injecting faults
+and network latency."""
 
 from __future__ import annotations
 
 import collections
+import math
 import sys
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Protocol
 from urllib.parse import parse_qs, urlsplit
 
-from qacrawler.sandbox.faults import Delivery, FaultInjector, FaultPlan, Response
+from qacrawler.sandbox.faults import Delivery, FaultInjector, FaultPlan, Response, _uniform
 
 
 class Site(Protocol):
@@ -20,6 +23,34 @@ class Site(Protocol):
     UTF-8) and `malformable_paths()`, the article URLs `malformed` faults may garble (needed for those)."""
 
     def render(self, path: str, query: dict[str, list[str]], *, base_url: str) -> Response: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Latency:
+    """A network's delay before each response's first byte: ``seconds`` plus or minus up to ``jitter``.
+
+    On loopback no request waits on the network, so a sequential client looks almost as fast as a
+    concurrent one; a real site is tens of milliseconds away. The delay of attempt n at a URL is a pure
+    function of (seed, URL, n), like the faults', so a run is repeatable whatever order requests arrive in.
+    """
+
+    seconds: float = 0.0
+    jitter: float = 0.0
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        for name in ("seconds", "jitter"):
+            value = getattr(self, name)
+            if not (math.isfinite(value) and value >= 0):
+                raise ValueError(f"latency {name} must be a finite number >= 0, not {value}")
+        if self.jitter > self.seconds:
+            raise ValueError(f"the jitter ({self.jitter:g} s) is larger than the latency ({self.seconds:g} s)")
+
+    def delay(self, url: str, attempt: int) -> float:
+        """Seconds attempt ``attempt`` (from 1) at ``url`` (path and query) waits, within seconds ± jitter."""
+        if not self.jitter:
+            return self.seconds
+        return self.seconds + self.jitter * (2 * _uniform(f"{self.seed}:latency:{url}:{attempt}") - 1)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -46,8 +77,9 @@ class _Handler(BaseHTTPRequestHandler):
         self.server.record_hit(target.path)
         url = target.path + (f"?{target.query}" if target.query else "")
         delivery = self.server.deliver(url, response) if with_body else Delivery(*response)
-        if delivery.delay:
-            time.sleep(delivery.delay)
+        delay = delivery.delay + self.server.network_delay(url)
+        if delay:
+            time.sleep(delay)  # this connection's thread only: the server answers others meanwhile
         if delivery.drop:
             self.close_connection = True
             return
@@ -77,11 +109,13 @@ class _SiteHTTPServer(ThreadingHTTPServer):
         site: Site,
         record_hit: Callable[[str], None],
         deliver: Callable[[str, Response], Delivery],
+        network_delay: Callable[[str], float],
     ):
         super().__init__(address, _Handler)
         self.site = site
         self.record_hit = record_hit
         self.deliver = deliver
+        self.network_delay = network_delay
 
     def handle_error(self, request: object, client_address: object) -> None:
         """A client hanging up mid-response is normal for crawlers; anything else is a sandbox bug."""
@@ -92,11 +126,16 @@ class _SiteHTTPServer(ThreadingHTTPServer):
 class SandboxServer:
     """A site served in a background thread; `hits` counts requests per URL path (query left out), faulted
     ones included. With a `FaultPlan`, `faults_injected` counts the faults by kind; the malformed articles are
-    chosen when the server is made, so articles a later `revise` adds are never malformed."""
+    chosen when the server is made, so articles a later `revise` adds are never malformed. With a `Latency`,
+    every response (HEAD and robots.txt too) waits its delay first, on top of a `slow` fault's;
+    `network_attempts` counts requests per URL (path and query) and `network_wait_seconds` sums the delays."""
 
-    def __init__(self, site: Site, host: str = "127.0.0.1", port: int = 0, *, faults: FaultPlan | None = None):
-        self.site, self.host, self.port, self.faults = site, host, port, faults
+    def __init__(self, site: Site, host: str = "127.0.0.1", port: int = 0, *, faults: FaultPlan | None = None,
+                 latency: Latency | None = None):
+        self.site, self.host, self.port, self.faults, self.latency = site, host, port, faults, latency
         self.hits: collections.Counter[str] = collections.Counter()
+        self.network_attempts: collections.Counter[str] = collections.Counter()
+        self.network_wait_seconds = 0.0
         self.faults_injected: collections.Counter[str] = collections.Counter()
         self._injector: FaultInjector | None = None
         if faults is not None:
@@ -124,11 +163,21 @@ class SandboxServer:
         with self._hits_lock:
             self.hits[path] += 1
 
+    def _network_delay(self, url: str) -> float:
+        if self.latency is None:
+            return 0.0
+        with self._hits_lock:
+            self.network_attempts[url] += 1
+            delay = self.latency.delay(url, self.network_attempts[url])
+            self.network_wait_seconds += delay
+        return delay
+
     def _deliver(self, url: str, response: Response) -> Delivery:
         return self._injector.deliver(url, response) if self._injector else Delivery(*response)
 
     def start(self) -> SandboxServer:
-        self._httpd = _SiteHTTPServer((self.host, self.port), self.site, self._record_hit, self._deliver)
+        self._httpd = _SiteHTTPServer((self.host, self.port), self.site, self._record_hit, self._deliver,
+                                      self._network_delay)
         self._thread = threading.Thread(
             target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, name="sandbox-http", daemon=True
         )
@@ -152,9 +201,10 @@ class SandboxServer:
         self.stop()
 
 
-def serve_forever(site: Site, port: int = 0, host: str = "127.0.0.1", faults: FaultPlan | None = None) -> None:
+def serve_forever(site: Site, port: int = 0, host: str = "127.0.0.1", faults: FaultPlan | None = None,
+                  latency: Latency | None = None) -> None:
     """For the CLI: serve until Ctrl-C, printing the base URL once so scripts can pick it up."""
-    with SandboxServer(site, host=host, port=port, faults=faults) as server:
+    with SandboxServer(site, host=host, port=port, faults=faults, latency=latency) as server:
         try:  # the print too: a client may read the URL and send Ctrl-C before the wait begins
             print(server.base_url, flush=True)
             threading.Event().wait()

@@ -184,7 +184,15 @@ class QASpider(Spider):
         """The absolute URLs that are on this site and whose path matches."""
         return (url for url in urls if self.on_site(url) and pattern.search(urlsplit(url).path))
 
-    def follow_articles(self, urls: Iterable[str]) -> Iterator[Request]:
+    def follow_articles(self, urls: Iterable[str]) -> None:
+        """Linked articles wait in the frontier like sitemap entries: a site whose sitemap failed is found
+        through its listings alone, dozens of articles a page, which would fill the scheduler far past the
+        window. The caller feeds the frontier."""
+        linked = list(self.unrequested_articles(urls))
+        if linked:
+            self.frontier.add(((url,) for url in linked), self.article_request)
+
+    def unrequested_articles(self, urls: Iterable[str]) -> Iterator[str]:
         """Each linked article once per run, and not at all when a sitemap lists it (its entry carries
         lastmod): every duplicate request would otherwise travel the whole middleware chain to be ignored."""
         for url in urls:
@@ -194,7 +202,7 @@ class QASpider(Spider):
             url = self.canonical_article_url(url)
             if url not in self.requested_articles:
                 self.requested_articles.add(url)
-                yield self.article_request(url)
+                yield url
 
     def follow_listings(self, response: Response, pattern: re.Pattern[str], callback: Callable) -> Iterator[Request]:
         for url in self.links(response, pattern):
@@ -202,7 +210,9 @@ class QASpider(Spider):
 
     def parse_sitemap(self, response: Response) -> Iterator[Request]:
         """A sitemap index leads to more sitemaps; a URL set to articles, which wait in the frontier as
-        (url, lastmod) pairs. Missing sitemaps are fine."""
+        (url, lastmod) pairs. Missing sitemaps are fine. An entry whose article a link already queued (the
+        sitemap came late: it failed and was retried) is skipped, counted in
+        ``spider/sitemap_already_requested``: that article is fetched once, without lastmod."""
         sitemap = Sitemap(response.body)
         articles: list[tuple[str, str | None]] = []
         for entry in sitemap:
@@ -213,6 +223,9 @@ class QASpider(Spider):
                 yield self.sitemap_request(url)
             elif self.article_path.search(urlsplit(url).path):
                 url = self.canonical_article_url(url)
+                if url in self.requested_articles:
+                    self.crawler.stats.inc_value("spider/sitemap_already_requested")
+                    continue
                 self.requested_articles.add(url)
                 articles.append((url, entry.get("lastmod")))
         self.frontier.add(articles, self.sitemap_article_request)
@@ -265,7 +278,7 @@ class QASpider(Spider):
             yield self.reject(url, "parse", [error.reason], page_excerpt(response), lastmod)
         except ValidationError as error:
             yield self.reject(url, "parse", validation_reasons(error), page_excerpt(response), lastmod)
-        yield from self.follow_articles(self.article_links(response, record))
+        self.follow_articles(self.article_links(response, record))
         self.frontier.feed()
 
     def article_links(self, response: TextResponse, record: QARecord | None) -> Iterator[str]:

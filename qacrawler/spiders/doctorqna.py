@@ -28,5 +28,6 @@ class DoctorQnaSpider(QASpider):
         self.queue_articles()
 
     def parse_listing(self, response: Response) -> Iterator[Request]:
-        yield from self.follow_articles(self.links(response, self.article_path))
+        self.follow_articles(self.links(response, self.article_path))
+        self.frontier.feed()
         yield from self.follow_listings(response, self.listing_path, self.parse_listing)

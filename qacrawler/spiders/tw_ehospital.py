@@ -40,7 +40,8 @@ class TwEHospitalSpider(QASpider):
         return self.site.canonical_url(url, q_no) if q_no else url
 
     def parse_listing(self, response: Response) -> Iterator[Request]:
-        yield from self.follow_articles(self.links(response, self.article_path))
+        self.follow_articles(self.links(response, self.article_path))
+        self.frontier.feed()
         yield from self.follow_listings(response, self.listing_path, self.parse_listing)
         for page in response.css("select#PageNo option::attr(value)").getall():
             yield Request(listing_page_url(response.url, page.strip()), callback=self.parse_listing)
