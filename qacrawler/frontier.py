@@ -9,6 +9,10 @@ when the crawl goes idle (the fallback that makes a stall impossible). Stats: ``
 handed over, ``frontier/scheduler_peak`` the most requests the scheduler held when the frontier looked.
 That peak may pass the window by what enters the scheduler without the frontier: discovery pages, and
 retries of requests that were downloading (at most ``CONCURRENT_REQUESTS``).
+
+Sources added ``held`` (the articles pages link to) wait behind the others until the spider says they may
+go (``release_held``) or the crawl goes idle: a sitemap that is still on its way names the same articles
+with their lastmod, which a linked request lacks.
 """
 
 from __future__ import annotations
@@ -28,12 +32,17 @@ class Frontier:
         self.crawler = crawler
         self.window = window
         self.sources: deque[Iterator[Request]] = deque()
+        self.held: deque[Iterator[Request]] = deque()
         crawler.signals.connect(self.spider_idle, signal=signals.spider_idle)
 
-    def add(self, entries: Iterable[Any], make_request: Callable[..., Request]) -> None:
+    def add(self, entries: Iterable[Any], make_request: Callable[..., Request], held: bool = False) -> None:
         """``entries`` (tuples of arguments of ``make_request``) are read and turned into requests only
         when released, in the order added."""
-        self.sources.append(make_request(*entry) for entry in entries)
+        (self.held if held else self.sources).append(make_request(*entry) for entry in entries)
+
+    def release_held(self) -> None:
+        self.sources.extend(self.held)
+        self.held.clear()
 
     def room(self) -> int:
         engine = self.crawler.engine
@@ -63,5 +72,6 @@ class Frontier:
         return fed
 
     def spider_idle(self) -> None:
+        self.release_held()  # nothing is on its way any more that could name them
         if self.feed(max(self.window, 1)):
             raise DontCloseSpider

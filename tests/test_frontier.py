@@ -59,7 +59,7 @@ def test_a_faulty_site_whose_sitemap_comes_late_repeats_no_request_and_keeps_the
     """Seed 0 faults /sitemap.xml twice (a 503, then a 429 with its Retry-After wait), so the listings are
     read first and link every article before the sitemap arrives. Linked articles used to bypass the
     frontier (the scheduler held 145 requests against a window of 64) and the late sitemap queued each of
-    them a second time (211 repeat requests)."""
+    them a second time (211 repeat requests). Now linked articles wait for the sitemap, whose entries win."""
     site = DoctorQnaSite(pages=300, seed=25)
     plan = FaultPlan(seed=0, server_error=0.06, too_many_requests=0.06, slow=0.03, drop=0.04, truncate=0.04,
                      malformed=0.03, slow_seconds=2.0)
@@ -69,7 +69,7 @@ def test_a_faulty_site_whose_sitemap_comes_late_repeats_no_request_and_keeps_the
                       "--gate", "max_reject_ratio=0.2")
         discovery = sum(count for path, count in server.hits.items() if not path.startswith("/en/article/"))
         faults = sum(server.faults_injected.values())
-    assert server.hits["/sitemap.xml"] == 3 and stats["spider/sitemap_already_requested"] > len(site.article_ids()) / 3
+    assert server.hits["/sitemap.xml"] == 3 and stats["spider/link_in_sitemap"] > len(site.article_ids()) / 3
     assert stats.get("incremental/repeat_request", 0) == 0
     assert stats["frontier/fed"] == len(site.article_ids())  # each article handed to the scheduler once
     assert stats["frontier/scheduler_peak"] <= window + IN_FLIGHT_SLACK + discovery

@@ -298,12 +298,12 @@ def test_hostile_links_never_cost_the_links_after_them(site_id, hrefs, article_i
 
     def run() -> list[str]:
         read = middleware.process_response(Request(response.url), response)
-        return list(the_spider.unrequested_articles(the_spider.links(read, the_spider.article_path)))
+        return list(the_spider.unqueued_links(the_spider.links(read, the_spider.article_path)))
 
     followed = set(timed("link extraction", run))
     assert {BASE_URL + template.format(number) for number in article_ids} <= followed
     assert all(the_spider.on_site(url) and the_spider.site.source_id_from_url(url) for url in followed)
-    the_spider.requested_articles.clear()  # the next case starts a fresh run
+    the_spider.linked_articles.clear()  # the next case starts a fresh run
 
 
 # --- ids and numbers ----------------------------------------------------------------------------------

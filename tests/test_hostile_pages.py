@@ -122,7 +122,7 @@ def test_a_malformed_href_costs_no_other_link():
     hrefs = [*MALFORMED_HREFS, "/en/article/" + LONG_ID, "/en/article/11", "/en/article/12#similar", "/en/article/13"]
     body = "<html><body>" + "".join(f'<a href="{escape(href)}">x</a>' for href in hrefs) + "</body></html>"
     response = HtmlResponse("http://127.0.0.1:8080/en/department/x", body=body.encode("utf-8"))
-    followed = list(spider.unrequested_articles(spider.links(response, spider.article_path)))
+    followed = list(spider.unqueued_links(spider.links(response, spider.article_path)))
     assert followed == [f"http://127.0.0.1:8080/en/article/{number}" for number in (11, 12, 13)]
     assert crawler.stats.get_value("links/skipped_malformed") == 2  # the unclosed IPv6 bracket, "//[::1"
     assert crawler.stats.get_value("links/skipped_no_article_id") == 1

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
-from qacrawler.sandbox import DoctorQnaSite, SandboxServer
+from qacrawler.sandbox import DoctorQnaSite, Latency, SandboxServer
 from qacrawler.sandbox.faults import FaultPlan
 from tests.conftest import ROOT, run_cli
 from tests.test_end_to_end import assert_equal_to_ground_truth, read_records, read_rejects
@@ -167,6 +167,28 @@ def test_a_site_clock_ten_minutes_behind_ours_loses_no_edit(tmp_path):
     lastmods = sitemap_lastmods(site)
     assert {n: latest[n]["source_lastmod"] for n in revision.edited_ids} == {
         n: lastmods[n] for n in revision.edited_ids}  # the site's own stamps, kept as written
+
+
+class LateSitemap(Latency):
+    """The sitemap answers a second late, so every listing has linked every article before it arrives."""
+
+    def delay(self, url: str, attempt: int) -> float:
+        return 1.0 if url == "/sitemap.xml" else 0.0
+
+
+def test_edited_articles_linked_before_a_late_sitemap_are_still_fetched(tmp_path):
+    """A link carries no lastmod, so the incremental rule cannot tell an edited article linked from a
+    listing from an unchanged one: linked articles wait for the sitemap, whose entries say which changed."""
+    site = DoctorQnaSite(pages=150, seed=28)
+    out = tmp_path / "dataset"
+    with SandboxServer(site) as server:
+        crawl_and_fetched(site, server, out)
+        revision = site.revise(added=4, edited=5, at=datetime.now(UTC))
+        server.latency = LateSitemap()
+        assert crawl_and_fetched(site, server, out) == set(revision.added_ids) | set(revision.edited_ids)
+        stats = last_manifest(out)["stats"]
+    assert stats["spider/link_in_sitemap"] > 0 and stats.get("incremental/repeat_request", 0) == 0
+    assert_latest_rows_are_the_truth(site, out, revision.edited_ids)
 
 
 def read_unchanged_fetch_ids(out: Path) -> list[str]:

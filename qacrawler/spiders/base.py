@@ -109,6 +109,9 @@ class QASpider(Spider):
         self.allowed_hosts = host_twins(parts.hostname) | set(self.declared_hosts)  # see qacrawler.request_policy
         self.id_range = check_id_range(min_id, max_id)
         self.requested_articles: set[str] = set()  # canonical URLs, to request each article once per run
+        self.linked_articles: set[str] = set()  # canonical URLs pages linked to, queued once
+        self.sitemaps_requested: set[str] = set()
+        self.sitemaps_pending = 0  # requested, neither parsed nor failed: linked articles wait for them
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> QASpider:
@@ -185,24 +188,35 @@ class QASpider(Spider):
         return (url for url in urls if self.on_site(url) and pattern.search(urlsplit(url).path))
 
     def follow_articles(self, urls: Iterable[str]) -> None:
-        """Linked articles wait in the frontier like sitemap entries: a site whose sitemap failed is found
+        """Linked articles wait in the frontier like sitemap entries (a site whose sitemap failed is found
         through its listings alone, dozens of articles a page, which would fill the scheduler far past the
-        window. The caller feeds the frontier."""
-        linked = list(self.unrequested_articles(urls))
+        window), and behind any sitemap still on its way: its entry carries the lastmod the incremental
+        decision needs, so the sitemap's request wins and the link is dropped when released. The caller
+        feeds the frontier."""
+        linked = list(self.unqueued_links(urls))
         if linked:
-            self.frontier.add(((url,) for url in linked), self.article_request)
+            self.frontier.add(((url,) for url in linked if self.release_link(url)), self.article_request,
+                              held=self.sitemaps_pending > 0)
 
-    def unrequested_articles(self, urls: Iterable[str]) -> Iterator[str]:
-        """Each linked article once per run, and not at all when a sitemap lists it (its entry carries
-        lastmod): every duplicate request would otherwise travel the whole middleware chain to be ignored."""
+    def unqueued_links(self, urls: Iterable[str]) -> Iterator[str]:
+        """Each linked article once per run, in canonical form."""
         for url in urls:
             if self.site.source_id_from_url(url) is None:  # e.g. an id of 4,000 digits: no article of this site
                 self.crawler.stats.inc_value("links/skipped_no_article_id")
                 continue
             url = self.canonical_article_url(url)
-            if url not in self.requested_articles:
-                self.requested_articles.add(url)
+            if url not in self.linked_articles and url not in self.requested_articles:
+                self.linked_articles.add(url)
                 yield url
+
+    def release_link(self, url: str) -> bool:
+        """Whether a linked article still needs its request, decided when the frontier releases it: a
+        sitemap read meanwhile may have queued it (counted in ``spider/link_in_sitemap``)."""
+        if url in self.requested_articles:
+            self.crawler.stats.inc_value("spider/link_in_sitemap")
+            return False
+        self.requested_articles.add(url)
+        return True
 
     def follow_listings(self, response: Response, pattern: re.Pattern[str], callback: Callable) -> Iterator[Request]:
         for url in self.links(response, pattern):
@@ -210,9 +224,9 @@ class QASpider(Spider):
 
     def parse_sitemap(self, response: Response) -> Iterator[Request]:
         """A sitemap index leads to more sitemaps; a URL set to articles, which wait in the frontier as
-        (url, lastmod) pairs. Missing sitemaps are fine. An entry whose article a link already queued (the
-        sitemap came late: it failed and was retried) is skipped, counted in
-        ``spider/sitemap_already_requested``: that article is fetched once, without lastmod."""
+        (url, lastmod) pairs. Missing sitemaps are fine. An entry whose article was already requested (a
+        link released after the crawl went idle, another sitemap) is skipped, counted in
+        ``spider/sitemap_already_requested``."""
         sitemap = Sitemap(response.body)
         articles: list[tuple[str, str | None]] = []
         for entry in sitemap:
@@ -229,12 +243,24 @@ class QASpider(Spider):
                 self.requested_articles.add(url)
                 articles.append((url, entry.get("lastmod")))
         self.frontier.add(articles, self.sitemap_article_request)
-        self.frontier.feed()
+        self.sitemap_settled()
 
     def sitemap_request(self, url: str) -> Request:
-        """Sitemaps before articles: an article linked from a page fetched before its sitemap entry was
-        read would be requested twice (once without, once with its lastmod)."""
-        return Request(url, callback=self.parse_sitemap, errback=self.discovery_failed, priority=2)
+        """Sitemaps before articles, and linked articles wait for them (see follow_articles)."""
+        if url not in self.sitemaps_requested:  # a repeat is dropped by the dupefilter: it never settles
+            self.sitemaps_requested.add(url)
+            self.sitemaps_pending += 1
+        return Request(url, callback=self.parse_sitemap, errback=self.sitemap_failed, priority=2)
+
+    def sitemap_failed(self, failure: Failure) -> None:
+        self.discovery_failed(failure)
+        self.sitemap_settled()
+
+    def sitemap_settled(self) -> None:
+        self.sitemaps_pending -= 1
+        if self.sitemaps_pending <= 0:
+            self.frontier.release_held()
+        self.frontier.feed()
 
     def sitemap_article_request(self, url: str, lastmod: str | None) -> Request:
         return self.article_request(url, lastmod=lastmod)
