@@ -33,14 +33,11 @@ from qacrawler.dataset_files import RECORDS, run_manifests
 from qacrawler.privacy import PATTERNS
 from qacrawler.records import QARecord
 from qacrawler.schema import _unwrap_optional, field_table
+from qacrawler.sites.registry import UnknownSite, get_site
 
 CARD_NAME = "README.md"
 OLD_CARD_NAME = "DATASET.md"  # 0.2.0 and earlier: Hugging Face did not read it, so it is replaced
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
-SITE_NOTES = {
-    "doctorqna": "doctorqna.com English article pages, translated from Taiwan e-Hospital",
-    "tw_ehospital": "Taiwan e-Hospital (台灣e院), the Chinese original, Big5 pages",
-}
 # The card is computed inside the crawler at the end of every run, so its memory must not grow with the
 # dataset: DuckDB gets one thread and this budget, and spills to a temporary folder beyond it. The newest-
 # version keys every query joins on must fit (about 200 bytes a record): enough for a million records.
@@ -231,6 +228,20 @@ def _header(facts: _Facts) -> list[str]:
     return [*lines, "---"]
 
 
+def site_description(site_id: str) -> str:
+    try:
+        return get_site(site_id).description
+    except UnknownSite:  # a dataset holding a site this installation does not know (its module is not loaded)
+        return ""
+
+
+def site_notes(site_id: str) -> tuple[str, ...]:
+    try:
+        return get_site(site_id).card_notes
+    except UnknownSite:
+        return ()
+
+
 def _provenance(facts: _Facts) -> list[str]:
     rows = []
     for row in facts.per_site:
@@ -240,7 +251,7 @@ def _provenance(facts: _Facts) -> list[str]:
         where = ", ".join(f"{base} (local sandbox mirror)" if urlsplit(base).hostname in LOOPBACK_HOSTS else base
                           for base in bases)
         robots = sum(1 for run in runs if run.get("stats", {}).get("robotstxt/request_count"))
-        rows.append([f"`{row['site']}`", SITE_NOTES.get(row["site"], ""), row["language"], where or "–", len(runs),
+        rows.append([f"`{row['site']}`", site_description(row["site"]), row["language"], where or "–", len(runs),
                      _span(started[0], started[-1]) if started else "–",
                      _span(str(row["first_crawl"])[:10], str(row["last_crawl"])[:10]),
                      f"{robots} of {len(runs)} runs", row["parsers"]])
@@ -336,10 +347,6 @@ def _privacy(facts: _Facts) -> list[str]:
 LIMITATIONS = [
     "`more_info` is a supplementary article supplied by the site (machine written), not the answering doctor's "
     "words: do not train or evaluate on it as the answer.",
-    "doctorqna's `asker.gender` is a translation default (`female` on almost every page, even for \"Mr.\" askers): "
-    "do not analyse it. tw_ehospital's gender is as the asker gave it.",
-    "doctorqna pages are English translations of Taiwan e-Hospital questions: a question and its translation are "
-    "different texts, so they are not detected as duplicates and may land in different splits.",
     "`answer` includes the doctor's greeting and sign-off as published; answers are short and general, not "
     "diagnoses, and are dated (see `reply_date`).",
     "`specialty` is null where the site's department is not in the shipped taxonomy; `department` keeps the "
@@ -380,7 +387,8 @@ def render_card(root: Path) -> str:
         "`site` and `ask_year` are also the folder names `site=<site>/ask_year=<yyyy>` (Hive partitions).", "",
         field_table(), "",
     ]
-    limitations = ["## Known limitations", "", *(f"- {line}" for line in LIMITATIONS), ""]
+    notes = [note for site in facts.sites for note in site_notes(site)]
+    limitations = ["## Known limitations", "", *(f"- {line}" for line in [*notes, *LIMITATIONS]), ""]
     parts = [*_header(facts), "", *intro, *_provenance(facts), *fields, *_counts(facts), *_duplicates_and_splits(facts),
              *_privacy(facts), *limitations]
     return "\n".join(parts).rstrip() + "\n"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import errno
-import importlib
 import json
 import os
 import shlex
@@ -17,16 +16,18 @@ from typing import Any, NoReturn
 from pydantic import ValidationError
 
 from qacrawler import gates
-from qacrawler.crawl import SPIDERS, CrawlResult, run_crawls
+from qacrawler.arguments import UsageError, check_base_url, check_id_range
+from qacrawler.crawl import CrawlResult, run_crawls
 from qacrawler.dataset_files import LOCK_FILE, CorruptFile, DatasetLocked, run_manifests
 from qacrawler.extensions.manifest import run_counts
 from qacrawler.fetch_failures import failure_line
 from qacrawler.run import InvalidRunId, check_run_id
-from qacrawler.spiders.base import UsageError, check_base_url, check_id_range, validation_reasons
+from qacrawler.records import validation_reasons
+from qacrawler.sites.registry import BUILTIN, UnknownSite, all_sites, get_site, load_site_modules
+from qacrawler.sites.site import Site
 
 DEMO_MARKER = ".qacrawler-demo"
 EXIT_LOCKED = 3
-SITES = SPIDERS
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -104,7 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=7, help="sandbox seed (default 7)")
 
     crawl = commands.add_parser("crawl", help="crawl one site into a dataset folder")
-    crawl.add_argument("site", choices=SITES, help="site id")
+    crawl.add_argument("site", help="site id (`qacrawler sites` lists them)")
     crawl.add_argument("--out", type=Path, help="dataset folder (default output/<site>)")
     crawl.add_argument("--base-url", help="crawl this mirror instead of the real site (e.g. the sandbox's URL)")
     crawl.add_argument("--max-pages", type=positive_int, help="stop after this many responses")
@@ -120,7 +121,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="override a quality gate for this run, e.g. min_records=500 or coverage.reply_date=0.9")
 
     parse = commands.add_parser("parse", help="print the parser's record for saved pages, one JSON line per file")
-    parse.add_argument("--site", required=True, choices=SITES, help="site id")
+    parse.add_argument("--site", required=True, help="site id (`qacrawler sites` lists them)")
     parse.add_argument("--url", help="the pages' URL (default: url.txt beside each file)")
     parse.add_argument("files", nargs="+", type=Path, metavar="FILE")
 
@@ -141,6 +142,8 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--quarantine", action="store_true",
                        help="move bad files to DIR/quarantine/ (out of every reader's way), logging what moved")
 
+    commands.add_parser("sites", help="list the sites qacrawler can crawl: language, base URL, discovery")
+
     runs = commands.add_parser("runs", help="list a dataset's past runs: counts, durations, gate results")
     runs.add_argument("dataset", type=Path, metavar="DIR")
 
@@ -148,7 +151,7 @@ def build_parser() -> argparse.ArgumentParser:
     sandbox.add_argument("--port", type=port_number, default=0, help="port (default: any free port)")
     sandbox.add_argument("--pages", type=positive_int, default=1200, help="article pages (default 1200)")
     sandbox.add_argument("--seed", type=int, default=7, help="seed (default 7)")
-    sandbox.add_argument("--site", choices=SITES, default="doctorqna", help="which site to mirror (default doctorqna)")
+    sandbox.add_argument("--site", default="doctorqna", help="which site to mirror (default doctorqna; `qacrawler sites`)")
     sandbox.add_argument("--faults", type=fault_plan, metavar="SPEC",
                          help="inject faults, e.g. server_error=0.05,too_many_requests=0.05,drop=0.02,truncate=0.02")
     sandbox.add_argument("--latency", type=milliseconds, default=0.0, metavar="MS",
@@ -189,7 +192,7 @@ def main(argv: list[str] | None = None) -> int:
 def command_parse(args: argparse.Namespace) -> int:
     from qacrawler.sites.errors import NotAnArticle
 
-    site = importlib.import_module(f"qacrawler.sites.{args.site}")
+    site = known_site(args.site)
     status = 0
     for path in args.files:
         url = args.url or _url_beside(path)
@@ -207,6 +210,24 @@ def command_parse(args: argparse.Namespace) -> int:
         else:
             print(json.dumps(record.model_dump(mode="json"), ensure_ascii=False))
     return status
+
+
+def known_site(site_id: str, site_modules: str = "") -> Site:
+    """The registered site of that id, after importing the modules a `-s QA_SITE_MODULES=` names."""
+    load_site_modules(name.strip() for name in site_modules.split(",") if name.strip())
+    try:
+        return get_site(site_id)
+    except UnknownSite as error:
+        raise UsageError(f"{error}; Try: qacrawler sites") from None
+
+
+def command_sites(args: argparse.Namespace) -> int:
+    rows = [(site.id, site.language, site.base_url, site.discovery.describe()) for site in all_sites()]
+    widths = [max(len(row[column]) for row in [("site", "language", "base URL", ""), *rows]) for column in range(3)]
+    print(f"{'site':<{widths[0]}}  {'language':<{widths[1]}}  {'base URL':<{widths[2]}}  discovery")
+    for row in rows:
+        print(f"{row[0]:<{widths[0]}}  {row[1]:<{widths[1]}}  {row[2]:<{widths[2]}}  {row[3]}")
+    return 0
 
 
 def _url_beside(path: Path) -> str:
@@ -236,6 +257,7 @@ def crawl_overrides(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def command_crawl(args: argparse.Namespace) -> int:
+    known_site(args.site, dict(args.set).get("QA_SITE_MODULES", ""))
     arguments: dict[str, Any] = {}
     if args.base_url:
         arguments["base_url"] = check_base_url(args.base_url)
@@ -286,14 +308,13 @@ def exit_status(results: list[CrawlResult]) -> int:
 
 
 def command_demo(args: argparse.Namespace) -> int:
-    from qacrawler.sandbox import DoctorQnaSite, SandboxServer, TwEHospitalSite
+    from qacrawler.sandbox import SandboxServer
 
     writable_folder(args.out, "--out")
     check_demo_folder(args.out)  # refuse a foreign folder before the lock creates a file in it
     started = time.monotonic()
     try:
-        sites = {"doctorqna": DoctorQnaSite(pages=args.pages, seed=args.seed),
-                 "tw_ehospital": TwEHospitalSite(pages=args.pages, seed=args.seed)}
+        sites = {site.id: site.sandbox_class()(pages=args.pages, seed=args.seed) for site in BUILTIN if site.sandbox}
     except ValueError as error:
         raise UsageError(f"--pages: {error}") from None
     servers = {name: SandboxServer(site).start() for name, site in sites.items()}
@@ -372,7 +393,7 @@ def query_hint(out: Path) -> str:
 
 
 def command_sandbox(args: argparse.Namespace) -> int:
-    from qacrawler.sandbox import DoctorQnaSite, Latency, TwEHospitalSite
+    from qacrawler.sandbox import Latency
     from qacrawler.sandbox.server import serve_forever
 
     try:
@@ -383,12 +404,10 @@ def command_sandbox(args: argparse.Namespace) -> int:
         raise UsageError("--renamed-labels is available for the doctorqna mirror only")
     if args.site != "doctorqna" and args.hostile is not None:
         raise UsageError("--hostile is available for the doctorqna mirror only")
+    mirror = sandbox_mirror(known_site(args.site))
+    options = {"labels": "renamed"} if args.renamed_labels else {}
     try:
-        if args.site == "doctorqna":
-            site = DoctorQnaSite(pages=args.pages, seed=args.seed, labels="renamed" if args.renamed_labels else "standard",
-                                 pii=args.plant_pii, hostile=args.hostile_pages)
-        else:
-            site = TwEHospitalSite(pages=args.pages, seed=args.seed, pii=args.plant_pii, hostile=args.hostile_pages)
+        site = mirror(pages=args.pages, seed=args.seed, pii=args.plant_pii, hostile=args.hostile_pages, **options)
     except ValueError as error:
         raise UsageError(f"--pages: {error}") from None
     try:
@@ -402,6 +421,13 @@ def command_sandbox(args: argparse.Namespace) -> int:
         raise UsageError(f"cannot listen on 127.0.0.1 port {args.port}: {error.strerror}; "
                          "Try: --port 0 (any free port)") from None
     return 0
+
+
+def sandbox_mirror(site: Site) -> Any:
+    try:
+        return site.sandbox_class()
+    except LookupError as error:
+        raise UsageError(str(error)) from None
 
 
 def serve_hostile(site: Any, args: argparse.Namespace, latency: Any) -> None:
@@ -505,7 +531,7 @@ def command_runs(args: argparse.Namespace) -> int:
 
 COMMANDS = {"demo": command_demo, "crawl": command_crawl, "compact": command_compact, "export": command_export,
             "report": command_report, "parse": command_parse, "runs": command_runs,
-            "sandbox": command_sandbox, "check": command_check}
+            "sandbox": command_sandbox, "check": command_check, "sites": command_sites}
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -163,14 +163,6 @@ def unchanged_fetches_of(root: Path, site: str) -> list[dict]:
     return [] if table is None else [row for row in table.to_pylist() if row["site"] == site]
 
 
-def existing_versions(root: Path) -> Iterator[tuple[str, str]]:
-    """(record_id, content_hash) of every stored row, read once for the caller to keep as it needs."""
-    table = read_columns(root / RECORDS, "site=*/ask_year=*/*.parquet", ["record_id", "content_hash"])
-    if table is None:
-        return iter(())
-    return zip(table.column("record_id").to_pylist(), table.column("content_hash").to_pylist(), strict=True)
-
-
 def run_files(root: Path, run_id: str) -> list[Path]:
     """The finished files a run wrote, found on disk rather than remembered."""
     return sorted(

@@ -1,7 +1,7 @@
 """Quality gates: read a finished run's stats and decide whether a scheduler should trust it.
 
 Scrapy exits 0 whenever it started, so a site that renamed its labels would otherwise "succeed" with
-empty columns. Thresholds: QA_GATES, then QA_GATES_BY_SITE[site], then per-run overrides.
+empty columns. Thresholds: QA_GATES, then the site declaration's, then QA_GATES_BY_SITE[site], then per-run overrides.
 """
 
 from __future__ import annotations

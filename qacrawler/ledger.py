@@ -48,9 +48,7 @@ class ArticleLedger:
         return ledger
 
     def record_id(self, url: str) -> str | None:
-        site = self.crawler.spider.site
-        source_id = site.source_id_from_url(url)
-        return f"{site.SITE}:{source_id}" if source_id else None
+        return self.crawler.spider.site.record_id_from_url(url)
 
     def schedule(self, url: str) -> None:
         record_id = self.record_id(url)

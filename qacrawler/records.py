@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import hashlib
 import unicodedata
-from datetime import date, datetime
-from typing import Literal
+from collections.abc import Mapping
+from datetime import UTC, date, datetime
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 Gender = Literal["female", "male"]
 
@@ -117,7 +118,22 @@ class UnchangedFetch(_Model):
     crawled_at: datetime = Field(description="When the page was fetched (UTC)")
 
 
-def content_hash(title: str | None, question: str | None, answer: str | None) -> str:
-    """Stable across whitespace and Unicode-form noise, so only real edits change it."""
-    parts = [" ".join(unicodedata.normalize("NFKC", part or "").split()) for part in (title, question, answer)]
+HASHED_FIELDS = ("title", "question", "answer")  # what makes a new version of a record
+
+
+def content_hash(fields: Mapping[str, Any]) -> str:
+    """The hash of a record's HASHED_FIELDS (a record's or a parser's field mapping), stable across whitespace
+    and Unicode-form noise, so only real edits change it."""
+    parts = [" ".join(unicodedata.normalize("NFKC", fields.get(name) or "").split()) for name in HASHED_FIELDS]
     return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()[:32]
+
+
+def validation_reasons(error: ValidationError) -> list[str]:
+    return [f"{'.'.join(map(str, detail['loc'])) or 'record'}: {detail['msg']}" for detail in error.errors()]
+
+
+def make_reject(url: str, site: str, stage: str, reasons: list[str], excerpt: str | None = None,
+                source_lastmod: str | None = None, crawled_at: datetime | None = None) -> Reject:
+    """Every reject is built here: the spider's (fetch, redirect, parse) and the validator's."""
+    return Reject(url=url, site=site, stage=stage, reasons=reasons, excerpt=excerpt,
+                  crawled_at=crawled_at or datetime.now(UTC), source_lastmod=source_lastmod)

@@ -5,8 +5,8 @@ qacrawler.spiders.base.QASpider.from_crawler. QA_* settings are qacrawler's own.
 """
 
 BOT_NAME = "qacrawler"
-SPIDER_MODULES = ["qacrawler.spiders"]
-NEWSPIDER_MODULE = "qacrawler.spiders"
+SPIDER_LOADER_CLASS = "qacrawler.spiders.loader.SiteSpiderLoader"  # one spider per registered site
+QA_SITE_MODULES = []  # modules that register more sites (qacrawler.sites.registry.register)
 
 # Politeness: identify the bot with a contact, obey robots.txt, adapt to the server's pace.
 QA_CONTACT = "https://github.com/qacrawler/qacrawler"
@@ -91,13 +91,13 @@ QA_INCREMENTAL = True  # skip unchanged articles the dataset already holds (`qac
 # page may still stamp an edit made after it (qacrawler.lastmod.refetch_reason).
 QA_LASTMOD_TOLERANCE = 3600
 QA_PROGRESS_INTERVAL = 0  # seconds between progress lines on stderr; 0 = off (the CLI turns it on)
-# Fields a record needs to enter the dataset: "*" for every site, then per site id.
+# Fields a record needs to enter the dataset: "*" for every site, then the site's declaration's, then per site id.
 QA_REQUIRED_FIELDS = {
     "*": ["title", "question", "ask_date"],
-    "doctorqna": ["answer", "reply_date", "doctor.name", "department"],
 }
 
-# Quality gates, read at the end of every crawl (qacrawler.gates): defaults, then per site, then per run.
+# Quality gates, read at the end of every crawl (qacrawler.gates): defaults, then the site's declaration's, then
+# per site id here, then per run.
 QA_GATES = {
     "min_records": 1,
     "max_reject_ratio": 0.05,
@@ -107,10 +107,7 @@ QA_GATES = {
     "coverage": {"title": 0.95, "question": 0.95, "ask_date": 0.95, "reply_date": 0.95, "answer": 0.9,
                  "department": 0.9, "doctor.name": 0.9},
 }
-QA_GATES_BY_SITE = {
-    "doctorqna": {"coverage": {"asker.gender": 0.9, "asker.age_min": 0.9}},
-    "tw_ehospital": {"coverage": {"answer": 0.8, "reply_date": 0.8, "department": 0.8, "doctor.name": 0.8}},
-}
+QA_GATES_BY_SITE = {}
 QA_GATES_OVERRIDES = {}  # per run, e.g. from `qacrawler crawl --gate min_records=500`
 
 LOG_LEVEL = "INFO"

@@ -174,9 +174,9 @@ def test_duplicate_questions_across_sites_are_counted_in_the_card(tmp_path):
     write_run(tmp_path, [record("1", 2018, question=question), record("2", 2019, question=question.upper())],
               QA_RUN_ID="20261127T080000Z-aaaaaa")
     from qacrawler.sites.build import build_record
+    from qacrawler.sites.registry import get_site
 
-    twin = build_record(site="tw_ehospital", source_id="7", url="http://127.0.0.1/doctor/All/ShowDetail.php?q_no=7",
-                        language="zh-Hant", parser_version="1.0", title="眼皮跳", question=question + " !",
+    twin = build_record(site=get_site("tw_ehospital"), source_id="7", url="http://127.0.0.1/doctor/All/ShowDetail.php?q_no=7", title="眼皮跳", question=question + " !",
                         ask_date=record().ask_date, crawled_at=record().crawled_at)
     write_run(tmp_path, [twin], QA_RUN_ID="20261127T080000Z-bbbbbb")
     _, body = split_card(card.write_dataset_card(tmp_path).read_text("utf-8"))

@@ -12,6 +12,7 @@ import pytest
 from qacrawler import dataset
 from qacrawler.sandbox import DoctorQnaSite, SandboxServer
 from qacrawler.sites.build import build_record
+from qacrawler.sites.registry import get_site
 from tests.conftest import query, records_glob, run_cli
 from tests.test_pipelines import write_run
 
@@ -107,12 +108,11 @@ def test_copies_of_a_question_land_in_one_split_across_sites(recrawled, tmp_path
     variants = (
         lambda text: text.upper(),
         lambda text: "  " + text.replace(" ", "\u3000 ").replace("\n", "\n\n") + " !!",
-        lambda text: text.replace(",", "，").replace("?", "？").replace(":", "："),  # full-width punctuation
-        lambda text: text.replace("a", "ａ").replace("1", "１"),  # full-width letters and digits (NFKC)
+        lambda text: text.replace(",", "，").replace("?", "？").replace(":", "："), # full-width punctuation
+        lambda text: text.replace("a", "ａ").replace("1", "１"), # full-width letters and digits (NFKC)
     )
     copies = [
-        build_record(site="tw_ehospital", source_id=str(900000 + i), url=f"http://127.0.0.1/doctor/All/ShowDetail.php?q_no={i}",
-                     language="zh-Hant", parser_version="1.0", crawled_at=AT, title=row["title"],
+        build_record(site=get_site("tw_ehospital"), source_id=str(900000 + i), url=f"http://127.0.0.1/doctor/All/ShowDetail.php?q_no={i}", crawled_at=AT, title=row["title"],
                      question=variants[i % len(variants)](row["question"]), answer=row["answer"], ask_date=row["ask_date"])
         for i, row in enumerate(originals)
     ]

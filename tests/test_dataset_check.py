@@ -11,7 +11,9 @@ import pytest
 
 from qacrawler import dataset
 from qacrawler.dataset_check import bad_files
-from qacrawler.dataset_files import CorruptFile, existing_versions, rejects_of
+from qacrawler.dataset_files import CorruptFile, rejects_of
+from qacrawler.dataset_index import DatasetIndex
+from qacrawler.sites.doctorqna import DECLARATION as DOCTORQNA
 from qacrawler.records import Reject
 from tests.conftest import run_cli
 from tests.test_pipelines import NOW, record, write_run
@@ -63,7 +65,7 @@ def test_readers_name_the_bad_file_and_the_fix(stored, damage):
     harm(bad)
     readers = [lambda: dataset.latest(stored), lambda: dataset.to_duckdb(stored), lambda: dataset.open_dataset(stored)]
     if damage != "wrong_type":  # the crawl's own reader takes the columns it needs by name
-        readers.append(lambda: list(existing_versions(stored)))
+        readers.append(lambda: DatasetIndex.read(stored, DOCTORQNA))
     for read in readers:
         with pytest.raises(CorruptFile) as raised:
             read()

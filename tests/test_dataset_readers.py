@@ -15,6 +15,7 @@ import pytest
 from qacrawler import card, dataset
 from qacrawler.compact import compact
 from qacrawler.sites.build import build_record
+from qacrawler.sites.registry import get_site
 from tests.conftest import query, records_glob
 from tests.test_pipelines import record, write_run
 
@@ -25,7 +26,7 @@ KEY = ["record_id", "site", "ask_year"]
 
 def twin(source_id: str):
     """A tw_ehospital record, so the dataset has two site partitions."""
-    return build_record(site="tw_ehospital", source_id=source_id, language="zh-Hant", parser_version="1.0",
+    return build_record(site=get_site("tw_ehospital"), source_id=source_id,
                         url=f"http://127.0.0.1/doctor/All/ShowDetail.php?q_no={source_id}", title="眼皮跳",
                         question="眼皮一直跳。", ask_date=record().ask_date, crawled_at=record().crawled_at)
 

@@ -41,7 +41,7 @@ def expected_row(site_id: str, site, base_url: str, article_id: int) -> dict:
     expected["asker"] = truth["asker"]
     expected["doctor"] = truth["doctor"]
     expected["specialty"] = specialty_for(truth["department"])
-    expected["content_hash"] = content_hash(truth["title"], truth["question"], truth["answer"])
+    expected["content_hash"] = content_hash(truth)
     expected["similar_questions"] = [{**entry, "url": base_url + entry["url"]} for entry in truth["similar_questions"]]
     expected["related_faqs"] = [{**entry, "url": base_url + entry["url"]} for entry in truth["related_faqs"]]
     return expected

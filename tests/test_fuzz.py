@@ -41,9 +41,12 @@ from qacrawler.sites.encoding import (
 from qacrawler.sites.errors import NotAnArticle
 from qacrawler.sites.fields import MAX_INT_DIGITS, absolute_url, parse_int
 from qacrawler.sites.page_text import MAX_TAG_ATTRIBUTES, MarkupTooComplex
-from qacrawler.spiders.doctorqna import DoctorQnaSpider
+from qacrawler.sites.doctorqna import DECLARATION as DOCTORQNA
+from qacrawler.spiders.base import spider_for
 from qacrawler.spiders.tw_ehospital import TwEHospitalSpider
 from tests.fixture_cases import CRAWLED_AT, FixtureSet
+
+DoctorQnaSpider = spider_for(DOCTORQNA)
 
 FUZZ = settings(
     derandomize=True,
@@ -298,7 +301,7 @@ def test_hostile_links_never_cost_the_links_after_them(site_id, hrefs, article_i
 
     def run() -> list[str]:
         read = middleware.process_response(Request(response.url), response)
-        return list(the_spider.unqueued_links(the_spider.links(read, the_spider.article_path)))
+        return list(the_spider.unqueued_links(the_spider.article_urls(the_spider.absolute_links(read))))
 
     followed = set(timed("link extraction", run))
     assert {BASE_URL + template.format(number) for number in article_ids} <= followed

@@ -4,6 +4,7 @@ import pytest
 
 from qacrawler import settings
 from qacrawler.gates import evaluate, merged_thresholds, overrides_from
+from qacrawler.sites import tw_ehospital
 
 HEALTHY = {"validate/passed": 98, "rejects/stage/parse": 1, "rejects/stage/validate": 1, "coverage/reply_date": 97,
            "coverage/title": 98, "log_count/ERROR": 0, "finish_reason": "finished"}
@@ -37,7 +38,7 @@ def test_low_coverage_errors_and_a_bad_finish_fail():
 
 
 def test_site_and_run_overrides_merge_coverage_field_by_field():
-    merged = merged_thresholds(settings.QA_GATES, settings.QA_GATES_BY_SITE["tw_ehospital"],
+    merged = merged_thresholds(settings.QA_GATES, dict(tw_ehospital.DECLARATION.gates),
                                overrides_from(["min_records=500", "coverage.title=0.5"]))
     assert merged["min_records"] == 500
     assert merged["coverage"]["answer"] == 0.8

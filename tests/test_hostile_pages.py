@@ -19,9 +19,12 @@ from qacrawler.sandbox.hostile_pages import CHARSET_TRICKS, LONG_ID, MALFORMED_H
 from qacrawler.sites import doctorqna
 from qacrawler.sites.errors import NotAnArticle
 from qacrawler.sites.page_text import page_lines
-from qacrawler.spiders.doctorqna import DoctorQnaSpider
+from qacrawler.sites.doctorqna import DECLARATION as DOCTORQNA
+from qacrawler.spiders.base import spider_for
 from tests.conftest import run_cli
 from tests.test_end_to_end import assert_equal_to_ground_truth, read_records, read_rejects
+
+DoctorQnaSpider = spider_for(DOCTORQNA)
 
 SITES = {"doctorqna": lambda: DoctorQnaSite(pages=200, seed=5, hostile=True),
          "tw_ehospital": lambda: TwEHospitalSite(pages=200, seed=5, hostile=True)}
@@ -122,7 +125,7 @@ def test_a_malformed_href_costs_no_other_link():
     hrefs = [*MALFORMED_HREFS, "/en/article/" + LONG_ID, "/en/article/11", "/en/article/12#similar", "/en/article/13"]
     body = "<html><body>" + "".join(f'<a href="{escape(href)}">x</a>' for href in hrefs) + "</body></html>"
     response = HtmlResponse("http://127.0.0.1:8080/en/department/x", body=body.encode("utf-8"))
-    followed = list(spider.unqueued_links(spider.links(response, spider.article_path)))
+    followed = list(spider.unqueued_links(spider.article_urls(spider.absolute_links(response))))
     assert followed == [f"http://127.0.0.1:8080/en/article/{number}" for number in (11, 12, 13)]
     assert crawler.stats.get_value("links/skipped_malformed") == 2  # the unclosed IPv6 bracket, "//[::1"
     assert crawler.stats.get_value("links/skipped_no_article_id") == 1

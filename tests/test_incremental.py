@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 import pyarrow.parquet as pq
 import pytest
 
-from qacrawler.incremental import stored_versions, unfetched_links
+from qacrawler.dataset_index import DatasetIndex, version_key
 from qacrawler.lastmod import Lastmod, refetch_reason
 from qacrawler.records import Reject, UnchangedFetch
-from qacrawler.sites import doctorqna
+from qacrawler.sites.doctorqna import DECLARATION as DOCTORQNA
 from tests.test_pipelines import NOW, record, write_run
 
 BASE = "https://doctorqna.com/en/article/"
@@ -24,7 +24,7 @@ def test_stored_versions_know_records_unanswered_ones_and_parse_rejects(tmp_path
     reject = Reject(url=f"{BASE}7", site="doctorqna", stage="parse", reasons=["no asker line"], crawled_at=NOW)
     fetch_failure = reject.model_copy(update={"url": f"{BASE}8", "stage": "fetch"})
     write_run(tmp_path, [record("1"), record("2", answer=None), reject, fetch_failure])
-    stored = stored_versions(tmp_path, doctorqna)
+    stored = DatasetIndex.read(tmp_path, DOCTORQNA).stored
     assert stored["doctorqna:1"].answered and not stored["doctorqna:1"].rejected
     assert not stored["doctorqna:2"].answered
     assert stored["doctorqna:7"].rejected
@@ -34,7 +34,9 @@ def test_stored_versions_know_records_unanswered_ones_and_parse_rejects(tmp_path
 def test_links_to_pages_the_dataset_lacks_are_fetched_next_time(tmp_path):
     reject = Reject(url=f"{BASE}4", site="doctorqna", stage="validate", reasons=["answer: missing"], crawled_at=NOW)
     write_run(tmp_path, [record("1", similar_questions=[similar(2), similar(3), similar(4)]), record("2"), reject])
-    assert unfetched_links(tmp_path, doctorqna) == [f"{BASE}3"]
+    index = DatasetIndex.read(tmp_path, DOCTORQNA)
+    assert index.unfetched_links == [f"{BASE}3"]
+    assert index.versions == {version_key(row.record_id, row.content_hash) for row in (record("1"), record("2"))}
 
 
 def test_stored_versions_keep_the_lastmod_seen_and_later_unchanged_fetches(tmp_path):
@@ -45,7 +47,7 @@ def test_stored_versions_keep_the_lastmod_seen_and_later_unchanged_fetches(tmp_p
         UnchangedFetch(record_id="doctorqna:1", site="doctorqna", source_lastmod="2026-11-29", crawled_at=later),
         UnchangedFetch(record_id="doctorqna:2", site="doctorqna", source_lastmod=None, crawled_at=NOW - timedelta(1)),
     ])
-    stored = stored_versions(tmp_path, doctorqna)
+    stored = DatasetIndex.read(tmp_path, DOCTORQNA).stored
     assert (stored["doctorqna:1"].crawled_at, stored["doctorqna:1"].source_lastmod) == (later, "2026-11-29")
     assert (stored["doctorqna:2"].crawled_at, stored["doctorqna:2"].source_lastmod) == (NOW, None)  # older check
 
@@ -55,7 +57,7 @@ def test_files_written_before_source_lastmod_existed_read_as_unknown(tmp_path):
     path = next((tmp_path / "records").rglob("*.parquet"))
     table = pq.read_table(path)
     pq.write_table(table.drop_columns(["source_lastmod"]), path)  # a 0.1.0 file
-    assert stored_versions(tmp_path, doctorqna)["doctorqna:1"].source_lastmod is None
+    assert DatasetIndex.read(tmp_path, DOCTORQNA).stored["doctorqna:1"].source_lastmod is None
 
 
 @pytest.mark.parametrize(("text", "earliest", "latest"), [

@@ -24,9 +24,11 @@ from qacrawler.request_policy import (
     address_refusal,
 )
 from qacrawler.retry_after import PostponedRequest, RetryAfterMiddleware, parse_retry_after
-from qacrawler.spiders.base import host_twins
-from qacrawler.spiders.doctorqna import DoctorQnaSpider
+from qacrawler.sites.doctorqna import DECLARATION as DOCTORQNA
+from qacrawler.spiders.base import host_twins, spider_for
 from qacrawler.spiders.tw_ehospital import TwEHospitalSpider
+
+DoctorQnaSpider = spider_for(DOCTORQNA)
 
 SITE = HostPolicy("https://doctorqna.com", host_twins("doctorqna.com"))
 SANDBOX = HostPolicy("http://127.0.0.1:8080", {"127.0.0.1"})

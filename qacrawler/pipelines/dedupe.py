@@ -10,15 +10,8 @@ from typing import Any
 
 from scrapy.crawler import Crawler
 
-from qacrawler.dataset_files import existing_versions
+from qacrawler.dataset_index import dataset_index, version_key
 from qacrawler.records import QARecord, UnchangedFetch
-from qacrawler.run import output_dir
-
-
-def version_key(record_id: str, content_hash: str) -> str:
-    """One string per (record_id, content_hash), unambiguous since the id's length leads it: a set of
-    these takes about 60 % of the memory of a set of tuples (a crawl holds one per record it wrote)."""
-    return f"{len(record_id)}:{record_id}{content_hash}"
 
 
 class DedupePipeline:
@@ -32,7 +25,7 @@ class DedupePipeline:
         return cls(crawler)
 
     def open_spider(self) -> None:
-        self.seen = {version_key(record_id, digest) for record_id, digest in existing_versions(output_dir(self.crawler))}
+        self.seen = dataset_index(self.crawler).versions  # grows with this run's versions
         self.stats.set_value("dedupe/versions_in_dataset_at_start", len(self.seen))
 
     def process_item(self, item: Any) -> Any:

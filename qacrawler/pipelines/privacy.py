@@ -12,20 +12,16 @@ the rest of a question test guesses of the phone number it held.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
 from typing import Any
 
 from scrapy.crawler import Crawler
 
 from qacrawler.privacy import mask_text, mask_texts
 from qacrawler.records import QARecord, Reject, SimilarQuestion, content_hash
-from qacrawler.sites import doctorqna, tw_ehospital
+from qacrawler.sites.registry import get_site
 
 MASKED_FIELDS = ("title", "question", "answer", "more_info")
 MASKED_SIMILAR = ("title", "question_excerpt", "answer_excerpt")
-ASKER_NAME_SPANS: dict[str, Callable[[str], list[tuple[int, int]]]] = {
-    site.SITE: site.asker_name_spans for site in (doctorqna, tw_ehospital)
-}
 
 
 class PrivacyPipeline:
@@ -60,7 +56,7 @@ class PrivacyPipeline:
             similar = masked[len(MASKED_FIELDS):]
             update["similar_questions"] = [self.masked_entry(entry, similar[index * per_entry:(index + 1) * per_entry])
                                            for index, entry in enumerate(entries)]
-            update["content_hash"] = content_hash(update["title"], update["question"], update["answer"])
+            update["content_hash"] = content_hash(update)
         return item.model_copy(update=update) if update else item  # nothing masked: the parser's texts and hash
 
     def masked_reject(self, reject: Reject) -> Reject:
@@ -69,7 +65,7 @@ class PrivacyPipeline:
         counts: Counter[str] = Counter()
         excerpt = mask_text(reject.excerpt, counts)
         reasons = [mask_text(reason, counts) for reason in reject.reasons]
-        spans = ASKER_NAME_SPANS.get(reject.site)
+        spans = get_site(reject.site).asker_name_spans
         if excerpt and spans is not None and not self.keep_names:
             found = spans(excerpt)
             names = [excerpt[start:end] for start, end in found]

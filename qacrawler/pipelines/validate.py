@@ -7,13 +7,13 @@ is a reject, the privacy stage no longer knows whose name to look for.
 from __future__ import annotations
 
 from collections import Counter
-from datetime import UTC, datetime
 from typing import Any
 
 from scrapy.crawler import Crawler
 
 from qacrawler.privacy import mask_text
-from qacrawler.records import QARecord, Reject
+from qacrawler.records import QARecord, Reject, make_reject
+from qacrawler.sites.registry import get_site
 
 
 def field_value(record: QARecord, dotted: str) -> Any:
@@ -38,7 +38,8 @@ class ValidatePipeline:
         return cls(crawler)
 
     def reasons(self, record: QARecord) -> list[str]:
-        required = self.required.get("*", []) + self.required.get(record.site, [])
+        required = [*self.required.get("*", []), *get_site(record.site).required_fields,
+                    *self.required.get(record.site, [])]
         reasons = [f"{name}: missing" for name in missing_fields(record, required)]
         if record.ask_date and record.reply_date and record.reply_date < record.ask_date:
             reasons.append(f"reply_date {record.reply_date} is before ask_date {record.ask_date}")
@@ -56,15 +57,8 @@ class ValidatePipeline:
         self.stats.inc_value("rejects/stage/validate")
         for reason in reasons:
             self.stats.inc_value(f"validate/reason/{reason.split(' ')[0].rstrip(':')}")
-        return Reject(
-            url=item.url,
-            site=item.site,
-            stage="validate",
-            reasons=reasons,
-            excerpt=self.excerpt(item),
-            crawled_at=item.crawled_at or datetime.now(UTC),
-            source_lastmod=item.source_lastmod,
-        )
+        return make_reject(item.url, item.site, "validate", reasons, self.excerpt(item), item.source_lastmod,
+                           item.crawled_at)
 
     def excerpt(self, record: QARecord) -> str:
         text = f"{record.title}\n{record.question}"[:300]

@@ -28,6 +28,7 @@ from qacrawler.sites.encoding import decode_html
 from qacrawler.sites.errors import NotAnArticle, PageMissing
 from qacrawler.sites.fields import MAX_INT_DIGITS, absolute_url, find_ymd_date, parse_int, parse_ymd_date
 from qacrawler.sites.page_text import Line, page_lines
+from qacrawler.sites.site import Discovery, Site
 from qacrawler.taxonomy import specialty_for
 
 __all__ = ["SITE", "PARSER_VERSION", "LANGUAGE", "parse", "source_id_from_url"]
@@ -418,7 +419,8 @@ def related_faqs(layout: Layout, base_url: str) -> list[dict[str, Any]]:
 # --- entry point ------------------------------------------------------------------------------
 
 
-def parse(html: str | bytes, url: str, *, crawled_at: datetime | None = None, content_type: str | None = None) -> QARecord:
+def parse(html: str | bytes, url: str, *, site: Site | None = None, crawled_at: datetime | None = None,
+          content_type: str | None = None) -> QARecord:
     """The record of one article page; bytes are decoded strictly by their declared charset (or UTF-8).
 
     Raises NotAnArticle(reason) for anything that is not a Q&A article (not-found page, listing,
@@ -434,11 +436,9 @@ def parse(html: str | bytes, url: str, *, crawled_at: datetime | None = None, co
         html = decode_html(html, content_type)
     layout = _layout(page_lines(html), source_id, html)
     return build_record(
-        site=SITE,
+        site=site or DECLARATION,
         source_id=source_id,
         url=url,
-        language=LANGUAGE,
-        parser_version=PARSER_VERSION,
         crawled_at=crawled_at,
         title=title(layout),
         question=question(layout),
@@ -454,3 +454,26 @@ def parse(html: str | bytes, url: str, *, crawled_at: datetime | None = None, co
         categories=[],
         view_count=None,
     )
+
+
+DECLARATION = Site(
+    id=SITE,
+    language=LANGUAGE,
+    base_url="https://doctorqna.com",
+    article=r"^/en/article/([0-9]+)/?(?=[?]|$)",
+    article_template="/en/article/{id}",
+    parser=parse,
+    parser_version=PARSER_VERSION,
+    description="doctorqna.com English article pages, translated from Taiwan e-Hospital",
+    discovery=Discovery(sitemaps=("/sitemap.xml",), listings=("/en/",), listing_pattern=r"^/en/(department/[^/]+)?/?$"),
+    required_fields=("answer", "reply_date", "doctor.name", "department"),
+    gates={"coverage": {"asker.gender": 0.9, "asker.age_min": 0.9}},
+    card_notes=(
+        "doctorqna's `asker.gender` is a translation default (`female` on almost every page, even for \"Mr.\" "
+        "askers): do not analyse it.",
+        "doctorqna pages are English translations of Taiwan e-Hospital questions: a question and its translation "
+        "are different texts, so they are not detected as duplicates and may land in different splits.",
+    ),
+    asker_name_spans=asker_name_spans,
+    sandbox="qacrawler.sandbox.doctorqna:DoctorQnaSite",
+)

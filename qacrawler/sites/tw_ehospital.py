@@ -38,6 +38,7 @@ from qacrawler.sites.encoding import decode_html, normalise_punctuation
 from qacrawler.sites.errors import NotAnArticle, PageMissing
 from qacrawler.sites.fields import MAX_INT_DIGITS, find_date, join_paragraphs, parse_int, parse_zh_age_range
 from qacrawler.sites.page_text import Line, page_lines, parse_html
+from qacrawler.sites.site import Discovery, Site
 
 __all__ = [
     "DEFAULT_ENCODING",
@@ -499,6 +500,7 @@ def parse(
     html: str | bytes,
     url: str,
     *,
+    site: Site | None = None,
     crawled_at: datetime | None = None,
     content_type: str | None = None,
 ) -> QARecord:
@@ -515,11 +517,9 @@ def parse(
     lines = page_lines(root) if root is not None else []
     page = _read_page(root, lines, q_no)
     return build_record(
-        site=SITE,
+        site=site or DECLARATION,
         source_id=q_no,
         url=canonical_url(url, q_no),
-        language=LANGUAGE,
-        parser_version=PARSER_VERSION,
         crawled_at=crawled_at,
         title=title(page),
         question=question(page),
@@ -535,3 +535,21 @@ def parse(
         categories=categories(page),
         view_count=view_count(page),
     )
+
+
+DECLARATION = Site(
+    id=SITE,
+    language=LANGUAGE,
+    base_url="https://sp1.hso.mohw.gov.tw",
+    article=r"(?i)^/doctor/All/ShowDetail\.php\?(?:[^#]*&)?q_no=0*([0-9]+)(?:&|$)",
+    article_template="/doctor/All/ShowDetail.php?q_no={id}",
+    parser=parse,
+    parser_version=PARSER_VERSION,
+    description="Taiwan e-Hospital (台灣e院), the Chinese original, Big5 pages",
+    discovery=Discovery(listings=("/doctor/Index1.php",), listing_pattern=r"/doctor/All/(history|index)\.php$"),
+    gates={"coverage": {"answer": 0.8, "reply_date": 0.8, "department": 0.8, "doctor.name": 0.8}},
+    card_notes=("tw_ehospital's `asker.gender` is as the asker gave it.",),
+    asker_name_spans=asker_name_spans,
+    sandbox="qacrawler.sandbox.tw_ehospital:TwEHospitalSite",
+    spider="qacrawler.spiders.tw_ehospital:TwEHospitalSpider",  # listing pages are numbered by a <select>
+)

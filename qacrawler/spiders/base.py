@@ -1,15 +1,16 @@
-"""Crawl policy shared by every site: base_url, politeness, staying on the site, turning pages into items.
+"""The crawl policy of every site, driven by its declaration (qacrawler.sites.site.Site): where discovery
+starts, which links are followed, staying on the site, politeness, turning pages into items.
 
-A site spider says where discovery starts and which links to follow; parsing is the site module's job.
+One spider class serves every site (``spider_for``); a site declares a subclass only for discovery its
+``Discovery`` cannot express. Parsing is the declaration's parser's job.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from datetime import UTC, datetime
-from types import ModuleType
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -26,24 +27,21 @@ from twisted.python.failure import Failure
 
 from qacrawler import __version__
 from qacrawler.frontier import Frontier
-from qacrawler.incremental import RepeatRequest, UnchangedPage, unfetched_links
+from qacrawler.dataset_index import dataset_index
+from qacrawler.incremental import RepeatRequest, UnchangedPage
 from qacrawler.ledger import article_settled
-from qacrawler.records import QARecord, Reject
+from qacrawler.arguments import check_base_url, check_id_range
+from qacrawler.records import QARecord, Reject, make_reject, validation_reasons
 from qacrawler.request_policy import RESOLVER_REFUSALS, RefusedRequest, original_url
 from qacrawler.retry_after import PostponedRequest
-from qacrawler.run import output_dir
 from qacrawler.sites.errors import NotAnArticle, PageMissing
-from qacrawler.sites.fields import MAX_INT_DIGITS, parse_int
+from qacrawler.sites.site import Site, import_object
 from qacrawler.sites.page_text import MarkupTooComplex, check_limits, page_lines
 
 EXCERPT_CHARS = 300
 # Statuses with which a server says "not now" (rate limit, maintenance): an article still answered so after
 # the retries is deferred to the next run, not rejected, so a busy site cannot fill the rejects and fail the run.
 DEFERRED_STATUSES = (429, 503)
-
-
-class UsageError(ValueError):
-    """A spider argument is wrong; the message says how to fix it."""
 
 
 def is_loopback(host: str) -> bool:
@@ -69,44 +67,19 @@ def user_agent(contact: str) -> str:
     return f"qacrawler/{__version__} (+{contact}; research crawler, obeys robots.txt)"
 
 
-def validation_reasons(error: ValidationError) -> list[str]:
-    return [f"{'.'.join(map(str, detail['loc'])) or 'record'}: {detail['msg']}" for detail in error.errors()]
-
-
-def check_base_url(base_url: str) -> str:
-    base_url = base_url.strip().rstrip("/")
-    parts = urlsplit(base_url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise UsageError(f"base URL {base_url!r} is not an http(s) URL; give one like http://127.0.0.1:8080")
-    return base_url
-
-
-def check_id_range(min_id: str | int | None, max_id: str | int | None) -> range | None:
-    if min_id is None and max_id is None:
-        return None
-    if min_id is None or max_id is None or not str(min_id).isdigit() or not str(max_id).isdigit():
-        raise UsageError("give both the minimum and the maximum id as whole numbers (min_id=1000 max_id=2000)")
-    if parse_int(str(min_id)) is None or parse_int(str(max_id)) is None:
-        raise UsageError(f"give ids as whole numbers of at most {MAX_INT_DIGITS} digits")
-    if int(min_id) > int(max_id):
-        raise UsageError(f"the minimum id {min_id} is greater than the maximum id {max_id}")
-    return range(int(min_id), int(max_id) + 1)
-
-
 class QASpider(Spider):
-    site: ModuleType  # the site parser module: SITE, parse(html, url, crawled_at=...)
-    default_base_url: str
-    article_path: re.Pattern[str]
-    article_url_template: str  # path with {id}, for walking an id range
-    declared_hosts: tuple[str, ...] = ()  # the site's other hosts, besides the base URL's and its www. twin
+    site: Site  # the class's declaration; an instance holds it at its base URL (Site.at)
 
     def __init__(self, base_url: str | None = None, min_id: str | None = None, max_id: str | None = None, **kwargs: Any):
         super().__init__(**kwargs)
-        self.base_url = check_base_url(base_url or self.default_base_url)
+        self.base_url = check_base_url(base_url or self.site.base_url)
+        self.site = self.site.at(self.base_url)
         parts = urlsplit(self.base_url)
         self.netloc = parts.netloc
         self.allowed_domains = [parts.hostname]
-        self.allowed_hosts = host_twins(parts.hostname) | set(self.declared_hosts)  # see qacrawler.request_policy
+        self.allowed_hosts = host_twins(parts.hostname) | set(self.site.hosts)  # see qacrawler.request_policy
+        discovery = self.site.discovery
+        self.listing_pattern = re.compile(discovery.listing_pattern) if discovery.listing_pattern else None
         self.id_range = check_id_range(min_id, max_id)
         self.requested_articles: set[str] = set()  # canonical URLs, to request each article once per run
         self.linked_articles: set[str] = set()  # canonical URLs pages linked to, queued once
@@ -125,6 +98,19 @@ class QASpider(Spider):
         spider.frontier = Frontier(crawler, settings.getint("QA_FRONTIER_WINDOW"))
         return spider
 
+    async def start(self) -> AsyncIterator[Request]:
+        for path in self.site.discovery.sitemaps:
+            yield self.sitemap_request(self.url(path))
+        for path in self.site.discovery.listings:
+            yield Request(self.url(path), callback=self.parse_listing, errback=self.discovery_failed)
+        self.queue_articles()
+
+    def parse_listing(self, response: Response) -> Iterator[Request]:
+        self.follow_articles(self.article_urls(self.absolute_links(response)))
+        self.frontier.feed()
+        if self.listing_pattern is not None:
+            yield from self.follow_listings(response, self.listing_pattern, self.parse_listing)
+
     # -- requests ------------------------------------------------------------------------------
 
     def url(self, path: str) -> str:
@@ -133,13 +119,9 @@ class QASpider(Spider):
     def on_site(self, url: str) -> bool:
         return urlsplit(url).netloc == self.netloc
 
-    def canonical_article_url(self, url: str) -> str:
-        """The one URL of an article, so links with extra parameters do not fetch it twice."""
-        return url
-
     def article_request(self, url: str, **meta: Any) -> Request:
         """Articles bypass the dupefilter: qacrawler.incremental decides what is fetched, from finished files."""
-        return Request(self.canonical_article_url(url), callback=self.parse_article, errback=self.article_failed,
+        return Request(self.site.canonical_url(url), callback=self.parse_article, errback=self.article_failed,
                        priority=1, dont_filter=True, meta={"article": True, **meta})
 
     def queue_articles(self) -> None:
@@ -149,20 +131,16 @@ class QASpider(Spider):
         self.frontier.feed()
 
     def id_probe_request(self, number: int) -> Request:
-        return self.article_request(self.url(self.article_url_template.format(id=number)), id_probe=True)
+        return self.article_request(self.url(self.site.article_path(number)), id_probe=True)
 
     def unfetched_links(self) -> Iterator[str]:
-        """Articles earlier runs linked to but never stored (see qacrawler.incremental.unfetched_links),
+        """Articles earlier runs linked to but never stored (qacrawler.dataset_index),
         on this run's base_url."""
         if not self.crawler.settings.getbool("QA_INCREMENTAL"):
             return
-        for url in unfetched_links(output_dir(self.crawler), self.site):
+        for url in dataset_index(self.crawler).unfetched_links:
             parts = urlsplit(url)
             yield self.url(parts.path + (f"?{parts.query}" if parts.query else ""))
-
-    def links(self, response: Response, pattern: re.Pattern[str]) -> Iterator[str]:
-        """On-site links whose path matches, fragments dropped; off-site links are never followed."""
-        return self.followable(self.absolute_links(response), pattern)
 
     def absolute_links(self, response: TextResponse) -> Iterator[str]:
         """Every href of the page made absolute. A malformed one (``http://[::1/``, a control character in
@@ -187,6 +165,17 @@ class QASpider(Spider):
         """The absolute URLs that are on this site and whose path matches."""
         return (url for url in urls if self.on_site(url) and pattern.search(urlsplit(url).path))
 
+    def article_urls(self, urls: Iterable[str]) -> Iterator[str]:
+        """The absolute URLs that are articles of this site, at this crawl's address. One shaped like an article
+        but without a usable id (4,000 digits: no site numbers its articles so) is counted and skipped."""
+        for url in urls:
+            if not self.on_site(url):
+                continue
+            if self.site.is_article_url(url):
+                yield url
+            elif self.site.has_article_shape(url):
+                self.crawler.stats.inc_value("links/skipped_no_article_id")
+
     def follow_articles(self, urls: Iterable[str]) -> None:
         """Linked articles wait in the frontier like sitemap entries (a site whose sitemap failed is found
         through its listings alone, dozens of articles a page, which would fill the scheduler far past the
@@ -201,10 +190,7 @@ class QASpider(Spider):
     def unqueued_links(self, urls: Iterable[str]) -> Iterator[str]:
         """Each linked article once per run, in canonical form."""
         for url in urls:
-            if self.site.source_id_from_url(url) is None:  # e.g. an id of 4,000 digits: no article of this site
-                self.crawler.stats.inc_value("links/skipped_no_article_id")
-                continue
-            url = self.canonical_article_url(url)
+            url = self.site.canonical_url(url)
             if url not in self.linked_articles and url not in self.requested_articles:
                 self.linked_articles.add(url)
                 yield url
@@ -219,7 +205,7 @@ class QASpider(Spider):
         return True
 
     def follow_listings(self, response: Response, pattern: re.Pattern[str], callback: Callable) -> Iterator[Request]:
-        for url in self.links(response, pattern):
+        for url in self.followable(self.absolute_links(response), pattern):
             yield Request(url, callback=callback)
 
     def parse_sitemap(self, response: Response) -> Iterator[Request]:
@@ -235,8 +221,8 @@ class QASpider(Spider):
                 continue
             if sitemap.type == "sitemapindex":
                 yield self.sitemap_request(url)
-            elif self.article_path.search(urlsplit(url).path):
-                url = self.canonical_article_url(url)
+            elif self.site.is_article_url(url):
+                url = self.site.canonical_url(url)
                 if url in self.requested_articles:
                     self.crawler.stats.inc_value("spider/sitemap_already_requested")
                     continue
@@ -274,8 +260,7 @@ class QASpider(Spider):
     def reject(self, url: str, stage: str, reasons: list[str], excerpt: str | None = None,
                lastmod: str | None = None) -> Reject:
         self.crawler.stats.inc_value(f"spider/reject/{stage}")
-        return Reject(url=url, site=self.site.SITE, stage=stage, reasons=reasons, excerpt=excerpt,
-                      crawled_at=datetime.now(UTC), source_lastmod=lastmod)
+        return make_reject(url, self.site.id, stage, reasons, excerpt, lastmod)
 
     def settle(self, url: str, outcome: str, reason: str) -> None:
         """Tells the article ledger (qacrawler.ledger) how an article ended when no item says it."""
@@ -310,9 +295,11 @@ class QASpider(Spider):
     def article_links(self, response: TextResponse, record: QARecord | None) -> Iterator[str]:
         """The articles an article page links to: its Similar Q&A links, from the record when the page
         made one (the page is not parsed a second time), else from the markup."""
+        if not self.site.discovery.article_links:
+            return iter(())
         if record is None:
-            return self.links(response, self.article_path)
-        return self.followable((similar.url for similar in record.similar_questions), self.article_path)
+            return self.article_urls(self.absolute_links(response))
+        return self.article_urls(similar.url for similar in record.similar_questions)
 
     def article_failed(self, failure: Failure) -> Iterator[Any]:
         reject = self.fetch_reject(failure)
@@ -380,3 +367,12 @@ def page_excerpt(response: TextResponse) -> str | None:
     except (NotAnArticle, LookupError, ValueError):  # UnicodeError is a ValueError
         return None
     return " ".join(line.text for line in lines)[:EXCERPT_CHARS]
+
+
+def spider_for(site: Site) -> type[QASpider]:
+    """The spider class of a site: the one its declaration names, else the generic spider bound to it."""
+    if site.spider is not None:
+        spider: type[QASpider] = import_object(site.spider)
+        return spider
+    class_name = "".join(part.capitalize() for part in site.id.split("_")) + "Spider"
+    return type(class_name, (QASpider,), {"name": site.id, "site": site, "__module__": __name__})

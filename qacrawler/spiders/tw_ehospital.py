@@ -1,12 +1,8 @@
-"""Taiwan e-Hospital: discovery from the home page and every page of every department's history listing.
-
-The listings page only through a `select#PageNo`, so page URLs are built from its options. Query values
-in the site's links are percent-encoded Big5 and are kept byte for byte. For a bounded crawl,
--a min_id= -a max_id= walks q_no values; numbers that do not exist are counted, not rejected.
-"""
+"""Taiwan e-Hospital's listings page only through a `select#PageNo`, which no Discovery expresses: page URLs are
+built from its options. Query values in the site's links are percent-encoded Big5 and are kept byte for byte."""
 
 import re
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 
 from scrapy import Request
 from scrapy.http import Response
@@ -25,23 +21,9 @@ def listing_page_url(url: str, page: str) -> str:
 
 class TwEHospitalSpider(QASpider):
     name = "tw_ehospital"
-    site = tw_ehospital
-    default_base_url = "https://sp1.hso.mohw.gov.tw"
-    article_path = re.compile(r"/doctor/All/ShowDetail\.php$")
-    article_url_template = "/doctor/All/ShowDetail.php?q_no={id}"
-    listing_path = re.compile(r"/doctor/All/(history|index)\.php$")
-
-    async def start(self) -> AsyncIterator[Request]:
-        yield Request(self.url("/doctor/Index1.php"), callback=self.parse_listing, errback=self.discovery_failed)
-        self.queue_articles()
-
-    def canonical_article_url(self, url: str) -> str:
-        q_no = self.site.source_id_from_url(url)
-        return self.site.canonical_url(url, q_no) if q_no else url
+    site = tw_ehospital.DECLARATION
 
     def parse_listing(self, response: Response) -> Iterator[Request]:
-        self.follow_articles(self.links(response, self.article_path))
-        self.frontier.feed()
-        yield from self.follow_listings(response, self.listing_path, self.parse_listing)
+        yield from super().parse_listing(response)
         for page in response.css("select#PageNo option::attr(value)").getall():
             yield Request(listing_page_url(response.url, page.strip()), callback=self.parse_listing)
