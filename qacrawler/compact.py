@@ -26,6 +26,7 @@ from qacrawler.dataset_files import (
     RECORDS,
     RUNS,
     dataset_lock,
+    latest_versions,
     partition_dir,
     record_file_schema,
     records_dataset,
@@ -47,16 +48,6 @@ class Compaction:
     rows_after: int
     files_before: int
     files_after: int
-
-
-def latest_versions(table: pa.Table) -> pa.Table:
-    """The newest row (by crawled_at) of every record_id."""
-    ordered = table.sort_by([("record_id", "ascending"), ("crawled_at", "descending")])
-    ids = ordered.column("record_id")
-    if len(ids) < 2:
-        return ordered
-    first_of_id = pa.concat_arrays([pa.array([True]), pc.not_equal(ids[1:], ids[:-1]).combine_chunks()])
-    return ordered.filter(first_of_id)
 
 
 def exchange_directories(first: Path, second: Path) -> None:

@@ -27,9 +27,8 @@ from typing import TYPE_CHECKING
 import duckdb
 import pyarrow as pa
 
-from qacrawler.compact import latest_versions
 from qacrawler.dataset_check import ensure_readable
-from qacrawler.dataset_files import NULL_PARTITION, RECORDS, REJECTS, RUNS, record_file_schema
+from qacrawler.dataset_files import NULL_PARTITION, RECORDS, REJECTS, RUNS, latest_versions, record_file_schema
 from qacrawler.records import QARecord
 from qacrawler.schema import arrow_schema
 

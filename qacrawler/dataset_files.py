@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 if TYPE_CHECKING:
@@ -221,3 +222,13 @@ def remove_leftovers(root: Path) -> list[Path]:
 def run_manifests(root: Path) -> list[dict]:
     """Past runs' manifests, oldest first (run ids sort by start time)."""
     return [json.loads(path.read_text("utf-8")) for path in sorted((root / RUNS).glob("*.json"))]
+
+
+def latest_versions(table: pa.Table) -> pa.Table:
+    """The newest row (by crawled_at) of every record_id."""
+    ordered = table.sort_by([("record_id", "ascending"), ("crawled_at", "descending")])
+    ids = ordered.column("record_id")
+    if len(ids) < 2:
+        return ordered
+    first_of_id = pa.concat_arrays([pa.array([True]), pc.not_equal(ids[1:], ids[:-1]).combine_chunks()])
+    return ordered.filter(first_of_id)

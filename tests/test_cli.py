@@ -122,7 +122,7 @@ def test_demo_replaces_its_own_output_but_not_a_foreign_folder(tmp_path):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["crawl", "nosuchsite"], "invalid choice"),
+        (["crawl", "nosuchsite"], "unknown site 'nosuchsite'; known sites: "),
         (["crawl", "doctorqna", "--max-pages", "0"], "at least 1"),
         (["crawl", "doctorqna", "--base-url", "ftp://example.org"], "not an http(s) URL"),
         (["crawl", "doctorqna", "--min-id", "5"], "both the minimum and the maximum id"),

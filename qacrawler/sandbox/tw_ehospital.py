@@ -35,12 +35,13 @@ import zlib
 from datetime import date, timedelta
 from html import escape
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from qacrawler.sandbox.doctorqna_text import Dice, cumulative
 from qacrawler.sandbox.hostile_pages import CHARSET_TRICKS, HostilePages
 from qacrawler.sandbox.pii import NAMED_SHARE, Planting, name_asker, plant, planted_count
 from qacrawler.sandbox.tw_ehospital_text import DEPARTMENTS, Question, normalised, write_question
+from qacrawler.sites import tw_ehospital
 
 FIRST_Q_NO, LAST_Q_NO = 1, 212_700
 FIRST_DAY, LAST_DAY = date(2003, 1, 1), date(2024, 12, 31)
@@ -51,7 +52,8 @@ GENERATIONS = ("older", "newer")
 CHARSET_STYLES = ("header+meta", "meta", "header", "none")
 DEFAULT_BASE_URL = "http://127.0.0.1"
 
-ARTICLE_PATH = "/doctor/All/ShowDetail.php"
+SITE = tw_ehospital.DECLARATION
+ARTICLE_PATH = urlsplit(SITE.article_template).path  # the page the site serves every article from
 HOME_PATH = "/doctor/Index1.php"
 DEPARTMENT_PATH = "/doctor/All/index.php"
 HISTORY_PATH = "/doctor/All/history.php"
@@ -285,7 +287,7 @@ class TwEHospitalSite:
         self._department_by_name = {department.name: i for i, department in enumerate(DEPARTMENTS)}
         disguised = [q_no for q_no in self._ids if q_no not in self._broken][: len(CHARSET_TRICKS)]
         trick_ids = (self._last + 1001, self._last + 1002, self._last + 1003)  # numbers the site never uses
-        self.hostile = HostilePages(f"{ARTICLE_PATH}?q_no={{id}}", "cp950", disguised, trick_ids) if hostile else None
+        self.hostile = HostilePages(SITE.article_template, "cp950", disguised, trick_ids) if hostile else None
         # Listings and the home page reuse articles' titles and names: keep the recent ones.
         self._question = functools.lru_cache(maxsize=4096)(self._write_question)
 
@@ -369,7 +371,7 @@ class TwEHospitalSite:
             "related_faqs": [],
             "categories": list(question.categories),
             "view_count": question.view_count,
-            "path": f"{ARTICLE_PATH}?q_no={q_no}",
+            "path": SITE.article_path(q_no),
         }
 
     # --- HTTP --------------------------------------------------------------------------------
@@ -501,7 +503,7 @@ class TwEHospitalSite:
             for d, listed in zip(DEPARTMENTS, self._listed)
         )
         newest = "".join(
-            f'<li><a href="{ARTICLE_PATH}?q_no={q_no}">{_text(self._question(q_no).title)}</a> '
+            f'<li><a href="{SITE.article_path(q_no)}">{_text(self._question(q_no).title)}</a> '
             f"{self._ask_date(q_no):%Y/%m/%d}</li>\n"
             for q_no in self._ids[:-11:-1]
         )
