@@ -1,6 +1,6 @@
 """doctorqna.com: discovery from the sitemap and the department listings, then Similar Q&A links.
 
-Neither a sitemap nor listings were ever seen on the real site (SITES.md), so both are optional:
+Neither a sitemap nor listings were ever seen on the real site (docs/sites/doctorqna.md), so both are optional:
 following Similar Q&A links and walking an id range (-a min_id= -a max_id=) also reach articles.
 """
 
