@@ -125,7 +125,8 @@ def build_parser() -> argparse.ArgumentParser:
     parse.add_argument("files", nargs="+", type=Path, metavar="FILE")
 
     fixture = commands.add_parser("fixture", help="parser fixtures: tests/fixtures/<site>/<name>/")
-    fixture_commands = fixture.add_subparsers(dest="fixture_command", required=True, parser_class=OneLineParser)
+    fixture_commands = fixture.add_subparsers(dest="fixture_command", metavar="save", required=True,
+                                              parser_class=OneLineParser)
     fixture_save = fixture_commands.add_parser(
         "save", help="save a page and the current parser's record as a fixture folder, for review")
     fixture_save.add_argument("site", help="site id (a parser in qacrawler/sites/)")
