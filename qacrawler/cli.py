@@ -125,6 +125,20 @@ def build_parser() -> argparse.ArgumentParser:
     parse.add_argument("--url", help="the pages' URL (default: url.txt beside each file)")
     parse.add_argument("files", nargs="+", type=Path, metavar="FILE")
 
+    fixture = commands.add_parser("fixture", help="parser fixtures: tests/fixtures/<site>/<name>/")
+    fixture_commands = fixture.add_subparsers(dest="fixture_command", metavar="save", required=True,
+                                              parser_class=OneLineParser)
+    fixture_save = fixture_commands.add_parser(
+        "save", help="save a page and the current parser's record as a fixture folder, for review")
+    fixture_save.add_argument("site", help="site id (a parser in qacrawler/sites/)")
+    fixture_save.add_argument("source", metavar="URL-or-FILE", help="an http(s) URL fetched once, or a saved page")
+    fixture_save.add_argument("name", metavar="NAME", help="the case's folder name, e.g. open_ended_age")
+    fixture_save.add_argument("--url", help="the page's address for url.txt (required with a FILE)")
+    fixture_save.add_argument("--content-type", help="the HTTP Content-Type to parse under (default: the server's)")
+    fixture_save.add_argument("--root", type=Path, default=Path("tests/fixtures"),
+                              help="fixtures folder (default tests/fixtures)")
+    fixture_save.add_argument("--force", action="store_true", help="replace an existing fixture folder")
+
     compact = commands.add_parser("compact", help="rewrite a dataset to one row per record_id (newest), atomically")
     compact.add_argument("dataset", type=Path, metavar="DIR")
 
@@ -227,6 +241,17 @@ def command_sites(args: argparse.Namespace) -> int:
     print(f"{'site':<{widths[0]}}  {'language':<{widths[1]}}  {'base URL':<{widths[2]}}  discovery")
     for row in rows:
         print(f"{row[0]:<{widths[0]}}  {row[1]:<{widths[1]}}  {row[2]:<{widths[2]}}  {row[3]}")
+    return 0
+
+
+def command_fixture(args: argparse.Namespace) -> int:
+    from qacrawler.fixture_save import save_fixture
+
+    folder, expected = save_fixture(args.site, args.source, args.name, url=args.url, content_type=args.content_type,
+                                    root=args.root, force=args.force)
+    verdict = (f"not an article: {expected['not_an_article']}" if "not_an_article" in expected
+               else f"record {expected['record_id']}")
+    print(f"wrote {folder} ({verdict}); review expected.json against the page before committing it")
     return 0
 
 
@@ -531,7 +556,7 @@ def command_runs(args: argparse.Namespace) -> int:
 
 COMMANDS = {"demo": command_demo, "crawl": command_crawl, "compact": command_compact, "export": command_export,
             "report": command_report, "parse": command_parse, "runs": command_runs,
-            "sandbox": command_sandbox, "check": command_check, "sites": command_sites}
+            "sandbox": command_sandbox, "check": command_check, "sites": command_sites, "fixture": command_fixture}
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -1,6 +1,6 @@
 """The dataset's record: the single source of truth for the JSON Schema, the Arrow schema and the docs.
 
-Field names and meanings follow DESIGN.md ("The record"). Descriptions here are what the docs print.
+Field names and meanings follow docs/design.md ("The record"). Descriptions here are what the docs print.
 """
 
 from __future__ import annotations

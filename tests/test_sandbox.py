@@ -1,4 +1,4 @@
-"""The doctorqna sandbox: deterministic, faithful to PAGE_CONTRACT.md, and crawlable like a real site."""
+"""The doctorqna sandbox: deterministic, faithful to docs/sites/doctorqna.md, and crawlable like a real site."""
 
 from __future__ import annotations
 

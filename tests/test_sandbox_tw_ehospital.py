@@ -1,4 +1,4 @@
-"""The Taiwan e-Hospital sandbox: deterministic, CP950, readable as TW_CONTRACT.md says, crawlable by its listings."""
+"""The Taiwan e-Hospital sandbox: deterministic, CP950, as docs/sites/tw_ehospital.md says, crawlable by listings."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """A deterministic local mirror of doctorqna.com with the ground truth of every article.
 
-Mirrored from what SITES.md knows of the real site: article pages at `/en/article/<id>` (ids of 4 to 6
+Mirrored from what docs/sites/doctorqna.md knows of the real site: article pages at `/en/article/<id>` (ids of 4 to 6
 digits, 1189 … 208862, rising with the ask date, 2000 … 2024), their reading order, labels and text
 quirks, and the semantic layout. *Assumed*, because never seen on the real site: the home page `/en/`,
 department listings `/en/department/<slug>?page=<k>`, FAQ pages `/en/faq/<dept>[/<topic>]`, the search
@@ -260,7 +260,7 @@ class DoctorQnaSite:
         return self._markup(article_id)[0]
 
     def truth(self, article_id: int) -> dict[str, Any]:
-        """The record fields a parser must extract from this good article (PAGE_CONTRACT.md); URLs are paths."""
+        """The record fields a parser must extract from this good article (docs/sites/doctorqna.md); URLs are paths."""
         if article_id in self._broken:
             raise KeyError(f"article {article_id} is broken ({self._broken[article_id]}): no truth")
         page = self._page(article_id)

@@ -1,4 +1,4 @@
-"""Three markups of one doctorqna article, all showing the same visible text (PAGE_CONTRACT.md).
+"""Three markups of one doctorqna article, all showing the same visible text (docs/sites/doctorqna.md).
 
 Only the semantic layout resembles what is known of the real site; the legacy-table and generated-class
 layouts are *assumed*: they exist so parsers prove they anchor on visible labels, not on markup. Each
@@ -47,7 +47,7 @@ class Labels:
     def reply_header(self, doctor: str, department: str) -> str:
         return "".join(self.reply_parts(doctor, department))
 
-    # Label text planted where a reader never sees it (PAGE_CONTRACT.md): in the current wording, as a
+    # Label text planted where a reader never sees it (docs/sites/doctorqna.md): in the current wording, as a
     # redesigned template would carry it.
     @property
     def trap_script(self) -> str:

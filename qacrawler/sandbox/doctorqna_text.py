@@ -1,7 +1,7 @@
 """English Q&A text in the voice of doctorqna.com's machine translations, drawn from a caller's Random.
 
 Phrase banks are small tuples so one article costs tens of microseconds: benchmarks render up to
-100,000 pages. Department names, name shapes and text quirks follow SITES.md; the medical content is
+100,000 pages. Department names, name shapes and text quirks follow docs/sites/doctorqna.md; the medical content is
 invented and only has to read plausibly. Every line is produced already normalised (single spaces, no
 leading or trailing space) because the ground truth is built from these very strings.
 """

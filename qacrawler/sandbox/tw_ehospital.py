@@ -1,6 +1,6 @@
 """A deterministic local mirror of Taiwan e-Hospital (台灣e院) with the ground truth of every article.
 
-Follows TW_CONTRACT.md: CP950 (Big5) pages whose charset is declared in the HTTP header, in a meta tag, in
+Follows docs/sites/tw_ehospital.md: CP950 (Big5) pages whose charset is declared in the HTTP header, in a meta tag, in
 both or nowhere; two article markup generations; the 不存在 page, status 200, for missing numbers; a home
 page, department pages and history listings paged only through `select#PageNo`. Department names are
 percent-encoded in CP950 in every link, so the server must decode query strings with `query_encoding`.
@@ -344,7 +344,7 @@ class TwEHospitalSite:
         return list(self._pii_ordinals)
 
     def truth(self, q_no: int) -> dict[str, Any]:
-        """The record fields a parser must extract from this article (TW_CONTRACT.md); `path` instead of the URL."""
+        """The fields a parser must extract from this article (docs/sites/tw_ehospital.md); `path`, not the URL."""
         if q_no in self._broken:
             raise KeyError(f"article {q_no} is broken ({self._broken[q_no]}): no truth")
         department = DEPARTMENTS[self._departments[self._position(q_no)]].name

@@ -1,9 +1,9 @@
 """Traditional Chinese questions and answers in the voice of Taiwan e-Hospital (台灣e院), drawn from a caller's Dice.
 
-The 35 department names are the real site's (SITES.md); their weights, phrase banks, answerers and hospitals
-are invented and only have to read plausibly. Lines come back as the page displays them: they may hold
-full-width spaces (U+3000), which the contract collapses, so the ground truth passes them through
-`normalised`. Characters CP950 cannot encode (堃, 喆, 峯, 凃, 𠮷) stay as they are: the page encoder writes
+The 35 department names are the real site's (docs/sites/tw_ehospital.md); their weights, phrase banks,
+answerers and hospitals are invented and only have to read plausibly. Lines come back as the page displays
+them: they may hold full-width spaces (U+3000), which the contract collapses, so the ground truth passes them
+through `normalised`. Characters CP950 cannot encode (堃, 喆, 峯, 凃, 𠮷) stay as they are: the page encoder writes
 them as numeric entities, as the real Big5 site does.
 """
 

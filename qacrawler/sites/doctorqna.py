@@ -1,7 +1,7 @@
 """doctorqna.com English article pages (``/en/article/<id>``) -> QARecord. Pure: no Scrapy, no I/O.
 
 The parser reads the page as a reader does (``page_text.page_lines``: visible lines in reading
-order) and anchors on the visible labels of contract/PAGE_CONTRACT.md, never on tags or classes:
+order) and anchors on the visible labels of docs/sites/doctorqna.md, never on tags or classes:
 
     [<SEO title> - <Department>]  [Share to: …links…]
     <title>

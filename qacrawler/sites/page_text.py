@@ -4,7 +4,7 @@ Shared by every site parser. Parsers anchor on visible labels ("Ask Date:", "發
 tags or CSS classes, so they work on markup they have never seen; this module is what turns any
 markup into the same list of lines.
 
-Rules (see also contract/PAGE_CONTRACT.md, "Normalisation"):
+Rules (the labels each parser reads from these lines: docs/sites/<site>.md):
 
 - block elements (p, div, li, tr, td, h1-h6, section, article, aside, dt/dd, blockquote, pre…) and
   ``<br>`` end the current line; inline elements (span, a, b, font, em, strong…) concatenate without

@@ -5,7 +5,7 @@ decoded strictly by :func:`qacrawler.sites.encoding.decode_html` and the punctua
 disagree on is normalised, so bytes, a ``big5``-decoded and a ``cp950``-decoded string parse alike.
 
 The page is read as a reader sees it (``page_text.page_lines``) and anchored on its visible labels
-(contract/TW_CONTRACT.md), which both markup generations share:
+(docs/sites/tw_ehospital.md), which both markup generations share:
 
     #<q_no> <title>                                        (older li.subject; newer: two h2)
     瀏覽數：<n>   相關分類：<cat1>、<cat2>                    (anywhere)
