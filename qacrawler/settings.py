@@ -95,6 +95,7 @@ QA_PROGRESS_INTERVAL = 0  # seconds between progress lines on stderr; 0 = off (t
 QA_REQUIRED_FIELDS = {
     "*": ["title", "question", "ask_date"],
     "doctorqna": ["answer", "reply_date", "doctor.name", "department"],
+    "adoctor": ["answer", "reply_date", "doctor.name", "department"],
 }
 
 # Quality gates, read at the end of every crawl (qacrawler.gates): defaults, then per site, then per run.

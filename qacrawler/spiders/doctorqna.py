@@ -1,6 +1,6 @@
 """doctorqna.com: discovery from the sitemap and the department listings, then Similar Q&A links.
 
-Neither a sitemap nor listings were ever seen on the real site (SITES.md), so both are optional:
+Neither a sitemap nor listings were ever seen on the real site, so both are optional:
 following Similar Q&A links and walking an id range (-a min_id= -a max_id=) also reach articles.
 """
 
@@ -21,10 +21,11 @@ class DoctorQnaSpider(QASpider):
     article_path = re.compile(r"^/en/article/\d+$")
     article_url_template = "/en/article/{id}"
     listing_path = re.compile(r"^/en/(department/[^/]+)?/?$")
+    home_path = "/en/"  # the listing discovery starts from
 
     async def start(self) -> AsyncIterator[Request]:
         yield self.sitemap_request(self.url("/sitemap.xml"))
-        yield Request(self.url("/en/"), callback=self.parse_listing, errback=self.discovery_failed)
+        yield Request(self.url(self.home_path), callback=self.parse_listing, errback=self.discovery_failed)
         self.queue_articles()
 
     def parse_listing(self, response: Response) -> Iterator[Request]:
