@@ -200,7 +200,8 @@ class DoctorQnaSite:
                 self._listed_by_department[department].append(article_id)
         self._good_by_department = tuple(map(tuple, good_by_department))
         disguised = [article_id for article_id in self._listed if article_id not in self._broken][: len(CHARSET_TRICKS)]
-        self.hostile = HostilePages(f"{prefix}/article/{{id}}", "utf-8", disguised, HOSTILE_TRICK_IDS) if hostile else None
+        self.hostile = (HostilePages(f"{prefix}/article/{{id}}", "utf-8", disguised, HOSTILE_TRICK_IDS)
+                        if hostile else None)
         self._department_by_slug = {department.slug: i for i, department in enumerate(self.TEXT.DEPARTMENTS)}
         # Listings and Similar Q&A reuse other articles' titles and excerpts: keep the recent ones.
         self._core = functools.lru_cache(maxsize=4096)(self._write_core)
@@ -246,7 +247,8 @@ class DoctorQnaSite:
         address them (Dear Ms. Lin: to Ms. Lin or Lin Meiling) and, with `pii=True`, the paragraph a share of
         the answers add (sandbox/pii.py)."""
         core = self._core(article_id)
-        greeted = [name for name in self.TEXT.GREETING_NAMES if name in core.answer[0] and addresses(name, core.asker_name)]
+        greeted = [name for name in self.TEXT.GREETING_NAMES
+                   if name in core.answer[0] and addresses(name, core.asker_name)]
         naming = self._naming(article_id, core)
         return greeted + (list(naming[1]) if naming else [])
 
@@ -538,7 +540,8 @@ class DoctorQnaSite:
         return _response(404, _HTML, chrome_page(title, body, self.wording))
 
     def _faq_path(self, department: Any, topic: str | None) -> str:
-        return f"{self.wording.prefix}/faq/{department.slug}" + (f"/{self._topic_slug(department, topic)}" if topic else "")
+        topic_part = f"/{self._topic_slug(department, topic)}" if topic else ""
+        return f"{self.wording.prefix}/faq/{department.slug}{topic_part}"
 
     def _topic_slug(self, department: Any, topic: str) -> str:
         return slugify(topic)
@@ -612,7 +615,8 @@ class DoctorQnaSite:
         rng = random.Random(f"{self.seed}:faq:{slug}:{topic_slug or ''}")
         articles = self._article_list(rng.sample(listed, min(8, len(listed))))
         if topic_slug is not None:
-            return _response(200, _HTML, chrome_page(f"{topics[topic_slug]} ({department.name})", articles, self.wording))
+            title = f"{topics[topic_slug]} ({department.name})"
+            return _response(200, _HTML, chrome_page(title, articles, self.wording))
         topic_links = "".join(
             f"<li>{_link(self._faq_path(department, topic), topic)}</li>\n" for topic in department.faq_topics
         )

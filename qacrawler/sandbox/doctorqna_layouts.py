@@ -76,7 +76,7 @@ class Labels:
     def reply_header(self, doctor: str, department: str) -> str:
         return "".join(self.reply_parts(doctor, department))
 
-    # Label text planted where a reader never sees it (PAGE_CONTRACT.md): in the current wording, as a
+    # Label text planted where a reader never sees it: in the current wording, as a
     # redesigned template would carry it.
     @property
     def trap_script(self) -> str:

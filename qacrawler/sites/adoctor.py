@@ -1,5 +1,5 @@
 """adoctor.tw article pages (``/article/<id>``) -> QARecord: the Traditional Chinese table of the template
-parser (qacrawler.sites.template). Pure: no Scrapy, no I/O. The page is described in docs/ (adoctor).
+parser (qacrawler.sites.template). Pure: no Scrapy, no I/O.
 
 adoctor.tw is doctorqna.com's Chinese sister site: the same template and the same article ids, with
 the asker line "<name>,<lo>~<hi>歲<男性|女性>,詢問日期:YYYY/MM/DD" (ASCII or full-width commas and

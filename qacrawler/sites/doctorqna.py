@@ -1,5 +1,5 @@
 """doctorqna.com English article pages (``/en/article/<id>``) -> QARecord: the English table of the template
-parser (qacrawler.sites.template). Pure: no Scrapy, no I/O. The page is described in docs/ (doctorqna).
+parser (qacrawler.sites.template). Pure: no Scrapy, no I/O.
 
 The asker line reads "<name>, <lo>~<hi> year old <gender>. Ask Date: YYYY/MM/DD"; the name is split on
 the LAST ", " before the age. The reply header reads "Dr. <Name> reply <Department>".
