@@ -19,12 +19,12 @@ from scrapy.crawler import Crawler
 
 from qacrawler.privacy import mask_text, mask_texts
 from qacrawler.records import QARecord, Reject, SimilarQuestion, content_hash
-from qacrawler.sites import doctorqna, tw_ehospital
+from qacrawler.sites import adoctor, doctorqna, tw_ehospital
 
 MASKED_FIELDS = ("title", "question", "answer", "more_info")
 MASKED_SIMILAR = ("title", "question_excerpt", "answer_excerpt")
 ASKER_NAME_SPANS: dict[str, Callable[[str], list[tuple[int, int]]]] = {
-    site.SITE: site.asker_name_spans for site in (doctorqna, tw_ehospital)
+    site.SITE: site.asker_name_spans for site in (doctorqna, tw_ehospital, adoctor)
 }
 
 
