@@ -40,6 +40,7 @@ LABELS = Labels(
     faq_entry=r"^(?P<topic>.*?)\s*[(（](?P<department>[^()（）]*)[)）]$",
     faq_entry_ends=(")", "）"),
     name_words=2,  # a Chinese paragraph has no spaces: a "word" before the name can be a whole sentence
+    section_suffixes=("", ":", " :", "："),
 )
 
 _PARSER = TemplateParser(

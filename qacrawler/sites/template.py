@@ -75,6 +75,8 @@ class Labels:
     faq_entry_ends: tuple[str, ...] = (")",)
     name_words: int = 4
     """At most this many words before the age are taken for the name in flat text (a reject's excerpt)."""
+    section_suffixes: tuple[str, ...] = ("", ":", " :")
+    """What may follow a section title on its heading line."""
 
 
 @dataclass(frozen=True)
@@ -173,7 +175,7 @@ class TemplateParser:
         self._section_of = {
             text: label
             for label in (labels.more_info, labels.similar, labels.related_faq)
-            for text in (label, label + ":", label + " :", label + "：")
+            for text in (label + suffix for suffix in labels.section_suffixes)
         }
 
     # --- page structure -----------------------------------------------------------------------
