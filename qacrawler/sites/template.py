@@ -18,6 +18,7 @@ One small function per field, each working on the lines; ``TemplateParser.parse`
 
 from __future__ import annotations
 
+import os.path
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -164,6 +165,7 @@ class TemplateParser:
         self._article_path = re.compile(article_path)
         self._path_hint = path_hint
         ask_dates = "|".join(map(re.escape, labels.ask_date))
+        self._ask_date_mark = os.path.commonprefix(list(labels.ask_date))  # one cheap test per line first
         self._asker = re.compile(rf"^(?P<name>.*){labels.age_part}{labels.asker_end}$")
         self._open_age = "open" in self._asker.groupindex
         # the same in page text whose line breaks were lost (a reject's excerpt): before the ask date or the cut
@@ -186,17 +188,24 @@ class TemplateParser:
         match = self._article_path.search(url or "")
         if match is None or len(match.group(1).lstrip("0")) > MAX_INT_DIGITS:
             return None
-        if _CLAIMED_HOSTS.get(_url_host(url) or "", self.SITE) != self.SITE:
+        if "//" in url and self._on_another_sites_host(url):
             return None
         return match.group(1)
+
+    def _on_another_sites_host(self, url: str) -> bool:
+        lowered = url.lower()
+        for host, owner in _CLAIMED_HOSTS.items():
+            if owner != self.SITE and host in lowered and _url_host(url) == host:  # a substring test first: cheap
+                return True
+        return False
 
     def _asker_lines(self, lines: list[Line]) -> list[AskerLine]:
         """Every asker line on the page (non-link lines holding the ask-date label), in order."""
         found: list[AskerLine] = []
-        asker, ask_date = self._asker, self.labels.ask_date
+        asker, ask_date, mark = self._asker, self.labels.ask_date, self._ask_date_mark
         for index, line in enumerate(lines):
             text = line.text
-            if line.link_only or (where := _find_label(text, ask_date)) is None:
+            if mark not in text or line.link_only or (where := _find_label(text, ask_date)) is None:
                 continue
             at, label = where
             before = text[:at].strip()
@@ -276,11 +285,6 @@ class TemplateParser:
                 return None
         return None
 
-    def _section_label(self, line: Line) -> str | None:
-        """A section heading is a non-link line whose whole text is the label (a trailing colon allowed)."""
-        label = self._section_of.get(line.text)
-        return None if label is None or line.links else label
-
     def _layout(self, lines: list[Line], source_id: str, raw: Any) -> Layout:
         ask_label = self.labels.ask_date[0]
         askers = self._asker_lines(lines)
@@ -303,12 +307,15 @@ class TemplateParser:
 
     def _find_sections(self, layout: Layout, begin: int) -> None:
         """Section headings count from ``begin`` (after the reply header) on; each section runs to the
-        next heading or the end. A label seen a second time is content, not a new section."""
+        next heading or the end. A label seen a second time is content, not a new section. A heading is a
+        non-link line whose whole text is the label (a trailing colon allowed)."""
         lines = layout.lines
+        section_of = self._section_of
         marks: dict[str, int] = {}
         for index in range(begin, len(lines)):
-            label = self._section_label(lines[index])
-            if label and label not in marks:
+            line = lines[index]
+            label = section_of.get(line.text)
+            if label and not line.links and label not in marks:
                 marks[label] = index
         starts = sorted(marks.values())
         layout.answer_end = starts[0] if starts else len(lines)
@@ -366,11 +373,13 @@ class TemplateParser:
         """The line starting with the reply-date label after the reply header, and which spelling it is."""
         if not layout.reply:
             return None
+        labels = self.labels.reply_date
         for index in range(layout.reply.index + 1, layout.answer_end):
             text = layout.lines[index].text
-            for label in self.labels.reply_date:
-                if text.startswith(label):
-                    return index, label
+            if text.startswith(labels):
+                for label in labels:
+                    if text.startswith(label):
+                        return index, label
         return None
 
     def answer(self, layout: Layout) -> str | None:
@@ -425,18 +434,18 @@ class TemplateParser:
         link. An entry starts at a link-only line linking to an article. No section: no entries."""
         entries: list[_Similar] = []
         current: _Similar | None = None
-        read_more = self.labels.read_more
+        read_more, reply_header, article_link = self.labels.read_more, self._reply_header, self._article_link
         for line in layout.sections.get(self.labels.similar, ()):
             if current is not None and not current.done and read_more in line.text:
                 current.answer_lines.append(self._answer_excerpt(line.text, current.title))
                 current.done = True
             elif line.link_only:  # a new entry's linked title; other link-only lines are chrome
-                if link := self._article_link(line, base_url):
+                if link := article_link(line, base_url):
                     current = _Similar(link, line.text)
                     entries.append(current)
             elif current is None or current.done:
                 continue
-            elif (header := self._reply_header(line)) is not None and not current.answer_lines:
+            elif (header := reply_header(line)) is not None and not current.answer_lines:
                 if current.header_text is not None:  # an excerpt that looked like a header
                     current.question_lines.append(current.header_text)
                 current.header, current.header_text = header, line.text
