@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import errno
+import inspect
 import json
 import os
 import shlex
@@ -425,14 +426,17 @@ def command_sandbox(args: argparse.Namespace) -> int:
         latency = Latency(args.latency / 1000, args.jitter / 1000, seed=args.seed) if args.latency or args.jitter else None
     except ValueError:
         raise UsageError(f"--jitter {args.jitter:g} is larger than --latency {args.latency:g}") from None
-    if args.site != "doctorqna" and args.renamed_labels:
-        raise UsageError("--renamed-labels is available for the doctorqna mirror only")
     if args.site != "doctorqna" and args.hostile is not None:
         raise UsageError("--hostile is available for the doctorqna mirror only")
     mirror = sandbox_mirror(known_site(args.site))
-    options = {"labels": "renamed"} if args.renamed_labels else {}
+    flags = {"--renamed-labels": ("labels", "renamed"), "--plant-pii": ("pii", True), "--hostile-pages": ("hostile", True)}
+    options = dict(option for flag, option in flags.items() if getattr(args, flag[2:].replace("-", "_")))
+    unsupported = [flag for flag, (name, _) in flags.items()
+                   if name in options and name not in inspect.signature(mirror).parameters]
+    if unsupported:
+        raise UsageError(f"{unsupported[0]} is not available for the {args.site} mirror")
     try:
-        site = mirror(pages=args.pages, seed=args.seed, pii=args.plant_pii, hostile=args.hostile_pages, **options)
+        site = mirror(pages=args.pages, seed=args.seed, **options)
     except ValueError as error:
         raise UsageError(f"--pages: {error}") from None
     try:

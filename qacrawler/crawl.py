@@ -18,8 +18,6 @@ from qacrawler.dataset_check import ensure_readable
 from qacrawler.dataset_files import RUNS, dataset_lock, remove_leftovers
 from qacrawler.run import check_run_id, new_run_id
 
-SPIDERS = ("doctorqna", "tw_ehospital")
-
 
 @dataclass(frozen=True)
 class CrawlResult:

@@ -271,3 +271,12 @@ def test_an_unfinished_file_is_hidden_and_an_aborted_one_removed(tmp_path):
     with pytest.raises(RuntimeError), AtomicParquetFile(final, arrow_schema(QARecord)):
         raise RuntimeError("crash while writing")
     assert list(final.parent.iterdir()) == []
+
+
+def test_privacy_masks_the_asker_name_in_an_adoctor_reject_excerpt(tmp_path):
+    pipeline = PrivacyPipeline.from_crawler(crawler_for(tmp_path))
+    reject = Reject(url="u", site="adoctor", stage="parse", reasons=["no reply header after 王,小美's question"],
+                    crawled_at=NOW, excerpt="肚子痛怎麼辦？謝謝醫師！王,小美,20~29歲女性,詢問日期:2020/01/01 回答")
+    masked = pipeline.process_item(reject)
+    assert masked.excerpt == "肚子痛怎麼辦？謝謝醫師！[NAME],20~29歲女性,詢問日期:2020/01/01 回答"
+    assert masked.reasons == ["no reply header after [NAME]'s question"]

@@ -37,35 +37,25 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from html import escape
+from types import ModuleType
 from typing import Any
 
+from qacrawler.sandbox import doctorqna_text
 from qacrawler.sandbox.doctorqna_layouts import (
     LABELS,
     LAYOUTS,
     ArticlePage,
     FaqLink,
+    Labels,
     Reply,
     SimilarEntry,
     chrome_page,
     render_article,
 )
-from qacrawler.sandbox.doctorqna_text import (
-    DEPARTMENTS,
-    GREETING_NAMES,
-    Core,
-    Department,
-    Dice,
-    answer_excerpt,
-    cumulative,
-    excerpt,
-    related_faq_topics,
-    slugify,
-    write_core,
-    write_more_info,
-    write_update,
-)
+from qacrawler.sandbox.doctorqna_text import Core, Dice, cumulative, excerpt, slugify
 from qacrawler.sandbox.hostile_pages import CHARSET_TRICKS, HostilePages
 from qacrawler.sandbox.pii import NAMED_SHARE, Planting, addresses, name_asker, plant, planted_count
+from qacrawler.sites import doctorqna
 
 FIRST_ID, LAST_ID = 1189, 208862
 MAX_ID = 999999  # ids of revisions' new questions stay within the real site's 6 digits
@@ -81,12 +71,8 @@ _TEXT = "text/plain; charset=utf-8"
 _SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
 _XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>\n'
 _SIMILAR_COUNT_WEIGHTS = cumulative((10, 15, 20, 25, 30))  # 0 … 4 entries
-_DEPARTMENT_WEIGHTS = [department.weight for department in DEPARTMENTS]
 _REPLY_DELAYS, _REPLY_DELAY_WEIGHTS = (0, 1, 2, 3), (85, 8, 5, 2)  # days from question to reply
 
-_ARTICLE_PATH = re.compile(r"/en/article/([1-9][0-9]*)")
-_DEPARTMENT_PATH = re.compile(r"/en/department/([a-z0-9-]+)")
-_FAQ_PATH = re.compile(r"/en/faq/([a-z0-9-]+)(?:/([a-z0-9-]+))?")
 _SITEMAP_PATH = re.compile(r"/sitemaps/articles-([1-9][0-9]*)\.xml")
 
 Response = tuple[int, dict[str, str], bytes]
@@ -99,10 +85,6 @@ def _response(status: int, content_type: str, text: str, **headers: str) -> Resp
 
 def _link(path: str, text: str) -> str:
     return f'<a href="{escape(path)}">{escape(text, quote=False)}</a>'
-
-
-def _faq_path(department: Department, topic: str | None) -> str:
-    return f"/en/faq/{department.slug}" + (f"/{slugify(topic)}" if topic else "")
 
 
 LASTMOD_PRECISIONS = ("seconds", "date")
@@ -153,7 +135,17 @@ def _broken_per_kind(pages: int) -> int:
 
 
 class DoctorQnaSite:
-    """Every page of the mirror, by path; deterministic for (pages, seed, labels, pii, hostile) and the revisions made."""
+    """Every page of the mirror, by path; deterministic for (pages, seed, labels, pii, hostile) and the revisions made.
+
+    A mirror of another language of the same template (AdoctorSite) is this class with another text source
+    (``TEXT``: departments and the writers of an article's text) and label sets (``LABEL_SETS``, built from
+    that site's parser table); ``NOT_FOUND`` are the page titles of a missing article and a missing page."""
+
+    TEXT: ModuleType = doctorqna_text
+    LABEL_SETS: dict[str, Labels] = LABELS
+    NOT_FOUND: tuple[str, str] = (doctorqna.LABELS.not_found[0], doctorqna.LABELS.not_found[1])
+    LANGUAGE = doctorqna.LANGUAGE
+    PII_LANGUAGE = "en"
 
     def __init__(self, pages: int = 1200, seed: int = 7, *, labels: str = "standard", pii: bool = False,
                  hostile: bool = False, lastmod: str = "seconds", clock_offset: timedelta = timedelta(0)):
@@ -163,15 +155,22 @@ class DoctorQnaSite:
         to those stamps."""
         if not 1 <= pages <= LAST_ID - FIRST_ID + 1:
             raise ValueError(f"pages must be between 1 and {LAST_ID - FIRST_ID + 1}, not {pages}")
-        if labels not in LABELS:
-            raise ValueError(f"labels must be one of {', '.join(LABELS)}, not {labels!r}")
+        if labels not in self.LABEL_SETS:
+            raise ValueError(f"labels must be one of {', '.join(self.LABEL_SETS)}, not {labels!r}")
         if lastmod not in LASTMOD_PRECISIONS:
             raise ValueError(f"lastmod must be one of {', '.join(LASTMOD_PRECISIONS)}, not {lastmod!r}")
         self.pages, self.seed, self.labels, self.pii = pages, seed, labels, pii
         self.lastmod_precision, self.clock_offset = lastmod, clock_offset
+        self.wording = self.LABEL_SETS[labels]
+        prefix = self.wording.prefix
+        self._article_path = re.compile(rf"{re.escape(prefix)}/article/([1-9][0-9]*)")
+        self._department_path = re.compile(rf"{re.escape(prefix)}/department/([a-z0-9-]+)")
+        self._faq_path_pattern = re.compile(rf"{re.escape(prefix)}/faq/([a-z0-9-]+)(?:/([a-z0-9-]+))?")
+        self._department_weights = [department.weight for department in self.TEXT.DEPARTMENTS]
         rng = random.Random(f"{seed}:site")
         self._ids = sorted(rng.sample(range(FIRST_ID, LAST_ID + 1), pages))
-        self._departments = bytearray(rng.choices(range(len(DEPARTMENTS)), _DEPARTMENT_WEIGHTS, k=pages))
+        self._departments = bytearray(
+            rng.choices(range(len(self.TEXT.DEPARTMENTS)), self._department_weights, k=pages))
         self._reply_delays = bytearray(rng.choices(_REPLY_DELAYS, _REPLY_DELAY_WEIGHTS, k=pages))
 
         per_kind = _broken_per_kind(pages)
@@ -192,8 +191,8 @@ class DoctorQnaSite:
         planted = random.Random(f"{seed}:pii").sample(self._good, planted_count(len(self._good))) if pii else []
         self._pii_ordinals = {article_id: k for k, article_id in enumerate(sorted(planted))}
 
-        good_by_department: list[list[int]] = [[] for _ in DEPARTMENTS]
-        self._listed_by_department: list[list[int]] = [[] for _ in DEPARTMENTS]  # newest first
+        good_by_department: list[list[int]] = [[] for _ in self.TEXT.DEPARTMENTS]
+        self._listed_by_department: list[list[int]] = [[] for _ in self.TEXT.DEPARTMENTS]  # newest first
         for article_id, department in zip(reversed(self._ids), reversed(self._departments)):
             if article_id not in self._broken:
                 good_by_department[department].append(article_id)
@@ -201,8 +200,9 @@ class DoctorQnaSite:
                 self._listed_by_department[department].append(article_id)
         self._good_by_department = tuple(map(tuple, good_by_department))
         disguised = [article_id for article_id in self._listed if article_id not in self._broken][: len(CHARSET_TRICKS)]
-        self.hostile = HostilePages("/en/article/{id}", "utf-8", disguised, HOSTILE_TRICK_IDS) if hostile else None
-        self._department_by_slug = {department.slug: i for i, department in enumerate(DEPARTMENTS)}
+        self.hostile = (HostilePages(f"{prefix}/article/{{id}}", "utf-8", disguised, HOSTILE_TRICK_IDS)
+                        if hostile else None)
+        self._department_by_slug = {department.slug: i for i, department in enumerate(self.TEXT.DEPARTMENTS)}
         # Listings and Similar Q&A reuse other articles' titles and excerpts: keep the recent ones.
         self._core = functools.lru_cache(maxsize=4096)(self._write_core)
         self._added_ask_dates: dict[int, date] = {}
@@ -216,7 +216,7 @@ class DoctorQnaSite:
 
     def malformable_paths(self) -> list[str]:
         """Articles a fault plan may garble for good: all but the orphans' linkers, so no page becomes unreachable."""
-        return [f"/en/article/{article_id}" for article_id in self._ids if article_id not in self._orphan_for_linker]
+        return [self.article_path(article_id) for article_id in self._ids if article_id not in self._orphan_for_linker]
 
     def broken(self) -> dict[int, str]:
         return dict(self._broken)
@@ -247,13 +247,17 @@ class DoctorQnaSite:
         address them (Dear Ms. Lin: to Ms. Lin or Lin Meiling) and, with `pii=True`, the paragraph a share of
         the answers add (sandbox/pii.py)."""
         core = self._core(article_id)
-        greeted = [name for name in GREETING_NAMES if name in core.answer[0] and addresses(name, core.asker_name)]
+        greeted = [name for name in self.TEXT.GREETING_NAMES
+                   if name in core.answer[0] and addresses(name, core.asker_name)]
         naming = self._naming(article_id, core)
         return greeted + (list(naming[1]) if naming else [])
 
     def pii_articles(self) -> list[int]:
         """The articles carrying planted identifiers, ascending."""
         return list(self._pii_ordinals)
+
+    def article_path(self, article_id: int) -> str:
+        return f"{self.wording.prefix}/article/{article_id}"
 
     def layout(self, article_id: int) -> str:
         self._position(article_id)
@@ -267,7 +271,7 @@ class DoctorQnaSite:
         assert page.reply is not None
         return {
             "source_id": str(article_id),
-            "language": "en",
+            "language": self.LANGUAGE,
             "title": page.title,
             "question": "\n".join(page.question),
             "asker": {"name": page.asker_name, "gender": page.gender, "age_min": page.age_min, "age_max": page.age_max},
@@ -329,7 +333,7 @@ class DoctorQnaSite:
         for article_id in edited_ids:
             self._edit(article_id, rng, at)
         first_day = min(at.date(), max(newest + timedelta(days=1), at.date() - timedelta(days=6)))
-        departments = rng.choices(range(len(DEPARTMENTS)), _DEPARTMENT_WEIGHTS, k=added)
+        departments = rng.choices(range(len(self.TEXT.DEPARTMENTS)), self._department_weights, k=added)
         delays = rng.choices(_REPLY_DELAYS, _REPLY_DELAY_WEIGHTS, k=added)
         for k, article_id in enumerate(added_ids):
             asked = first_day + timedelta(days=(at.date() - first_day).days * k // max(1, added - 1))
@@ -341,7 +345,7 @@ class DoctorQnaSite:
     def _edit(self, article_id: int, rng: Dice, at: datetime) -> None:
         core, previous = self._core(article_id), self._edits.get(article_id)
         title = f"{core.title} (updated)" if rng.random() < 1 / 3 else self._title(article_id)
-        update = write_update(rng, DEPARTMENTS[self._department_index(article_id)], core)
+        update = self.TEXT.write_update(rng, self.TEXT.DEPARTMENTS[self._department_index(article_id)], core)
         self._edits[article_id] = _Edit(title, (*(previous.updates if previous else ()), update), at)
 
     def _append(self, article_id: int, department: int, asked: date, reply_delay: int) -> None:
@@ -363,28 +367,30 @@ class DoctorQnaSite:
         shows in robots.txt and the sitemaps, whose URLs must be absolute."""
         query = query or {}
         base_url = base_url.rstrip("/")
-        if match := _ARTICLE_PATH.fullmatch(path):
+        prefix = self.wording.prefix
+        if match := self._article_path.fullmatch(path):
             if self.hostile is not None and (hostile := self.hostile.article(match[1])) is not None:
                 return hostile
             return self._article_response(int(match[1]))
-        if match := _DEPARTMENT_PATH.fullmatch(path):
+        if match := self._department_path.fullmatch(path):
             return self._listing(match[1], query)
-        if match := _FAQ_PATH.fullmatch(path):
+        if match := self._faq_path_pattern.fullmatch(path):
             return self._faq(match[1], match[2])
         if match := _SITEMAP_PATH.fullmatch(path):
             return self._sitemap(int(match[1]), base_url)
         if path == "/sitemap.xml":
             return self._sitemap_index(base_url)
         if path == "/robots.txt":
-            robots = f"User-agent: *\nDisallow: /en/search\nDisallow: /admin/\n\nSitemap: {base_url}/sitemap.xml\n"
+            robots = f"User-agent: *\nDisallow: {prefix}/search\nDisallow: /admin/\n\nSitemap: {base_url}/sitemap.xml\n"
             return _response(200, _TEXT, robots)
-        if path == "/en/":
+        if path == f"{prefix}/":
             return self._home()
-        if path in ("/", "/en"):
-            return _response(301, _HTML, chrome_page("Moved", '<p><a href="/en/">Home</a></p>\n'), Location="/en/")
-        if path == "/en/search":
+        if prefix and path in ("/", prefix):
+            moved = chrome_page("Moved", f'<p><a href="{prefix}/">{self.wording.home}</a></p>\n', self.wording)
+            return _response(301, _HTML, moved, Location=f"{prefix}/")
+        if path == f"{prefix}/search":
             return self._search(query.get("q", [""])[0])
-        return self._not_found("Page not found")
+        return self._not_found(self.NOT_FOUND[1])
 
     # --- the article model ---------------------------------------------------------------------
 
@@ -415,8 +421,8 @@ class DoctorQnaSite:
         return rng.choice(LAYOUTS), rng
 
     def _write_core(self, article_id: int) -> Core:
-        department = DEPARTMENTS[self._department_index(article_id)]
-        core = write_core(Dice(f"{self.seed}:{article_id}"), department)
+        department = self.TEXT.DEPARTMENTS[self._department_index(article_id)]
+        core: Core = self.TEXT.write_core(Dice(f"{self.seed}:{article_id}"), department)
         planting = self._planting(article_id, core)
         if planting is not None:
             core = dataclasses.replace(core, question=planting.question, answer=planting.answer)
@@ -429,21 +435,21 @@ class DoctorQnaSite:
         rng = Dice(f"{self.seed}:{article_id}:name")
         if article_id not in self._pii_ordinals or rng.random() >= NAMED_SHARE:
             return None
-        return name_asker(rng, "en", core.asker_name, core.gender, core.answer)
+        return name_asker(rng, self.PII_LANGUAGE, core.asker_name, core.gender, core.answer)
 
     def _planting(self, article_id: int, core: Core) -> Planting | None:
         """What `pii` writes into this article's question and answer, from its own stream; None for most."""
         ordinal = self._pii_ordinals.get(article_id)
         if ordinal is None:
             return None
-        return plant(Dice(f"{self.seed}:{article_id}:pii"), "en", ordinal, core.question, core.answer,
+        return plant(Dice(f"{self.seed}:{article_id}:pii"), self.PII_LANGUAGE, ordinal, core.question, core.answer,
                      ages=(core.age_min, core.age_max), fits=_excerpt_keeps_spans_whole)
 
     def _planting_of(self, article_id: int) -> Planting | None:
-        department = DEPARTMENTS[self._department_index(article_id)]  # KeyError for an unknown article
+        department = self.TEXT.DEPARTMENTS[self._department_index(article_id)]  # KeyError for an unknown article
         if article_id not in self._pii_ordinals:
             return None
-        return self._planting(article_id, write_core(Dice(f"{self.seed}:{article_id}"), department))
+        return self._planting(article_id, self.TEXT.write_core(Dice(f"{self.seed}:{article_id}"), department))
 
     def _similar_targets(self, rng: Dice, article_id: int, department_index: int) -> list[int]:
         wanted = rng.weighted(range(5), _SIMILAR_COUNT_WEIGHTS)
@@ -467,14 +473,14 @@ class DoctorQnaSite:
 
     def _similar_entry(self, article_id: int) -> SimilarEntry:
         core = self._core(article_id)
-        department = DEPARTMENTS[self._department_index(article_id)]
+        department = self.TEXT.DEPARTMENTS[self._department_index(article_id)]
         return SimilarEntry(
-            f"/en/article/{article_id}",
+            self.article_path(article_id),
             core.title,
             excerpt(core.question[0]),
             core.doctor,
             department.name,
-            answer_excerpt(core.answer[0]),
+            self.TEXT.answer_excerpt(core.answer[0]),
         )
 
     def _title(self, article_id: int) -> str:
@@ -484,20 +490,20 @@ class DoctorQnaSite:
     def _page(self, article_id: int) -> ArticlePage:
         core = self._core(article_id)
         department_index = self._department_index(article_id)
-        department = DEPARTMENTS[department_index]
+        department = self.TEXT.DEPARTMENTS[department_index]
         extras = Dice(core.extras_seed)
-        more_info = write_more_info(extras, department, core)
+        more_info = self.TEXT.write_more_info(extras, department, core)
         similar = tuple(self._similar_entry(t) for t in self._similar_targets(extras, article_id, department_index))
         faqs = tuple(
-            FaqLink(topic, department.name, _faq_path(department, topic))
-            for topic in related_faq_topics(extras, department)
+            FaqLink(topic, department.name, self._faq_path(department, topic))
+            for topic in self.TEXT.related_faq_topics(extras, department)
         )
         edit = self._edits.get(article_id)
         answer = core.answer + edit.updates if edit else core.answer
         answered = self._broken.get(article_id) != "reply_missing"
         reply = Reply(core.doctor, department.name, answer, self._reply_date(article_id)) if answered else None
         return ArticlePage(
-            path=f"/en/article/{article_id}",
+            path=self.article_path(article_id),
             heading=f"{core.seo_title} - {department.name}",
             title=self._title(article_id),
             question=core.question,
@@ -516,9 +522,9 @@ class DoctorQnaSite:
 
     def _article_response(self, article_id: int) -> Response:
         if not self._known(article_id):
-            return self._not_found("Article not found")
+            return self._not_found(self.NOT_FOUND[0])
         layout, rng = self._markup(article_id)
-        rendered = render_article(self._page(article_id), layout, rng, LABELS[self.labels])
+        rendered = render_article(self._page(article_id), layout, rng, self.wording)
         html = rendered.html
         if self._broken.get(article_id) == "truncated":
             assert rendered.reply_date_at is not None
@@ -529,46 +535,55 @@ class DoctorQnaSite:
     def _not_found(self, title: str) -> Response:
         body = (
             "<p>The page you are looking for does not exist or has been removed.</p>\n"
-            '<p><a href="/en/">Home</a></p>\n'
+            f'<p><a href="{self.wording.prefix}/">{self.wording.home}</a></p>\n'
         )
-        return _response(404, _HTML, chrome_page(title, body))
+        return _response(404, _HTML, chrome_page(title, body, self.wording))
+
+    def _faq_path(self, department: Any, topic: str | None) -> str:
+        topic_part = f"/{self._topic_slug(department, topic)}" if topic else ""
+        return f"{self.wording.prefix}/faq/{department.slug}{topic_part}"
+
+    def _topic_slug(self, department: Any, topic: str) -> str:
+        return slugify(topic)
 
     def _article_list(self, article_ids: list[int]) -> str:
         def item(article_id: int) -> str:
             asked = self._ask_date(article_id)
-            title = _link(f"/en/article/{article_id}", self._title(article_id))
+            title = _link(self.article_path(article_id), self._title(article_id))
             return f'<li>{title} <time datetime="{asked.isoformat()}">{asked:%Y/%m/%d}</time></li>\n'
 
         return f'<ul class="articles">\n{"".join(map(item, article_ids))}</ul>\n'
 
     def _home(self) -> Response:
+        prefix, departments_of_text = self.wording.prefix, self.TEXT.DEPARTMENTS
         departments = "".join(
-            f"<li>{_link(f'/en/department/{department.slug}', department.name)} ({len(listed)} questions)</li>\n"
-            for department, listed in zip(DEPARTMENTS, self._listed_by_department)
+            f"<li>{_link(f'{prefix}/department/{department.slug}', department.name)} ({len(listed)} questions)</li>\n"
+            for department, listed in zip(departments_of_text, self._listed_by_department)
         )
         faqs = "".join(
-            f"<li>{_link(_faq_path(department, None), f'{department.name} FAQ')}</li>\n" for department in DEPARTMENTS
+            f"<li>{_link(self._faq_path(department, None), f'{department.name} FAQ')}</li>\n"
+            for department in departments_of_text
         )
         body = (
             f'<h2>Departments</h2>\n<ul class="departments">\n{departments}</ul>\n'
             f"<h2>Frequently asked</h2>\n<ul>\n{faqs}</ul>\n"
-            '<p><a href="/en/search?q=">Search all questions</a></p>\n'
+            f'<p><a href="{prefix}/search?q=">Search all questions</a></p>\n'
         )
-        return _response(200, _HTML, chrome_page("Ask a doctor: questions by department", body))
+        return _response(200, _HTML, chrome_page("Ask a doctor: questions by department", body, self.wording))
 
     def _listing(self, slug: str, query: dict[str, list[str]]) -> Response:
         department_index = self._department_by_slug.get(slug)
         requested = query.get("page", ["1"])[0]
         if department_index is None or not re.fullmatch(r"[0-9]+", requested):
-            return self._not_found("Page not found")
-        department, listed = DEPARTMENTS[department_index], self._listed_by_department[department_index]
+            return self._not_found(self.NOT_FOUND[1])
+        department, listed = self.TEXT.DEPARTMENTS[department_index], self._listed_by_department[department_index]
         page_number, last_page = int(requested), max(1, math.ceil(len(listed) / LISTING_PAGE_SIZE))
         if not 1 <= page_number <= last_page:
-            return self._not_found("Page not found")
+            return self._not_found(self.NOT_FOUND[1])
 
         def page_link(number: int, text: str) -> str:
             suffix = f"?page={number}" if number > 1 else ""
-            return _link(f"/en/department/{department.slug}{suffix}", text)
+            return _link(f"{self.wording.prefix}/department/{department.slug}{suffix}", text)
 
         start = (page_number - 1) * LISTING_PAGE_SIZE
         shown = sorted({1, last_page, *range(max(1, page_number - 3), min(last_page, page_number + 3) + 1)})
@@ -581,35 +596,36 @@ class DoctorQnaSite:
             pagination.append(page_link(page_number + 1, "Next ›"))
         body = (
             f"<p>Questions answered by {escape(department.name)} doctors, newest first. "
-            f'<a href="/en/search?q={slugify(department.name)}">Search this department</a></p>\n'
+            f'<a href="{self.wording.prefix}/search?q={slugify(department.name)}">Search this department</a></p>\n'
             + (self.hostile.links_html(with_big_href=department_index == 0 and page_number == 1) if self.hostile else "")
             + self._article_list(listed[start : start + LISTING_PAGE_SIZE])
             + f'<div class="pagination">{" ".join(pagination)}</div>\n'
         )
-        return _response(200, _HTML, chrome_page(department.name, body))
+        return _response(200, _HTML, chrome_page(department.name, body, self.wording))
 
     def _faq(self, slug: str, topic_slug: str | None) -> Response:
         department_index = self._department_by_slug.get(slug)
         if department_index is None:
-            return self._not_found("Page not found")
-        department = DEPARTMENTS[department_index]
-        topics = {slugify(topic): topic for topic in department.faq_topics}
+            return self._not_found(self.NOT_FOUND[1])
+        department = self.TEXT.DEPARTMENTS[department_index]
+        topics = {self._topic_slug(department, topic): topic for topic in department.faq_topics}
         if topic_slug is not None and topic_slug not in topics:
-            return self._not_found("Page not found")
+            return self._not_found(self.NOT_FOUND[1])
         listed = self._listed_by_department[department_index]
         rng = random.Random(f"{self.seed}:faq:{slug}:{topic_slug or ''}")
         articles = self._article_list(rng.sample(listed, min(8, len(listed))))
         if topic_slug is not None:
-            return _response(200, _HTML, chrome_page(f"{topics[topic_slug]} ({department.name})", articles))
+            title = f"{topics[topic_slug]} ({department.name})"
+            return _response(200, _HTML, chrome_page(title, articles, self.wording))
         topic_links = "".join(
-            f"<li>{_link(_faq_path(department, topic), topic)}</li>\n" for topic in department.faq_topics
+            f"<li>{_link(self._faq_path(department, topic), topic)}</li>\n" for topic in department.faq_topics
         )
         body = f"<h2>Topics</h2>\n<ul>\n{topic_links}</ul>\n<h2>Questions</h2>\n{articles}"
-        return _response(200, _HTML, chrome_page(f"{department.name} FAQ", body))
+        return _response(200, _HTML, chrome_page(f"{department.name} FAQ", body, self.wording))
 
     def _search(self, terms: str) -> Response:
         body = f"<p>No results for “{escape(terms, quote=False)}”.</p>\n"
-        return _response(200, _HTML, chrome_page("Search", body))
+        return _response(200, _HTML, chrome_page(self.wording.search, body, self.wording))
 
     def _sitemap_chunks(self) -> list[list[int]]:
         return [self._listed[start : start + SITEMAP_SIZE] for start in range(0, len(self._listed), SITEMAP_SIZE)]
@@ -642,10 +658,10 @@ class DoctorQnaSite:
     def _sitemap(self, k: int, base_url: str) -> Response:
         chunks = self._sitemap_chunks()
         if k > len(chunks):
-            return self._not_found("Page not found")
+            return self._not_found(self.NOT_FOUND[1])
         base = escape(base_url, quote=False)
         entries = "".join(
-            f"<url><loc>{base}/en/article/{article_id}</loc>"
+            f"<url><loc>{base}{self.article_path(article_id)}</loc>"
             f"<lastmod>{self._w3c(self._lastmod(article_id))}</lastmod></url>\n"
             for article_id in chunks[k - 1]
         )

@@ -1,10 +1,11 @@
-"""Three markups of one doctorqna article, all showing the same visible text (docs/sites/doctorqna.md).
+"""Three markups of one article of the doctorqna template, all showing the same visible text (docs/sites/doctorqna.md).
 
 Only the semantic layout resembles what is known of the real site; the legacy-table and generated-class
 layouts are *assumed*: they exist so parsers prove they anchor on visible labels, not on markup. Each
 layout plants the contract's traps (label text in script, style, comments, menus, hidden elements).
 Source newlines sit only between block elements, so inline neighbours keep exactly their visible spacing.
-The labels are a parameter (`LABELS`), so the sandbox can also play a redesign that rewords them.
+The labels are a parameter (`Labels`, built from a parser's label table: qacrawler.sites.template), so one
+renderer serves every language of the template, and the sandbox can also play a redesign that rewords them.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from html import escape
 from urllib.parse import quote
 
 from qacrawler.sandbox.doctorqna_text import MoreInfoLine
+from qacrawler.sites import doctorqna
+from qacrawler.sites.template import Labels as LabelTable
 
 LAYOUTS = ("semantic", "legacy", "generated")
 
@@ -24,12 +27,10 @@ LAYOUTS = ("semantic", "legacy", "generated")
 _QUESTION_MARK = "\x00question\x00"
 _REPLY_DATE_MARK = "\x00reply-date\x00"
 
-_CANONICAL_SITE = "https://doctorqna.com"
-
-
 @dataclass(frozen=True, slots=True)
 class Labels:
-    """The reader-visible wording a parser anchors on; a redesign changes it without touching the content."""
+    """The reader-visible wording a parser anchors on, and the site's chrome (name, language, URL prefix); a
+    redesign changes the wording without touching the content."""
 
     share: str
     ask_date: str
@@ -39,6 +40,34 @@ class Labels:
     similar: str
     related_faq: str
     read_more: str
+    asker_form: str = "{name}, {lo}~{hi} year old {gender}."  # see qacrawler.sites.template.Labels.asker_form
+    gender_words: tuple[tuple[str, str], ...] = (("female", "female"), ("male", "male"))
+    date_gap: str = " "  # between a date label and its value
+    lang: str = "en"
+    site_name: str = "DoctorQnA"
+    canonical: str = "https://doctorqna.com"  # shared in the share links
+    prefix: str = "/en"  # every page's path starts with it: /en/article/<id>, /en/department/<slug>…
+    home: str = "Home"
+    search: str = "Search"
+    footer: str = "Answers are for reference only."
+
+    @classmethod
+    def from_table(cls, table: LabelTable, **chrome: str) -> Labels:
+        """The wording a parser's label table anchors on (each label's first spelling), plus the chrome."""
+        return cls(table.share[0], table.ask_date[0], table.reply_date[0], table.reply_frame, table.more_info,
+                   table.similar, table.related_faq, table.read_more, table.asker_form,
+                   tuple(table.gender_words.items()), **chrome)
+
+    def asker_parts(self, name: str, age_min: int, age_max: int | None, gender: str) -> tuple[str, str, str, str]:
+        """The asker part as name, separator, ages, rest; an open-ended age (no age_max) reads "<lo>~"."""
+        head, _, rest = self.asker_form.partition("{lo}")
+        between, _, tail = rest.partition("{hi}")
+        ages = f"{age_min}{between}{'' if age_max is None else age_max}"
+        return name, head.removeprefix("{name}"), ages, tail.format(gender=dict(self.gender_words)[gender])
+
+    def asker(self, page: ArticlePage) -> str:
+        """The asker line without its ask-date part."""
+        return "".join(self.asker_parts(page.asker_name, page.age_min, page.age_max, page.gender))
 
     def reply_parts(self, doctor: str, department: str) -> tuple[str, ...]:
         before, between, after = self.reply_frame
@@ -73,10 +102,7 @@ class Labels:
 
 
 LABELS = {
-    "standard": Labels(
-        "Share to:", "Ask Date:", "Reply Date:", ("Dr. ", " reply ", ""), "More Info", "Similar Q&A", "Related FAQ",
-        "[Read More]",
-    ),
+    "standard": Labels.from_table(doctorqna.LABELS),
     "renamed": Labels(
         "Share this:", "Asked on:", "Answered on:", ("Answer by Dr. ", " (", ")"), "Further reading",
         "Related questions", "Frequently asked topics", "[Continue reading]",
@@ -121,18 +147,13 @@ class ArticlePage:
     question: tuple[str, ...]
     asker_name: str
     age_min: int
-    age_max: int
+    age_max: int | None  # None: open-ended ("60~")
     gender: str
     ask_date: date
     reply: Reply | None  # None: an unanswered ("reply_missing") page
     more_info: tuple[MoreInfoLine, ...]
     similar: tuple[SimilarEntry, ...]
     faqs: tuple[FaqLink, ...]
-
-    @property
-    def asker(self) -> str:
-        """The asker line without its `Ask Date:` part."""
-        return f"{self.asker_name}, {self.age_min}~{self.age_max} year old {self.gender}."
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,15 +176,16 @@ def _day(value: date) -> str:
 
 
 def _semantic(page: ArticlePage, rng: random.Random, labels: Labels) -> str:
-    shared = quote(_CANONICAL_SITE + page.path, safe="")
+    shared = quote(labels.canonical + page.path, safe="")
+    home, search = f'<a href="{labels.prefix}/">{labels.home}</a>', _search_link(labels)
     out = [
-        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n',
-        f"<title>{_text(page.heading)} | DoctorQnA</title>\n",
+        f'<!DOCTYPE html>\n<html lang="{labels.lang}">\n<head>\n<meta charset="utf-8">\n',
+        f"<title>{_text(page.heading)} | {labels.site_name}</title>\n",
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n',
         f"<style>body{{font-family:sans-serif}}{labels.trap_css}</style>\n<script>{labels.trap_script}</script>\n",
         "</head>\n<body>\n",
-        f'<header><nav class="menu"><a href="/en/">Home</a> <a href="#similar">{_text(labels.similar)}</a> '
-        f'<a href="#faq">{_text(labels.related_faq)}</a> <a href="/en/search?q=doctor">Search</a></nav></header>\n',
+        f'<header><nav class="menu">{home} <a href="#similar">{_text(labels.similar)}</a> '
+        f'<a href="#faq">{_text(labels.related_faq)}</a> {search}</nav></header>\n',
         "<main>\n<article>\n",
         f"<h1>{_text(page.heading)}</h1>\n",
         f'<div class="share">\n<p>{_text(labels.share)}</p>\n<ul>\n',
@@ -175,8 +197,8 @@ def _semantic(page: ArticlePage, rng: random.Random, labels: Labels) -> str:
         f'<div class="question">\n{_QUESTION_MARK}',
         *(f"<p>{_text(line)}</p>\n" for line in page.question),
         "</div>\n",
-        f'<p class="asker">{_text(page.asker)} '
-        f'<span class="ask-date">{_text(labels.ask_date)} {_day(page.ask_date)}</span></p>\n',
+        f'<p class="asker">{_text(labels.asker(page))} '
+        f'<span class="ask-date">{_text(labels.ask_date)}{labels.date_gap}{_day(page.ask_date)}</span></p>\n',
     ]
     if page.reply:
         out += [
@@ -184,7 +206,8 @@ def _semantic(page: ArticlePage, rng: random.Random, labels: Labels) -> str:
             f"<h3>{_text(labels.reply_header(page.reply.doctor, page.reply.department))}</h3>\n",
             *(f"<p>{_text(line)}</p>\n" for line in page.reply.answer),
             f"<script>{labels.trap_script}</script>\n",
-            f'<p class="reply-date">{_REPLY_DATE_MARK}{_text(labels.reply_date)} {_day(page.reply.date)}</p>\n',
+            f'<p class="reply-date">{_REPLY_DATE_MARK}{_text(labels.reply_date)}{labels.date_gap}'
+            f"{_day(page.reply.date)}</p>\n",
             "</section>\n",
         ]
     out += [labels.trap_comment, "\n", f'<section class="more-info">\n<h3>{_text(labels.more_info)}</h3>\n']
@@ -208,8 +231,8 @@ def _semantic(page: ArticlePage, rng: random.Random, labels: Labels) -> str:
         out += [f'<li><a href="{_attr(faq.path)}">{_text(faq.text)}</a></li>\n' for faq in page.faqs]
         out.append("</ul>\n</section>\n")
     out.append(
-        '</aside>\n</main>\n<footer><p>© DoctorQnA. Answers are for reference only.</p>'
-        '<a href="/en/">Home</a> <a href="/en/faq/family-medicine">FAQ</a></footer>\n</body>\n</html>\n'
+        f"</aside>\n</main>\n<footer><p>© {labels.site_name}. {labels.footer}</p>"
+        f'{home} <a href="{labels.prefix}/faq/family-medicine">FAQ</a></footer>\n</body>\n</html>\n'
     )
     return "".join(out)
 
@@ -219,24 +242,25 @@ def _legacy(page: ArticlePage, rng: random.Random, labels: Labels) -> str:
     out = [
         "<HTML>\n<HEAD>\n",
         '<META HTTP-EQUIV="Content-Type" CONTENT="text/html; charset=utf-8">\n',
-        f"<TITLE>{_text(page.title)} - DoctorQnA</TITLE>\n",
+        f"<TITLE>{_text(page.title)} - {labels.site_name}</TITLE>\n",
         f'<SCRIPT LANGUAGE="JavaScript">{labels.trap_script}</SCRIPT>\n',
         "</HEAD>\n<BODY BGCOLOR=\"#FFFFFF\" TEXT=\"#000000\">\n",
         '<TABLE WIDTH="100%" BORDER="0" CELLPADDING="4">\n<TR>\n',
-        '<TD WIDTH="160" VALIGN="TOP"><A HREF="/en/">DoctorQnA</A><BR><A HREF="/en/">Departments</A><BR>'
+        f'<TD WIDTH="160" VALIGN="TOP"><A HREF="{labels.prefix}/">{labels.site_name}</A><BR>'
+        f'<A HREF="{labels.prefix}/">Departments</A><BR>'
         f'<A HREF="#similar">{_text(labels.similar)}</A><BR><A HREF="#faq">{_text(labels.related_faq)}</A><BR>'
-        '<A HREF="/en/search?q=doctor">Search</A></TD>\n',
+        f'<A HREF="{labels.prefix}/search?q=doctor">{labels.search}</A></TD>\n',
         '<TD VALIGN="TOP">\n',
         f'<FONT SIZE="+1"><B>{_text(page.title)}</B></FONT><BR>\n',
         _QUESTION_MARK,
         *(f"{_text(line)}<BR>\n" for line in page.question),
-        f"{_text(page.asker)} {_text(labels.ask_date)} {_day(page.ask_date)}<BR>\n",
+        f"{_text(labels.asker(page))} {_text(labels.ask_date)}{labels.date_gap}{_day(page.ask_date)}<BR>\n",
     ]
     if page.reply:
         out += [
             f"<B>{_text(labels.reply_header(page.reply.doctor, page.reply.department))}</B><BR>\n",
             *(f"{_text(line)}<BR>\n" for line in page.reply.answer),
-            f"{_REPLY_DATE_MARK}{_text(labels.reply_date)} {_day(page.reply.date)}<BR>\n",
+            f"{_REPLY_DATE_MARK}{_text(labels.reply_date)}{labels.date_gap}{_day(page.reply.date)}<BR>\n",
         ]
     out += [f"<BR>\n{heading_font}<B>{_text(labels.more_info)}</B></FONT><BR>\n"]
     out += [
@@ -283,9 +307,9 @@ def _generated(page: ArticlePage, rng: random.Random, labels: Labels) -> str:
         f"<title>{_text(page.heading)}</title>",
         f"<style>.{root}{{max-width:60rem}}.{para}{{margin:.5em 0}}{labels.trap_css}</style>",
         f"<script>{labels.trap_script}</script></head><body>",
-        f'<div class="{root}"><div class="{cls()}" role="navigation"><a href="/en/">Home</a>'
+        f'<div class="{root}"><div class="{cls()}" role="navigation"><a href="{labels.prefix}/">{labels.home}</a>'
         f'<a href="#s">{_text(labels.similar)}</a><a href="#f">{_text(labels.related_faq)}</a>'
-        '<a href="/en/search?q=doctor">Search</a></div>',
+        f"{_search_link(labels)}</div>",
         f'<div class="{cls()}">',
         block(page.heading),
         f'<div class="{cls()}">{spans(*_split_mid_word(page.title, rng))}</div>',
@@ -293,9 +317,9 @@ def _generated(page: ArticlePage, rng: random.Random, labels: Labels) -> str:
         *(f'<div class="{para}">{_text(line)}</div>' for line in page.question),
         "</div>",
     ]
-    ages = f"{page.age_min}~{page.age_max}"
     out += [
-        f'<div class="{cls()}">{spans(page.asker_name, ", ", ages, f" year old {page.gender}.")}</div>',
+        f'<div class="{cls()}">{spans(*labels.asker_parts(page.asker_name, page.age_min, page.age_max, page.gender))}'
+        "</div>",
         f'<div class="{cls()}"><span class="k{rng.randrange(10)}">{_text(labels.ask_date)}</span>{label_gap}'
         f'<span class="v{rng.randrange(10)}">{_day(page.ask_date)}</span></div>',
     ]
@@ -335,8 +359,8 @@ def _generated(page: ArticlePage, rng: random.Random, labels: Labels) -> str:
         out += [f'<div><a href="{_attr(faq.path)}">{_text(faq.text)}</a></div>' for faq in page.faqs]
         out.append("</div>")
     out.append(
-        f'</div><div class="{cls()}" role="navigation"><a href="/en/">Home</a> '
-        '<a href="/en/faq/family-medicine">FAQ</a></div></div></body></html>'
+        f'</div><div class="{cls()}" role="navigation"><a href="{labels.prefix}/">{labels.home}</a> '
+        f'<a href="{labels.prefix}/faq/family-medicine">FAQ</a></div></div></body></html>'
     )
     return "".join(out)
 
@@ -358,12 +382,16 @@ def render_article(page: ArticlePage, layout: str, rng: random.Random, labels: L
     return RenderedArticle(html, question_at, reply_date_at if reply_date_at >= 0 else None)
 
 
-def chrome_page(title: str, body: str) -> str:
+def _search_link(labels: Labels) -> str:
+    return f'<a href="{labels.prefix}/search?q=doctor">{labels.search}</a>'
+
+
+def chrome_page(title: str, body: str, labels: Labels = LABELS["standard"]) -> str:
     """Every non-article page: home, listings, FAQ topics, search, not-found. `body` is trusted HTML."""
     return (
-        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
-        f"<title>{_text(title)} | DoctorQnA</title>\n</head>\n<body>\n"
-        '<header><nav class="menu"><a href="/en/">Home</a> <a href="/en/search?q=doctor">Search</a></nav></header>\n'
+        f'<!DOCTYPE html>\n<html lang="{labels.lang}">\n<head>\n<meta charset="utf-8">\n'
+        f"<title>{_text(title)} | {labels.site_name}</title>\n</head>\n<body>\n"
+        f'<header><nav class="menu"><a href="{labels.prefix}/">{labels.home}</a> {_search_link(labels)}</nav></header>\n'
         f"<main>\n<h1>{_text(title)}</h1>\n{body}</main>\n"
-        "<footer><p>© DoctorQnA. Answers are for reference only.</p></footer>\n</body>\n</html>\n"
+        f"<footer><p>© {labels.site_name}. {labels.footer}</p></footer>\n</body>\n</html>\n"
     )

@@ -363,7 +363,7 @@ class Core:
     asker_name: str
     gender: str
     age_min: int
-    age_max: int
+    age_max: int | None  # None: open-ended (adoctor's "<lo>~歲"); doctorqna's ages are all ranges
     doctor: str
     answer: tuple[str, ...]
     complaint: str
@@ -472,9 +472,18 @@ def write_more_info(rng: Dice, department: Department, core: Core) -> tuple[More
     fills = {"s": core.complaint, "T": _headline(core.complaint), "C": _capitalised(rng.pick(department.conditions)),
              "c": rng.pick(department.conditions), "Tt": _capitalised(rng.pick(department.tests)),
              "M": _capitalised(rng.pick(department.treatments))}
+    return compose_more_info(rng, fills, _MORE_INTROS, _MORE_SECTIONS, _MORE_CONCLUSIONS)
+
+
+def compose_more_info(
+    rng: Dice, fills: dict[str, str], intros: Sequence[str], sections: Sequence[tuple[str, tuple[str, ...]]],
+    conclusions: Sequence[str],
+) -> tuple[MoreInfoLine, ...]:
+    """A More Info section of 4 to 12 lines from a language's phrase banks: an intro, headed sections of
+    numbered or bulleted items, a conclusion."""
     wanted = rng.between(4, 12)
-    lines = [MoreInfoLine(rng.pick(_MORE_INTROS).format_map(fills), heading=False)]
-    for heading, items in rng.fresh(_MORE_SECTIONS):
+    lines = [MoreInfoLine(rng.pick(intros).format_map(fills), heading=False)]
+    for heading, items in rng.fresh(sections):
         if len(lines) >= wanted - 2:  # no room for a heading and one of its items
             break
         lines.append(MoreInfoLine(heading.format_map(fills), heading=True))
@@ -483,7 +492,7 @@ def write_more_info(rng: Dice, department: Department, core: Core) -> tuple[More
             bullet = f"{n}. " if numbered else "- "
             lines.append(MoreInfoLine(bullet + item.format_map(fills), heading=False))
     del lines[wanted - 1 :]
-    lines.append(MoreInfoLine(rng.pick(_MORE_CONCLUSIONS).format_map(fills), heading=False))
+    lines.append(MoreInfoLine(rng.pick(conclusions).format_map(fills), heading=False))
     return tuple(lines)
 
 

@@ -368,14 +368,15 @@ def _answer(rng: Dice, fills: dict[str, str], asker: Asker, doctor: str, hospita
     return tuple(lines)
 
 
-def write_question(rng: Dice, department: Department, ask_date: date) -> Question:
-    """One article's text; `ask_date` keeps the dates askers mention before the day they asked."""
+def write_question(rng: Dice, department: Department, ask_date: date, *, answered: bool = False) -> Question:
+    """One article's text; `ask_date` keeps the dates askers mention before the day they asked. `answered`
+    gives every question a reply (a site whose unanswered pages are chosen apart); the draws stay the same."""
     asker = _asker(rng)
     fills = _fills(rng, department, asker, ask_date)
     title = rng.weighted(_TITLE_FORMS, _TITLE_WEIGHTS).format_map(fills)
     question = _question(rng, fills)
     reply = None
-    if rng.random() >= UNANSWERED_SHARE:
+    if rng.random() >= UNANSWERED_SHARE or answered:
         doctor, hospital = rng.pick(department.answerers)
         shown = hospital if rng.random() < HOSPITAL_SHOWN_SHARE else None
         delay = rng.weighted(range(6), _DELAY_WEIGHTS)

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from qacrawler.sites import doctorqna, tw_ehospital
+from qacrawler.sites import adoctor, doctorqna, tw_ehospital
 from qacrawler.sites.site import Site
 
-BUILTIN: tuple[Site, ...] = (doctorqna.DECLARATION, tw_ehospital.DECLARATION)
+BUILTIN: tuple[Site, ...] = (adoctor.DECLARATION, doctorqna.DECLARATION, tw_ehospital.DECLARATION)
 _SITES: dict[str, Site] = {site.id: site for site in BUILTIN}
 
 

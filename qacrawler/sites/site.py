@@ -90,26 +90,24 @@ class Site:
         return replace(self, hosts=(*self.hosts, host))
 
     def is_own_url(self, url: str) -> bool:
-        """On one of the site's hosts, or on loopback (a mirror on this machine, never another public site)."""
+        """On one of the site's hosts, on loopback (a mirror on this machine, never another public site), or
+        relative (a link read from one of the site's pages)."""
         try:
-            host = urlsplit(url).hostname or ""
+            parts = urlsplit(url)
+            host = parts.hostname or ""
         except ValueError:
             return False
-        return host in self.accepted_hosts or host in LOOPBACK_HOSTS
+        return host in self.accepted_hosts or host in LOOPBACK_HOSTS or not (parts.scheme or parts.netloc)
 
     def source_id_from_url(self, url: str) -> str | None:
         """The article id in an article URL of this site; None for any other URL, another host's included,
         and for an id of more than MAX_INT_DIGITS digits (no site numbers its articles so: a broken link)."""
-        match = self._article_match(url)
-        if match is None or len(match.group(1).lstrip("0")) > MAX_INT_DIGITS:
-            return None
-        return match.group(1)
+        return source_id_in(self.article_pattern, url) if url and self.is_own_url(url) else None
 
     def _article_match(self, url: str) -> re.Match[str] | None:
         if not url or not self.is_own_url(url):
             return None
-        parts = urlsplit(url)
-        return self.article_pattern.search(parts.path + (f"?{parts.query}" if parts.query else ""))
+        return article_match(self.article_pattern, url)
 
     def has_article_shape(self, url: str) -> bool:
         """Shaped like an article URL of this site, whatever its id (a link with an id of 4,000 digits is one)."""
@@ -149,6 +147,24 @@ class Site:
         if self.sandbox is None:
             raise LookupError(f"site {self.id} has no sandbox mirror")
         return import_object(self.sandbox)
+
+
+def article_match(pattern: re.Pattern[str], url: str) -> re.Match[str] | None:
+    """``pattern`` on a URL's path and query (the URL may be relative); None for a malformed URL."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    return pattern.search(parts.path + (f"?{parts.query}" if parts.query else ""))
+
+
+def source_id_in(pattern: re.Pattern[str], url: str) -> str | None:
+    """The source id ``pattern`` finds in a URL of any host, or None (also for an id of more than
+    MAX_INT_DIGITS digits)."""
+    match = article_match(pattern, url)
+    if match is None or len(match.group(1).lstrip("0")) > MAX_INT_DIGITS:
+        return None
+    return match.group(1)
 
 
 def import_object(path: str) -> Any:
