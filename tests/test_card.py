@@ -73,7 +73,7 @@ def test_every_crawl_leaves_a_card_with_a_hugging_face_header(demo):
     assert "question-answering" in meta["task_categories"]
     default, *per_site = meta["configs"]
     assert default["data_files"] == [{"split": "train", "path": "records/**/*.parquet"}]
-    assert [config["config_name"] for config in per_site] == ["doctorqna", "tw_ehospital"]
+    assert [config["config_name"] for config in per_site] == ["adoctor", "doctorqna", "tw_ehospital"]
 
 
 def test_the_card_parses_as_a_hugging_face_dataset_card(demo):
@@ -108,9 +108,11 @@ def test_counts_and_splits_in_the_card_match_the_data(demo):
         site = site_cell.strip("`")
         expected = [sum(1 for row in splits if row["site"] == site and row["split"] == name) for name in dataset.SPLIT_NAMES]
         assert list(map(int, numbers)) == expected
-    coverage = {row[0].strip("`"): row[1:] for row in table_rows(section(body, "Counts and coverage")) if len(row) == 3}
+    table = [row for row in table_rows(section(body, "Counts and coverage")) if len(row) == 1 + len(per_site)]
+    column = [cell.strip("`") for cell in table[0]].index("tw_ehospital")  # the header row names the sites
+    coverage = {row[0].strip("`"): row for row in table[1:]}
     (answered,), = con.execute("SELECT count(answer) * 100.0 / count(*) FROM qa WHERE site = 'tw_ehospital'").fetchall()
-    assert coverage["answer"][1] == f"{answered:.1f} %"
+    assert coverage["answer"][column] == f"{answered:.1f} %"
 
 
 def test_the_card_states_provenance_privacy_and_limitations(demo):
@@ -118,7 +120,7 @@ def test_the_card_states_provenance_privacy_and_limitations(demo):
     provenance = section(body, "Provenance")
     assert "`doctorqna`" in provenance and "`tw_ehospital`" in provenance
     assert "doctorqna/1.0" in provenance and "tw_ehospital/1.0" in provenance
-    assert provenance.count("1 of 1 runs") == 2  # robots.txt fetched in every run
+    assert provenance.count("1 of 1 runs") == 3  # robots.txt fetched in every run
     assert "local sandbox mirror" in provenance
     privacy = section(body, "Privacy")
     assert all(placeholder in privacy for placeholder in ("[EMAIL]", "[PHONE]", "[ID]", "[CONTACT]"))

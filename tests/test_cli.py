@@ -59,16 +59,16 @@ def test_demo_doctorqna_field_coverage_is_at_least_95_percent(demo, field):
     assert share >= 0.95, f"{field} non-null in only {share:.1%} of rows"
 
 
-def test_demo_puts_both_sites_under_the_same_specialty_ids(demo):
+def test_demo_puts_every_site_under_the_same_specialty_ids(demo):
     out, _ = demo
     rows = query(f"SELECT site, specialty, count(*) FROM read_parquet('{records_glob(out)}', hive_partitioning = true) "
                  "WHERE department IS NOT NULL GROUP BY site, specialty")  # unanswered questions name no department
     by_site: dict[str, set] = {}
     for site, specialty, _ in rows:
         by_site.setdefault(site, set()).add(specialty)
-    assert set(by_site) == {"doctorqna", "tw_ehospital"}
-    assert None not in by_site["doctorqna"] and None not in by_site["tw_ehospital"], "a department without specialty"
-    shared = by_site["doctorqna"] & by_site["tw_ehospital"]
+    assert set(by_site) == {"adoctor", "doctorqna", "tw_ehospital"}
+    assert not any(None in specialties for specialties in by_site.values()), "a department without specialty"
+    shared = by_site["adoctor"] & by_site["doctorqna"] & by_site["tw_ehospital"]
     assert {"neurology", "obstetrics_gynecology", "otolaryngology", "pediatrics"} <= shared
 
 
@@ -101,12 +101,12 @@ def test_the_printed_query_runs_as_printed(demo):
 def test_each_demo_run_has_its_own_log_file(demo):
     out, result = demo
     manifests = [json.loads(path.read_text()) for path in (out / "runs").glob("*.json")]
-    assert sorted(manifest["spider"] for manifest in manifests) == ["doctorqna", "tw_ehospital"]
+    assert sorted(manifest["spider"] for manifest in manifests) == ["adoctor", "doctorqna", "tw_ehospital"]
     logs = [out / "runs" / f"{manifest['run_id']}.log" for manifest in manifests]
     for log in logs:
         assert log.is_file() and str(log) in result.stdout
-        assert log.read_text().count("Spider closed (finished)") == 2  # one process, one log of both runs
-    assert logs[0].samefile(logs[1])
+        assert log.read_text().count("Spider closed (finished)") == 3  # one process, one log of every run
+    assert all(log.samefile(logs[0]) for log in logs)
 
 
 def test_demo_replaces_its_own_output_but_not_a_foreign_folder(tmp_path):

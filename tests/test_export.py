@@ -49,7 +49,7 @@ def test_jsonl_holds_every_answered_question_once_with_its_split(demo, exported,
         assert assistant == {"role": "assistant", "content": row["answer"]}
         assert "more_info" not in row
     assert {row["split"] for row in rows} == set(dataset.SPLIT_NAMES)
-    assert {row["site"] for row in rows} == {"doctorqna", "tw_ehospital"}
+    assert {row["site"] for row in rows} == {"adoctor", "doctorqna", "tw_ehospital"}
     assert any(row["language"] == "zh-Hant" and "醫" in row["answer"] for row in rows)  # written as text, not \u escapes
 
 

@@ -73,7 +73,7 @@ def test_the_report_reads_the_numbers_of_the_dataset(built):
     page = (out / "report.html").read_text("utf-8")
     assert f"<b>{records}</b>questions" in page
     assert f"<b>{rejects}</b>rejected pages" in page
-    assert page.count("<td>passed</td>") == 2  # the demo's two runs
+    assert page.count("<td>passed</td>") == 3  # the demo's three runs
 
 
 def test_a_dataset_without_records_gets_a_report_without_empty_plots(tmp_path):

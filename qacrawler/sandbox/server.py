@@ -86,6 +86,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_response(delivery.status)
         for name, value in delivery.headers.items():
             self.send_header(name, value)
+        if isinstance(delivery.body, bytes) and not any(name.lower() == "content-length" for name in delivery.headers):
+            self.send_header("Content-Length", str(len(delivery.body)))  # a keep-alive client waits for it otherwise
         self.end_headers()
         if with_body and isinstance(delivery.body, bytes):
             self.wfile.write(delivery.body[: delivery.cut])
