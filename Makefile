@@ -24,7 +24,7 @@ bench: $(STAMP)  ## benchmarks: 20,000-page sandbox side by side with a no-op sp
 	$(VENV)/bin/python -m benchmarks.run --pages 20000 --large 100000 --out benchmarks/results.json
 
 schema: $(STAMP)  ## regenerate schemas/ and README's field table from the pydantic models
-	$(VENV)/bin/python -m qacrawler.schema .
+	$(VENV)/bin/python -m qacrawler.dataset.schema .
 
 lock:  ## re-resolve constraints.txt: the newest versions pyproject.toml allows, installed in a fresh venv and frozen
 	rm -rf .lock-venv

@@ -4,8 +4,8 @@ under the same settings, and does nothing with them.
 It is handed the list of pages (every page reachable on the benchmark sandbox, as
 ``python -m benchmarks.sandbox --urls-out`` wrote it: robots.txt, the sitemaps, the home page, the
 department listings, the articles) and requests each once, articles at the same priority as
-qacrawler's. Same settings as a qacrawler crawl of a loopback site (qacrawler.settings, then
-QA_LOCAL_SETTINGS) and the same garbage-collector tuning (qacrawler.crawl.tuned_garbage_collector); no
+qacrawler's. Same settings as a qacrawler crawl of a loopback site (qacrawler.crawl.settings, then
+QA_LOCAL_SETTINGS) and the same garbage-collector tuning (qacrawler.crawl.process.tuned_garbage_collector); no
 parsing, no link extraction, no items, no pipelines, no extensions.
 
 ``python -m benchmarks.noop_spider --base-url URL --urls FILE --stats FILE [--log FILE] [-s NAME=VALUE]...``
@@ -26,8 +26,8 @@ from scrapy.crawler import Crawler, CrawlerProcess
 from scrapy.http import Response
 from scrapy.settings import Settings
 
-from qacrawler.crawl import tuned_garbage_collector
-from qacrawler.spiders.base import user_agent
+from qacrawler.crawl.process import tuned_garbage_collector
+from qacrawler.crawl.spiders.base import user_agent
 
 
 class NoopSpider(Spider):
@@ -60,7 +60,7 @@ class NoopSpider(Spider):
 
 def noop_settings(log_file: Path | None) -> Settings:
     settings = Settings()
-    settings.setmodule("qacrawler.settings", priority="project")
+    settings.setmodule("qacrawler.crawl.settings", priority="project")
     for name in ("ITEM_PIPELINES", "DOWNLOADER_MIDDLEWARES", "EXTENSIONS"):
         settings.set(name, {}, priority="cmdline")
     if log_file is not None:

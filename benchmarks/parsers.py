@@ -1,7 +1,7 @@
 """Parser figures: the same pre-rendered pages (bytes in memory) through three extractors, interleaved.
 
 - ``lxml``: ``lxml.html.fromstring`` of each page, nothing else (the floor of any HTML extraction);
-- ``qacrawler``: ``qacrawler.sites.doctorqna.parse`` (decode, page lines, fields, validated QARecord);
+- ``qacrawler``: ``qacrawler.page.sites.doctorqna.parse`` (decode, page lines, fields, validated QARecord);
 - ``bs4``: :func:`benchmarks.bs4_scraper.extract` on the page decoded as text (what ``response.text``
   gives a script): BeautifulSoup with the lxml parser, then the same fields.
 
@@ -20,7 +20,7 @@ import lxml.html
 
 from benchmarks.bs4_scraper import extract as bs4_extract
 from qacrawler.sandbox import DoctorQnaSite
-from qacrawler.sites import doctorqna
+from qacrawler.page.sites import doctorqna
 
 CONTENT_TYPE = "text/html; charset=utf-8"
 COMPARED = ("title", "question", "answer", "ask_date", "reply_date", "department", "more_info", "asker", "doctor",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from qacrawler.sites.fields import MAX_INT_DIGITS, parse_int
+from qacrawler.page.sites.fields import MAX_INT_DIGITS, parse_int
 
 
 class UsageError(ValueError):

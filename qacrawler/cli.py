@@ -16,16 +16,16 @@ from typing import Any, NoReturn
 
 from pydantic import ValidationError
 
-from qacrawler import gates
+from qacrawler.crawl import gates
 from qacrawler.arguments import UsageError, check_base_url, check_id_range
-from qacrawler.crawl import CrawlResult, run_crawls
-from qacrawler.dataset_files import LOCK_FILE, CorruptFile, DatasetLocked, run_manifests
-from qacrawler.extensions.manifest import run_counts
-from qacrawler.fetch_failures import failure_line
-from qacrawler.run import InvalidRunId, check_run_id
-from qacrawler.records import validation_reasons
-from qacrawler.sites.registry import BUILTIN, UnknownSite, all_sites, get_site, load_site_modules
-from qacrawler.sites.site import Site
+from qacrawler.crawl.process import CrawlResult, run_crawls
+from qacrawler.dataset.files import LOCK_FILE, CorruptFile, DatasetLocked, run_manifests
+from qacrawler.crawl.extensions.manifest import run_counts
+from qacrawler.crawl.fetch_failures import failure_line
+from qacrawler.crawl.run import InvalidRunId, check_run_id
+from qacrawler.page.records import validation_reasons
+from qacrawler.page.sites.registry import BUILTIN, UnknownSite, all_sites, get_site, load_site_modules
+from qacrawler.page.sites.site import Site
 
 DEMO_MARKER = ".qacrawler-demo"
 EXIT_LOCKED = 3
@@ -131,7 +131,7 @@ def build_parser() -> argparse.ArgumentParser:
                                               parser_class=OneLineParser)
     fixture_save = fixture_commands.add_parser(
         "save", help="save a page and the current parser's record as a fixture folder, for review")
-    fixture_save.add_argument("site", help="site id (a parser in qacrawler/sites/)")
+    fixture_save.add_argument("site", help="site id (a parser in qacrawler/page/sites/)")
     fixture_save.add_argument("source", metavar="URL-or-FILE", help="an http(s) URL fetched once, or a saved page")
     fixture_save.add_argument("name", metavar="NAME", help="the case's folder name, e.g. open_ended_age")
     fixture_save.add_argument("--url", help="the page's address for url.txt (required with a FILE)")
@@ -205,7 +205,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def command_parse(args: argparse.Namespace) -> int:
-    from qacrawler.sites.errors import NotAnArticle
+    from qacrawler.page.sites.errors import NotAnArticle
 
     site = known_site(args.site)
     status = 0
@@ -485,7 +485,7 @@ def existing_dataset(path: Path) -> Path:
 
 
 def command_compact(args: argparse.Namespace) -> int:
-    from qacrawler.compact import compact
+    from qacrawler.dataset.compact import compact
 
     try:
         result = compact(existing_dataset(args.dataset))
@@ -502,7 +502,7 @@ def command_compact(args: argparse.Namespace) -> int:
 
 def command_report(args: argparse.Namespace) -> int:
     try:
-        from qacrawler.report import build_report
+        from qacrawler.dataset.report import build_report
     except ModuleNotFoundError as error:  # matplotlib is an extra: only this command draws
         raise UsageError(f"the report needs {error.name}; install it with: pip install 'qacrawler[report]'") from None
 
@@ -513,7 +513,7 @@ def command_report(args: argparse.Namespace) -> int:
 
 
 def command_export(args: argparse.Namespace) -> int:
-    from qacrawler.export import NothingToExport, export
+    from qacrawler.dataset.export import NothingToExport, export
 
     root = existing_dataset(args.dataset)
     try:
@@ -527,7 +527,7 @@ def command_export(args: argparse.Namespace) -> int:
 
 def command_check(args: argparse.Namespace) -> int:
     """Each bad file on one line with its reason; 0 when all are good, 1 when one is bad (also after quarantine)."""
-    from qacrawler.dataset_check import bad_files, parquet_files, quarantine
+    from qacrawler.dataset.check import bad_files, parquet_files, quarantine
 
     root = existing_dataset(args.dataset)
     checked = len(parquet_files(root))

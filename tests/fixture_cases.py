@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from qacrawler.fixture_save import CRAWL_FIELDS, FIXTURE_CRAWLED_AT
-from qacrawler.records import QARecord
+from qacrawler.page.records import QARecord
 
 FIXTURES_ROOT = Path(__file__).parent / "fixtures"
 CRAWLED_AT = FIXTURE_CRAWLED_AT

@@ -8,9 +8,9 @@ from datetime import date, timedelta
 from html import escape
 from typing import Any
 
-from qacrawler.sites.registry import register
-from qacrawler.sites.site import Discovery, Site
-from qacrawler.sites.template import Labels, TemplateParser
+from qacrawler.page.sites.registry import register
+from qacrawler.page.sites.site import Discovery, Site
+from qacrawler.page.sites.template import Labels, TemplateParser
 
 SPANISH = Labels(
     ask_date=("Fecha de consulta:",),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from qacrawler.privacy import mask_text
+from qacrawler.page.privacy import mask_text
 
 LOOKALIKE_KINDS = {"date", "dose", "age", "blood_pressure", "lab", "icd"}
 

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from qacrawler.sites import adoctor, doctorqna
-from qacrawler.sites.errors import NotAnArticle, PageMissing
+from qacrawler.page.sites import adoctor, doctorqna
+from qacrawler.page.sites.errors import NotAnArticle, PageMissing
 from tests.fixture_cases import CRAWLED_AT, FixtureSet
 
 FIXTURE_SET = FixtureSet("adoctor")

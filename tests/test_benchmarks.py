@@ -13,7 +13,7 @@ from pathlib import Path
 from benchmarks.bs4_scraper import extract
 from benchmarks.run import TARGETS, lookup
 from qacrawler.sandbox import DoctorQnaSite
-from qacrawler.sites import doctorqna
+from qacrawler.page.sites import doctorqna
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -19,10 +19,12 @@ from hypothesis import strategies as st
 from pydantic import BaseModel
 from scrapy import Spider
 
-from qacrawler import card, dataset
-from qacrawler.extensions.manifest import RunManifest
-from qacrawler.records import QARecord
-from qacrawler.schema import field_table
+from qacrawler import dataset
+
+from qacrawler.dataset import card
+from qacrawler.crawl.extensions.manifest import RunManifest
+from qacrawler.page.records import QARecord
+from qacrawler.dataset.schema import field_table
 from tests.dataset_builds import demo_dataset
 from tests.test_pipelines import NOW, crawler_for, record, write_run
 
@@ -175,8 +177,8 @@ def test_duplicate_questions_across_sites_are_counted_in_the_card(tmp_path):
     question = "My eyelid twitches.\nShould I worry?"
     write_run(tmp_path, [record("1", 2018, question=question), record("2", 2019, question=question.upper())],
               QA_RUN_ID="20261127T080000Z-aaaaaa")
-    from qacrawler.sites.build import build_record
-    from qacrawler.sites.registry import get_site
+    from qacrawler.page.sites.build import build_record
+    from qacrawler.page.sites.registry import get_site
 
     twin = build_record(site=get_site("tw_ehospital"), source_id="7", url="http://127.0.0.1/doctor/All/ShowDetail.php?q_no=7", title="眼皮跳", question=question + " !",
                         ask_date=record().ask_date, crawled_at=record().crawled_at)
@@ -189,7 +191,7 @@ def test_a_card_that_cannot_be_written_is_logged_and_the_manifest_still_is(tmp_p
     def broken(root):
         raise OSError("disk full")
 
-    monkeypatch.setattr("qacrawler.extensions.manifest.write_dataset_card", broken)
+    monkeypatch.setattr("qacrawler.crawl.extensions.manifest.write_dataset_card", broken)
     crawler = crawler_for(tmp_path)
     spider = Spider(name="doctorqna")
     with caplog.at_level(logging.WARNING):

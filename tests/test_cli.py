@@ -15,7 +15,7 @@ import polars as pl
 import pyarrow.dataset as ds
 import pytest
 
-from qacrawler.dataset_files import dataset_lock
+from qacrawler.dataset.files import dataset_lock
 from tests.conftest import ROOT, query, records_glob, run_cli
 
 FIXTURES = ROOT / "tests" / "fixtures" / "doctorqna"

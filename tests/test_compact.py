@@ -8,7 +8,7 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 import pytest
 
-from qacrawler.compact import compact, exchange_directories
+from qacrawler.dataset.compact import compact, exchange_directories
 from tests.conftest import run_cli
 from tests.test_pipelines import record, write_run
 

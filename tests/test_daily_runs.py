@@ -15,10 +15,10 @@ from datetime import UTC, datetime, time, timedelta
 import pytest
 
 from qacrawler import dataset
-from qacrawler.crawl import tuned_garbage_collector
+from qacrawler.crawl.process import tuned_garbage_collector
 from qacrawler.sandbox import DoctorQnaSite, SandboxServer
-from qacrawler.sites import doctorqna
-from qacrawler.sites.errors import NotAnArticle
+from qacrawler.page.sites import doctorqna
+from qacrawler.page.sites.errors import NotAnArticle
 from tests.conftest import run_cli
 from tests.test_pipelines import write_run
 

@@ -12,10 +12,12 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 import pytest
 
-from qacrawler import card, dataset
-from qacrawler.compact import compact
-from qacrawler.sites.build import build_record
-from qacrawler.sites.registry import get_site
+from qacrawler import dataset
+
+from qacrawler.dataset import card
+from qacrawler.dataset.compact import compact
+from qacrawler.page.sites.build import build_record
+from qacrawler.page.sites.registry import get_site
 from tests.conftest import query, records_glob
 from tests.test_pipelines import record, write_run
 

@@ -15,10 +15,10 @@ import pydantic
 import pytest
 from lxml import etree
 
-from qacrawler.records import QARecord
-from qacrawler.sites import doctorqna, fields, page_text
-from qacrawler.sites.encoding import UndecodablePage
-from qacrawler.sites.errors import NotAnArticle
+from qacrawler.page.records import QARecord
+from qacrawler.page.sites import doctorqna, fields, page_text
+from qacrawler.page.sites.encoding import UndecodablePage
+from qacrawler.page.sites.errors import NotAnArticle
 from tests.fixture_cases import CRAWLED_AT, FixtureSet
 
 FIXTURE_SET = FixtureSet("doctorqna")

@@ -1,4 +1,4 @@
-"""Strict page decoding (qacrawler.sites.encoding): which charset wins, Big5 as CP950 + HKSCS, refusal of
+"""Strict page decoding (qacrawler.page.sites.encoding): which charset wins, Big5 as CP950 + HKSCS, refusal of
 undecodable bytes with their offset, and the punctuation Big5 decoders disagree on."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ import unicodedata
 
 import pytest
 
-from qacrawler.sites.encoding import (
+from qacrawler.page.sites.encoding import (
     BIG5_VARIANTS,
     UndecodablePage,
     charset_from_content_type,
@@ -16,7 +16,7 @@ from qacrawler.sites.encoding import (
     normalise_punctuation,
     text_codec,
 )
-from qacrawler.sites.errors import NotAnArticle
+from qacrawler.page.sites.errors import NotAnArticle
 
 TEXT = "發問者：陳小姐／女／30~39歲"
 CP950 = TEXT.encode("cp950")

@@ -15,9 +15,9 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 import pytest
 
-from qacrawler.records import content_hash
+from qacrawler.page.records import content_hash
 from qacrawler.sandbox import DoctorQnaSite, SandboxServer
-from qacrawler.taxonomy import specialty_for
+from qacrawler.page.taxonomy import specialty_for
 from tests.conftest import ROOT, query, records_glob, run_cli
 
 COMPARED_FIELDS = ("title", "question", "ask_date", "reply_date", "department", "answer", "more_info",

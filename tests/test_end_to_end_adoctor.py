@@ -18,7 +18,7 @@ from tests.test_end_to_end import expected_row, read_records, read_rejects
 _CRAWL_ALL = """
 import json, sys
 from pathlib import Path
-from qacrawler.crawl import run_crawls
+from qacrawler.crawl.process import run_crawls
 jobs = [(name, {"base_url": url}) for name, url in json.loads(sys.argv[1]).items()]
 results = run_crawls(jobs, Path(sys.argv[2]), {"QA_KEEP_ASKER_NAMES": True, "LOG_LEVEL": "WARNING"})
 print(json.dumps({result.spider: result.stats.get("finish_reason") for result in results}))

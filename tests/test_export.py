@@ -10,7 +10,7 @@ import shutil
 import pytest
 
 from qacrawler import dataset
-from qacrawler.export import FIELDS, NothingToExport, export, spreadsheet_safe
+from qacrawler.dataset.export import FIELDS, NothingToExport, export, spreadsheet_safe
 from tests.dataset_builds import demo_dataset
 from tests.test_pipelines import record, write_run
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from qacrawler.fetch_failures import failure_line, fetch_failures
+from qacrawler.crawl.fetch_failures import failure_line, fetch_failures
 
 E = "downloader/exception_type_count/"
 

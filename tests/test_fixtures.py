@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from qacrawler.fixture_save import parser_for
-from qacrawler.records import content_hash
-from qacrawler.sites.errors import NotAnArticle
+from qacrawler.page.records import content_hash
+from qacrawler.page.sites.errors import NotAnArticle
 from tests.fixture_cases import RECORD_FIELDS, Case, all_cases, fixture_sites
 
 CASES = all_cases()

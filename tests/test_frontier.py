@@ -7,7 +7,7 @@ from collections import Counter
 
 from qacrawler.sandbox import DoctorQnaSite, SandboxServer
 from qacrawler.sandbox.faults import FaultPlan
-from qacrawler.settings import QA_LOCAL_SETTINGS
+from qacrawler.crawl.settings import QA_LOCAL_SETTINGS
 from tests.conftest import run_cli
 from tests.test_end_to_end import assert_equal_to_ground_truth
 

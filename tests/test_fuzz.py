@@ -27,23 +27,23 @@ from hypothesis import strategies as st
 from scrapy.http import HtmlResponse, Request
 from scrapy.utils.test import get_crawler
 
-from qacrawler.charset_labels import CharsetLabelMiddleware
-from qacrawler.records import QARecord
+from qacrawler.crawl.charset_labels import CharsetLabelMiddleware
+from qacrawler.page.records import QARecord
 from qacrawler.sandbox.hostile_pages import LONG_ID, MALFORMED_HREFS
-from qacrawler.sites import doctorqna, tw_ehospital
-from qacrawler.sites.encoding import (
+from qacrawler.page.sites import doctorqna, tw_ehospital
+from qacrawler.page.sites.encoding import (
     UndecodablePage,
     charset_from_content_type,
     charset_from_meta,
     decode_html,
     text_codec,
 )
-from qacrawler.sites.errors import NotAnArticle
-from qacrawler.sites.fields import MAX_INT_DIGITS, absolute_url, parse_int
-from qacrawler.sites.page_text import MAX_TAG_ATTRIBUTES, MarkupTooComplex
-from qacrawler.sites.doctorqna import DECLARATION as DOCTORQNA
-from qacrawler.spiders.base import spider_for
-from qacrawler.spiders.tw_ehospital import TwEHospitalSpider
+from qacrawler.page.sites.errors import NotAnArticle
+from qacrawler.page.sites.fields import MAX_INT_DIGITS, absolute_url, parse_int
+from qacrawler.page.sites.page_text import MAX_TAG_ATTRIBUTES, MarkupTooComplex
+from qacrawler.page.sites.doctorqna import DECLARATION as DOCTORQNA
+from qacrawler.crawl.spiders.base import spider_for
+from qacrawler.crawl.spiders.tw_ehospital import TwEHospitalSpider
 from tests.fixture_cases import CRAWLED_AT, FixtureSet
 
 DoctorQnaSpider = spider_for(DOCTORQNA)

@@ -2,9 +2,9 @@
 
 import pytest
 
-from qacrawler import settings
-from qacrawler.gates import evaluate, merged_thresholds, overrides_from
-from qacrawler.sites import tw_ehospital
+from qacrawler.crawl import settings
+from qacrawler.crawl.gates import evaluate, merged_thresholds, overrides_from
+from qacrawler.page.sites import tw_ehospital
 
 HEALTHY = {"validate/passed": 98, "rejects/stage/parse": 1, "rejects/stage/validate": 1, "coverage/reply_date": 97,
            "coverage/title": 98, "log_count/ERROR": 0, "finish_reason": "finished"}

@@ -164,7 +164,7 @@ def test_a_site_name_that_resolves_to_a_private_address_is_never_connected_to(tm
     it passes the URL check, and only the resolver can stop the connection."""
     import socket
 
-    from qacrawler.request_policy import address_refusal
+    from qacrawler.crawl.request_policy import address_refusal
 
     name = socket.gethostname()
     try:

@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 import pyarrow.parquet as pq
 import pytest
 
-from qacrawler.dataset_index import DatasetIndex, version_key
-from qacrawler.lastmod import Lastmod, refetch_reason
-from qacrawler.records import Reject, UnchangedFetch
-from qacrawler.sites.doctorqna import DECLARATION as DOCTORQNA
+from qacrawler.crawl.dataset_index import DatasetIndex, version_key
+from qacrawler.crawl.lastmod import Lastmod, refetch_reason
+from qacrawler.page.records import Reject, UnchangedFetch
+from qacrawler.page.sites.doctorqna import DECLARATION as DOCTORQNA
 from tests.test_pipelines import NOW, record, write_run
 
 BASE = "https://doctorqna.com/en/article/"

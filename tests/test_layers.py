@@ -9,12 +9,12 @@ import sys
 from tests.conftest import ROOT
 
 CRAWL_PATH = [
-    "qacrawler.settings", "qacrawler.crawl", "qacrawler.spiders.loader", "qacrawler.spiders.tw_ehospital",
-    "qacrawler.pipelines.validate", "qacrawler.pipelines.privacy", "qacrawler.pipelines.taxonomy",
-    "qacrawler.pipelines.coverage", "qacrawler.pipelines.dedupe", "qacrawler.pipelines.parquet",
-    "qacrawler.extensions.manifest", "qacrawler.extensions.progress", "qacrawler.extensions.resume",
-    "qacrawler.incremental", "qacrawler.request_policy", "qacrawler.retry_after", "qacrawler.charset_labels",
-    "qacrawler.ledger", "qacrawler.dupefilter", "qacrawler.logformatter",
+    "qacrawler.crawl.settings", "qacrawler.crawl.process", "qacrawler.crawl.spiders.loader", "qacrawler.crawl.spiders.tw_ehospital",
+    "qacrawler.crawl.pipelines.validate", "qacrawler.crawl.pipelines.privacy", "qacrawler.crawl.pipelines.taxonomy",
+    "qacrawler.crawl.pipelines.coverage", "qacrawler.crawl.pipelines.dedupe", "qacrawler.crawl.pipelines.parquet",
+    "qacrawler.crawl.extensions.manifest", "qacrawler.crawl.extensions.progress", "qacrawler.crawl.extensions.resume",
+    "qacrawler.crawl.incremental", "qacrawler.crawl.request_policy", "qacrawler.crawl.retry_after", "qacrawler.crawl.charset_labels",
+    "qacrawler.crawl.ledger", "qacrawler.crawl.dupefilter", "qacrawler.crawl.logformatter",
 ]
 
 
@@ -28,17 +28,17 @@ def imported_by(modules: list[str], setup: str = "") -> set[str]:
 
 def test_the_crawl_path_imports_no_sandbox_report_export_or_cli():
     loaded = imported_by(CRAWL_PATH)
-    assert "qacrawler.spiders.base" in loaded  # the list above reaches the spiders
+    assert "qacrawler.crawl.spiders.base" in loaded  # the list above reaches the spiders
     assert not {name for name in loaded if name.startswith("qacrawler.sandbox")}
-    assert not loaded & {"qacrawler.report", "qacrawler.export", "qacrawler.cli"}
+    assert not loaded & {"qacrawler.dataset.report", "qacrawler.dataset.export", "qacrawler.cli"}
 
 
 def test_the_read_api_does_not_import_the_compaction_command_or_the_crawl():
     loaded = imported_by(["qacrawler.dataset"])
-    assert "qacrawler.compact" not in loaded
-    assert not {name for name in loaded if name.startswith(("qacrawler.spiders", "qacrawler.pipelines"))}
+    assert "qacrawler.dataset.compact" not in loaded
+    assert not {name for name in loaded if name.startswith(("qacrawler.crawl.spiders", "qacrawler.crawl.pipelines"))}
 
 
 def test_the_cli_takes_its_errors_from_no_spider():
     source = (ROOT / "qacrawler" / "cli.py").read_text("utf-8")
-    assert "from qacrawler.spiders" not in source
+    assert "from qacrawler.crawl.spiders" not in source

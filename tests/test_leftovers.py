@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from qacrawler.dataset_files import dataset_lock, remove_leftovers
+from qacrawler.dataset.files import dataset_lock, remove_leftovers
 from tests.conftest import run_cli
 
 

@@ -27,10 +27,10 @@ from hypothesis import strategies as st
 from lxml import etree
 
 from qacrawler.fixture_save import parser_for
-from qacrawler.records import QARecord
-from qacrawler.sites import page_text
-from qacrawler.sites.encoding import UndecodablePage
-from qacrawler.sites.errors import NotAnArticle
+from qacrawler.page.records import QARecord
+from qacrawler.page.sites import page_text
+from qacrawler.page.sites.encoding import UndecodablePage
+from qacrawler.page.sites.errors import NotAnArticle
 from tests.fixture_cases import Case, all_cases
 
 ARTICLES = [case for case in all_cases() if case.is_article]

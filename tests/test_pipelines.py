@@ -12,23 +12,23 @@ from scrapy import Spider
 from scrapy.exceptions import DropItem
 from scrapy.utils.test import get_crawler
 
-from qacrawler import settings as project_settings
-from qacrawler.dataset_files import (
+from qacrawler.crawl import settings as project_settings
+from qacrawler.dataset.files import (
     AtomicParquetFile,
     hidden_temp_name,
     record_file_schema,
     run_files,
 )
-from qacrawler.logformatter import PrivateLogFormatter
-from qacrawler.pipelines.dedupe import DedupePipeline
-from qacrawler.pipelines.parquet import ParquetWriterPipeline
-from qacrawler.pipelines.privacy import PrivacyPipeline
-from qacrawler.pipelines.taxonomy import SpecialtyCoveragePipeline
-from qacrawler.pipelines.validate import ValidatePipeline
-from qacrawler.records import QARecord, Reject, UnchangedFetch, content_hash
-from qacrawler.schema import arrow_schema
-from qacrawler.sites.build import build_record
-from qacrawler.sites.registry import get_site
+from qacrawler.crawl.logformatter import PrivateLogFormatter
+from qacrawler.crawl.pipelines.dedupe import DedupePipeline
+from qacrawler.crawl.pipelines.parquet import ParquetWriterPipeline
+from qacrawler.crawl.pipelines.privacy import PrivacyPipeline
+from qacrawler.crawl.pipelines.taxonomy import SpecialtyCoveragePipeline
+from qacrawler.crawl.pipelines.validate import ValidatePipeline
+from qacrawler.page.records import QARecord, Reject, UnchangedFetch, content_hash
+from qacrawler.dataset.schema import arrow_schema
+from qacrawler.page.sites.build import build_record
+from qacrawler.page.sites.registry import get_site
 
 NOW = datetime(2026, 11, 27, 8, 0, tzinfo=UTC)
 

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from qacrawler.privacy import GENERIC_NAMES, name_forms
+from qacrawler.page.privacy import GENERIC_NAMES, name_forms
 from qacrawler.sandbox import DoctorQnaSite, SandboxServer, TwEHospitalSite
 from qacrawler.sandbox.doctorqna_text import GREETING_NAMES
 from qacrawler.sandbox.pii import addresses

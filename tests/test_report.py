@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageStat
 
-from qacrawler import report
+from qacrawler.dataset import report
 from tests.dataset_builds import demo_dataset
 
 PLOTS = ("rows_by_site_year", "rows_by_specialty", "reply_latency", "asker", "coverage", "rejects", "run_history")

@@ -11,11 +11,11 @@ from scrapy.http import HtmlResponse
 from scrapy.utils.test import get_crawler
 from twisted.internet.error import DNSLookupError
 
-from qacrawler import settings as project_settings
-from qacrawler.gates import evaluate, parse_override
-from qacrawler.ledger import ArticleLedger, article_settled
-from qacrawler.records import Reject
-from qacrawler.request_policy import (
+from qacrawler.crawl import settings as project_settings
+from qacrawler.crawl.gates import evaluate, parse_override
+from qacrawler.crawl.ledger import ArticleLedger, article_settled
+from qacrawler.page.records import Reject
+from qacrawler.crawl.request_policy import (
     LOOPBACK_ORIGIN_HOSTS,
     GuardedResolver,
     HostPolicy,
@@ -23,10 +23,10 @@ from qacrawler.request_policy import (
     RequestPolicyMiddleware,
     address_refusal,
 )
-from qacrawler.retry_after import PostponedRequest, RetryAfterMiddleware, parse_retry_after
-from qacrawler.sites.doctorqna import DECLARATION as DOCTORQNA
-from qacrawler.spiders.base import host_twins, spider_for
-from qacrawler.spiders.tw_ehospital import TwEHospitalSpider
+from qacrawler.crawl.retry_after import PostponedRequest, RetryAfterMiddleware, parse_retry_after
+from qacrawler.page.sites.doctorqna import DECLARATION as DOCTORQNA
+from qacrawler.crawl.spiders.base import host_twins, spider_for
+from qacrawler.crawl.spiders.tw_ehospital import TwEHospitalSpider
 
 DoctorQnaSpider = spider_for(DOCTORQNA)
 

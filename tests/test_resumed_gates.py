@@ -6,9 +6,9 @@ import json
 
 from scrapy import Spider
 
-from qacrawler import gates
-from qacrawler.extensions.manifest import RunManifest
-from qacrawler.extensions.resume import STATE_FILE, ResumedRun, combine, written_counts
+from qacrawler.crawl import gates
+from qacrawler.crawl.extensions.manifest import RunManifest
+from qacrawler.crawl.extensions.resume import STATE_FILE, ResumedRun, combine, written_counts
 from tests.test_pipelines import crawler_for, record, write_run
 
 PREVIOUS, CURRENT = "20261127T080000Z-aaaaaa", "20261127T090000Z-bbbbbb"

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from qacrawler.run import InvalidRunId, check_run_id, new_run_id
+from qacrawler.crawl.run import InvalidRunId, check_run_id, new_run_id
 from tests.conftest import ROOT, run_cli
 
 

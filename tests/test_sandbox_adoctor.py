@@ -10,9 +10,9 @@ import pytest
 
 from qacrawler.sandbox import AdoctorSite, DoctorQnaSite
 from qacrawler.sandbox.doctorqna_layouts import LAYOUTS
-from qacrawler.sites import adoctor
-from qacrawler.sites.errors import PageMissing
-from qacrawler.taxonomy import specialty_for
+from qacrawler.page.sites import adoctor
+from qacrawler.page.sites.errors import PageMissing
+from qacrawler.page.taxonomy import specialty_for
 
 BASE = "http://127.0.0.1:8000"
 

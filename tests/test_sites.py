@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from qacrawler.sites.errors import NotAnArticle
-from qacrawler.sites.registry import BUILTIN, UnknownSite, get_site
-from qacrawler.sites.site import Discovery, Site
+from qacrawler.page.sites.errors import NotAnArticle
+from qacrawler.page.sites.registry import BUILTIN, UnknownSite, get_site
+from qacrawler.page.sites.site import Discovery, Site
 from tests.conftest import run_cli
 from tests.fixture_cases import all_cases
 

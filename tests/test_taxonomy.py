@@ -5,7 +5,7 @@ from importlib import resources
 
 import pytest
 
-from qacrawler.taxonomy import specialty_for, specialty_ids
+from qacrawler.page.taxonomy import specialty_for, specialty_ids
 
 TW_EHOSPITAL_DEPARTMENTS = (
     "神經內科 神經外科 胸腔內科 整型外科 肝膽腸胃科 潛水醫學科 核子醫學科 心臟血管專科 乳房甲狀腺科 產後憂鬱諮詢 內科 牙科 外科 兒科 骨科 "

@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
-from qacrawler.records import QARecord
-from qacrawler.sites import fields, tw_ehospital
-from qacrawler.sites.encoding import UndecodablePage
-from qacrawler.sites.errors import NotAnArticle
+from qacrawler.page.records import QARecord
+from qacrawler.page.sites import fields, tw_ehospital
+from qacrawler.page.sites.encoding import UndecodablePage
+from qacrawler.page.sites.errors import NotAnArticle
 from tests.fixture_cases import CRAWLED_AT, FixtureSet
 
 FIXTURE_SET = FixtureSet("tw_ehospital")
@@ -272,7 +272,7 @@ def test_pages_without_the_parts_of_an_article(blocks, reason):
         parse(*blocks)
 
 
-# --- date and age helpers (qacrawler.sites.fields) -----------------------------------------------
+# --- date and age helpers (qacrawler.page.sites.fields) -----------------------------------------------
 
 
 @pytest.mark.parametrize(

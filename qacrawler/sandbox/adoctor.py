@@ -1,7 +1,7 @@
 """A deterministic local mirror of adoctor.tw, doctorqna.com's Traditional Chinese sister site.
 
 The same template, so the same mirror (qacrawler.sandbox.doctorqna.DoctorQnaSite) with adoctor's label
-table (qacrawler.sites.adoctor.LABELS: the wording the parser anchors on is the wording the pages show) and
+table (qacrawler.page.sites.adoctor.LABELS: the wording the parser anchors on is the wording the pages show) and
 Chinese text (``adoctor_text``). Known of the real site: articles at ``/article/<id>`` with doctorqna's ids,
 the asker line and reply header of the label table. *Assumed*: everything else the doctorqna mirror assumes
 (home page ``/``, listings ``/department/<slug>``, FAQ pages, sitemaps), the Similar Q&A and Related FAQ
@@ -17,7 +17,7 @@ from typing import Any
 from qacrawler.sandbox import adoctor_text
 from qacrawler.sandbox.doctorqna import DoctorQnaSite
 from qacrawler.sandbox.doctorqna_layouts import Labels
-from qacrawler.sites import adoctor
+from qacrawler.page.sites import adoctor
 
 __all__ = ["AdoctorSite"]
 

@@ -4,7 +4,7 @@ Only the semantic layout resembles what is known of the real site; the legacy-ta
 layouts are *assumed*: they exist so parsers prove they anchor on visible labels, not on markup. Each
 layout plants the contract's traps (label text in script, style, comments, menus, hidden elements).
 Source newlines sit only between block elements, so inline neighbours keep exactly their visible spacing.
-The labels are a parameter (`Labels`, built from a parser's label table: qacrawler.sites.template), so one
+The labels are a parameter (`Labels`, built from a parser's label table: qacrawler.page.sites.template), so one
 renderer serves every language of the template, and the sandbox can also play a redesign that rewords them.
 """
 
@@ -18,8 +18,8 @@ from html import escape
 from urllib.parse import quote
 
 from qacrawler.sandbox.doctorqna_text import MoreInfoLine
-from qacrawler.sites import doctorqna
-from qacrawler.sites.template import Labels as LabelTable
+from qacrawler.page.sites import doctorqna
+from qacrawler.page.sites.template import Labels as LabelTable
 
 LAYOUTS = ("semantic", "legacy", "generated")
 
@@ -40,7 +40,7 @@ class Labels:
     similar: str
     related_faq: str
     read_more: str
-    asker_form: str = "{name}, {lo}~{hi} year old {gender}."  # see qacrawler.sites.template.Labels.asker_form
+    asker_form: str = "{name}, {lo}~{hi} year old {gender}."  # see qacrawler.page.sites.template.Labels.asker_form
     gender_words: tuple[tuple[str, str], ...] = (("female", "female"), ("male", "male"))
     date_gap: str = " "  # between a date label and its value
     lang: str = "en"

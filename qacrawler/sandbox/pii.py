@@ -11,7 +11,7 @@ look-alikes that are not personal data and must survive masking: dates (2018/03/
 values and ICD codes.
 
 `plant` returns the new question and answer lines with what it planted: each identifier as the exact span
-`qacrawler.privacy.mask_text` replaces with its `[KIND]` placeholder, and each look-alike as written. The
+`qacrawler.page.privacy.mask_text` replaces with its `[KIND]` placeholder, and each look-alike as written. The
 forms rotate with the article's ordinal among the planted ones (two per article, sometimes a third), so a
 site of 150 pages already shows every form. Everything is drawn from the caller's Dice, a stream of its own,
 so a site without `pii` never changes.
@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from qacrawler.sandbox.doctorqna_text import Dice
 
 PLANTED_SHARE = 0.10
-KINDS = ("EMAIL", "PHONE", "ID", "CONTACT")  # the placeholders qacrawler.privacy writes
+KINDS = ("EMAIL", "PHONE", "ID", "CONTACT")  # the placeholders qacrawler.page.privacy writes
 ANSWER_KINDS = frozenset({"EMAIL", "PHONE", "ID"})  # doctors repeat or give these; a LINE ID stays the asker's
 
 

@@ -1,0 +1,1 @@
+"""Spiders hold crawl policy only; extraction lives in qacrawler.page.sites."""

@@ -1,0 +1,173 @@
+"""A site's declaration: everything the crawl, the dataset and the sandbox ask about one site, in one object.
+
+Adding a site is writing one (see README, "Adding a site"): the generic spider crawls it from its
+``Discovery``, the incremental logic and the ledger name its records with ``record_id``, the gates and the
+dataset card read their per-site parts here, and its sandbox mirror is named by import path, so the
+sandbox never enters the crawl's imports.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from functools import cached_property
+from importlib import import_module
+from typing import Any, Protocol
+from urllib.parse import urlsplit
+
+from qacrawler.page.records import QARecord
+from qacrawler.page.sites.errors import NotAnArticle
+from qacrawler.page.sites.fields import MAX_INT_DIGITS
+
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+class PageParser(Protocol):
+    """Page bytes (or text) and their URL -> a record; raises NotAnArticle (or PageMissing) otherwise."""
+
+    def __call__(self, html: str | bytes, url: str, *, site: Site, crawled_at: datetime | None = None,
+                 content_type: str | None = None) -> QARecord: ...
+
+
+@dataclass(frozen=True)
+class Discovery:
+    """Where a crawl finds articles, as paths on the base URL. Every way is optional: a crawl also walks an id
+    range (``-a min_id= -a max_id=``) and the links earlier runs stored but never fetched."""
+
+    sitemaps: tuple[str, ...] = ()  # sitemap or sitemap index paths
+    listings: tuple[str, ...] = ()  # start pages whose article links are followed
+    listing_pattern: str | None = None  # further listing pages linked from a listing (regex on the path)
+    article_links: bool = True  # follow article links found on article pages (similar questions)
+
+    def describe(self) -> str:
+        ways = [f"sitemap {path}" for path in self.sitemaps] + [f"listing {path}" for path in self.listings]
+        if self.article_links:
+            ways.append("article links")
+        return ", ".join([*ways, "id walk"])
+
+
+@dataclass(frozen=True)
+class Site:
+    id: str  # the `site` column and the record_id prefix: never change it for a site with datasets
+    language: str  # BCP 47, e.g. "en", "zh-Hant"
+    base_url: str  # the real site; a crawl may point elsewhere with --base-url (a mirror)
+    article: str  # regex on an article URL's path and query ("/a/1?x=2"): group 1 is the source id
+    article_template: str  # the canonical article path and query, with {id}
+    parser: PageParser
+    parser_version: str  # bumped when a parser change alters records: rows differ by parser_version
+    description: str  # one line for the dataset card and `qacrawler sites`
+    hosts: tuple[str, ...] = ()  # hosts besides base_url's (and its www. twin) whose pages are this site's
+    discovery: Discovery = Discovery()
+    required_fields: tuple[str, ...] = ()  # beyond every site's (settings QA_REQUIRED_FIELDS["*"])
+    gates: Mapping[str, Any] = field(default_factory=dict)  # thresholds over the defaults (settings QA_GATES)
+    card_notes: tuple[str, ...] = ()  # what a dataset user must know about this site's fields
+    asker_name_spans: Callable[[str], list[tuple[int, int]]] | None = None  # names in a reject's flat excerpt
+    sandbox: str | None = None  # "module:Class" of its mirror (qacrawler.sandbox), for `qacrawler sandbox`
+    spider: str | None = None  # "module:Class" when discovery needs code no Discovery expresses
+
+    def __post_init__(self) -> None:
+        if not re.fullmatch(r"[a-z][a-z0-9_]*", self.id):
+            raise ValueError(f"site id {self.id!r}: lower-case letters, digits and _, starting with a letter")
+        if self.article_pattern.groups < 1:
+            raise ValueError(f"site {self.id}: the article pattern needs a group for the source id")
+
+    @cached_property
+    def article_pattern(self) -> re.Pattern[str]:
+        return re.compile(self.article)
+
+    @cached_property
+    def accepted_hosts(self) -> frozenset[str]:
+        hosts = {urlsplit(self.base_url).hostname or "", *self.hosts}
+        return frozenset(hosts | {f"www.{host}" for host in hosts} | {host.removeprefix("www.") for host in hosts})
+
+    def at(self, base_url: str) -> Site:
+        """The same site crawled at another address (a mirror, a staging host): its pages are accepted too."""
+        host = urlsplit(base_url).hostname
+        if not host or host in self.accepted_hosts:
+            return self
+        return replace(self, hosts=(*self.hosts, host))
+
+    def is_own_url(self, url: str) -> bool:
+        """On one of the site's hosts, on loopback (a mirror on this machine, never another public site), or
+        relative (a link read from one of the site's pages)."""
+        try:
+            parts = urlsplit(url)
+            host = parts.hostname or ""
+        except ValueError:
+            return False
+        return host in self.accepted_hosts or host in LOOPBACK_HOSTS or not (parts.scheme or parts.netloc)
+
+    def source_id_from_url(self, url: str) -> str | None:
+        """The article id in an article URL of this site; None for any other URL, another host's included,
+        and for an id of more than MAX_INT_DIGITS digits (no site numbers its articles so: a broken link)."""
+        return source_id_in(self.article_pattern, url) if url and self.is_own_url(url) else None
+
+    def _article_match(self, url: str) -> re.Match[str] | None:
+        if not url or not self.is_own_url(url):
+            return None
+        return article_match(self.article_pattern, url)
+
+    def has_article_shape(self, url: str) -> bool:
+        """Shaped like an article URL of this site, whatever its id (a link with an id of 4,000 digits is one)."""
+        return self._article_match(url) is not None
+
+    def is_article_url(self, url: str) -> bool:
+        return self.source_id_from_url(url) is not None
+
+    def record_id(self, source_id: str) -> str:
+        return f"{self.id}:{source_id}"
+
+    def record_id_from_url(self, url: str) -> str | None:
+        source_id = self.source_id_from_url(url)
+        return self.record_id(source_id) if source_id is not None else None
+
+    def article_path(self, source_id: str | int) -> str:
+        return self.article_template.format(id=source_id)
+
+    def canonical_url(self, url: str) -> str:
+        """The one URL of an article on the host it was found on, so links with extra parameters, another
+        parameter order or a fragment do not fetch it twice; a URL that is not an article stays as it is."""
+        source_id = self.source_id_from_url(url)
+        if source_id is None:
+            return url
+        parts = urlsplit(url)
+        return f"{parts.scheme}://{parts.netloc}{self.article_path(source_id)}"
+
+    def parse(self, html: str | bytes, url: str, *, crawled_at: datetime | None = None,
+              content_type: str | None = None) -> QARecord:
+        """The record of an article page; NotAnArticle for a URL of another host before the page is read, so
+        two sites can never share a record_id (the parser says why any other URL is no article)."""
+        if not self.is_own_url(url):
+            raise NotAnArticle(f"{url[:200]} is not on {self.id}'s hosts ({', '.join(sorted(self.accepted_hosts))})")
+        return self.parser(html, url, site=self, crawled_at=crawled_at, content_type=content_type)
+
+    def sandbox_class(self) -> type:
+        if self.sandbox is None:
+            raise LookupError(f"site {self.id} has no sandbox mirror")
+        return import_object(self.sandbox)
+
+
+def article_match(pattern: re.Pattern[str], url: str) -> re.Match[str] | None:
+    """``pattern`` on a URL's path and query (the URL may be relative); None for a malformed URL."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    return pattern.search(parts.path + (f"?{parts.query}" if parts.query else ""))
+
+
+def source_id_in(pattern: re.Pattern[str], url: str) -> str | None:
+    """The source id ``pattern`` finds in a URL of any host, or None (also for an id of more than
+    MAX_INT_DIGITS digits)."""
+    match = article_match(pattern, url)
+    if match is None or len(match.group(1).lstrip("0")) > MAX_INT_DIGITS:
+        return None
+    return match.group(1)
+
+
+def import_object(path: str) -> Any:
+    """``"package.module:Name"`` -> the object."""
+    module, _, name = path.partition(":")
+    return getattr(import_module(module), name)

@@ -1,1 +1,0 @@
-"""Spiders hold crawl policy only; extraction lives in qacrawler.sites."""
