@@ -49,6 +49,6 @@ def test_unknown_or_missing_departments_have_no_specialty():
 
 
 def test_no_name_maps_to_two_specialties():
-    table = json.loads(resources.files("qacrawler").joinpath("data/specialties.json").read_text("utf-8"))
+    table = json.loads(resources.files("qacrawler.page").joinpath("data/specialties.json").read_text("utf-8"))
     names = [name.casefold() for names in table["specialties"].values() for name in names]
     assert len(names) == len(set(names))

@@ -58,6 +58,39 @@ def cumulative(weights: Sequence[int]) -> tuple[int, ...]:
     return tuple(itertools.accumulate(weights))
 
 
+@dataclass(frozen=True)
+class QuestionStyle:
+    """How a language's askers go on after their first paragraph (the writer is shared by every mirror)."""
+
+    ask_intro: str  # the line before numbered sub-questions
+    numbered_asks: tuple[str, ...]
+    numberings: tuple[str, ...]  # "{n}. " …; picked per question when there are several
+    space: str  # between sentences: " " in English, nothing in Chinese
+    closers: tuple[str, ...]
+
+
+def question_paragraphs(rng: Dice, lines: list[str], fills: dict[str, str], details: Iterator[str],
+                        asks: Iterator[str], style: QuestionStyle) -> list[str]:
+    """``lines`` with the further paragraphs of a question: details, numbered sub-questions, asks and a closer."""
+    for _ in range(rng.weighted(range(6), _EXTRA_PARAGRAPH_WEIGHTS)):
+        if rng.random() < 0.15:
+            lines.append(style.ask_intro)
+            numbering = rng.pick(style.numberings) if len(style.numberings) > 1 else style.numberings[0]
+            asked = rng.several(style.numbered_asks, rng.between(2, 3))
+            lines.extend(numbering.format(n=n) + ask.format_map(fills) for n, ask in enumerate(asked, 1))
+        elif rng.random() < 0.6:
+            lines.append(style.space.join(next(details).format_map(fills) for _ in range(rng.between(1, 2))))
+        else:
+            lines.append(next(asks).format_map(fills))
+    if rng.random() < 0.6:
+        closer = rng.pick(style.closers)
+        if rng.random() < 0.5:
+            lines.append(closer)
+        else:
+            lines[-1] += style.space + closer
+    return lines
+
+
 def slugify(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
 
@@ -302,6 +335,7 @@ _NUMBERED_ASKS = ("Is this {c}?", "Do I need {t}?", "Can I keep taking {m}?", "W
                   "Is it contagious?", "What should I pay attention to in daily life?")
 _CLOSERS = ("Thank you, Doctor!", "Thank you for your reply.", "Thanks", "Sorry for the long question, thank you!",
             "Thank you 🙏")
+ENGLISH_QUESTIONS = QuestionStyle("I would like to ask:", _NUMBERED_ASKS, ("{n}. ",), " ", _CLOSERS)
 
 _GREETINGS = ("Hello: ", "Hello, ", "Dear Mr. Luka: ", "Dear Ms. Lin: ", "Hello, Jiaying. ", "", "")
 GREETING_NAMES = ("Mr. Luka", "Ms. Lin", "Jiaying")  # whom _GREETINGS address: the asker, when the names agree
@@ -399,22 +433,7 @@ def _question(rng: Dice, fills: dict[str, str]) -> tuple[str, ...]:
     lines = [rng.pick(_OPENERS) + rng.pick(_INTROS).format_map(fills)]
     for _ in range(rng.pick((0, 0, 1, 2))):
         lines[0] += " " + next(details).format_map(fills)
-    for _ in range(rng.weighted(range(6), _EXTRA_PARAGRAPH_WEIGHTS)):
-        if rng.random() < 0.15:
-            lines.append("I would like to ask:")
-            numbered = rng.several(_NUMBERED_ASKS, rng.between(2, 3))
-            lines.extend(f"{n}. {ask.format_map(fills)}" for n, ask in enumerate(numbered, 1))
-        elif rng.random() < 0.6:
-            lines.append(" ".join(next(details).format_map(fills) for _ in range(rng.between(1, 2))))
-        else:
-            lines.append(next(asks).format_map(fills))
-    if rng.random() < 0.6:
-        closer = rng.pick(_CLOSERS)
-        if rng.random() < 0.5:
-            lines.append(closer)
-        else:
-            lines[-1] += " " + closer
-    return tuple(lines)
+    return tuple(question_paragraphs(rng, lines, fills, details, asks, ENGLISH_QUESTIONS))
 
 
 def _sign_off(rng: Dice, doctor: str, department: Department) -> list[str]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from qacrawler.sandbox.doctorqna_text import Dice, cumulative
+from qacrawler.sandbox.doctorqna_text import Dice, QuestionStyle, cumulative, question_paragraphs
 
 UNANSWERED_SHARE = 0.08
 HOSPITAL_SHOWN_SHARE = 0.7
@@ -228,7 +228,7 @@ _NUMBERED_ASKS = ("這是{c}嗎？", "需要做{t}嗎？", "{drug}可以繼續�
 _NUMBERINGS = ("{n}. ", "{n}、", "({n})")
 _CLOSERS = ("謝謝醫師！", "麻煩您了，謝謝。", "感謝您的回覆！", "謝謝", "感恩")
 _UNENCODABLE_DETAIL = "上個月在𠮷野家吃完牛丼後就開始不舒服。"  # 𠮷 (U+20BB7) is outside CP950
-_EXTRA_PARAGRAPH_WEIGHTS = cumulative((25, 25, 20, 15, 10, 5))
+CHINESE_QUESTIONS = QuestionStyle("想請問：", _NUMBERED_ASKS, _NUMBERINGS, "", _CLOSERS)
 
 _ANSWER_GREETINGS = ("您好：", "您好，", "網友您好：", "", "")
 _ANSWER_OPENINGS = (
@@ -332,23 +332,7 @@ def _question(rng: Dice, fills: dict[str, str]) -> tuple[str, ...]:
         lines[-1] += next(details).format_map(fills)
     if rng.random() < 0.02:
         lines.append(_UNENCODABLE_DETAIL)
-    for _ in range(rng.weighted(range(6), _EXTRA_PARAGRAPH_WEIGHTS)):
-        if rng.random() < 0.15:
-            lines.append("想請問：")
-            numbering = rng.pick(_NUMBERINGS)
-            asked = rng.several(_NUMBERED_ASKS, rng.between(2, 3))
-            lines.extend(numbering.format(n=n) + ask.format_map(fills) for n, ask in enumerate(asked, 1))
-        elif rng.random() < 0.6:
-            lines.append("".join(next(details).format_map(fills) for _ in range(rng.between(1, 2))))
-        else:
-            lines.append(next(asks).format_map(fills))
-    if rng.random() < 0.6:
-        closer = rng.pick(_CLOSERS)
-        if rng.random() < 0.5:
-            lines.append(closer)
-        else:
-            lines[-1] += closer
-    return tuple(lines)
+    return tuple(question_paragraphs(rng, lines, fills, details, asks, CHINESE_QUESTIONS))
 
 
 def _answer(rng: Dice, fills: dict[str, str], asker: Asker, doctor: str, hospital: str) -> tuple[str, ...]:
