@@ -12,7 +12,7 @@ import pytest
 
 from qacrawler.sandbox import AdoctorSite, DoctorQnaSite, SandboxServer, TwEHospitalSite
 from tests.conftest import ROOT, query, records_glob
-from tests.test_end_to_end import expected_row, read_records, read_rejects
+from tests.test_end_to_end import assert_equal_to_ground_truth, read_records, read_rejects
 
 # One process runs the three crawls side by side (Scrapy's reactor runs once per process).
 _CRAWL_ALL = """
@@ -53,19 +53,7 @@ def adoctor_rows(out: Path) -> list[dict]:
 
 def test_every_good_article_once_and_equal_to_the_ground_truth(adoctor_site, three_sites):
     out, base_urls, _ = three_sites
-    rows = adoctor_rows(out)
-    good = [number for number in adoctor_site.article_ids() if number not in adoctor_site.broken()]
-    ids = [row["record_id"] for row in rows]
-    assert len(ids) == len(set(ids)), "an article was written twice"
-    assert sorted(ids) == sorted(f"adoctor:{number}" for number in good), "articles missing or extra"
-    by_id = {row["record_id"]: row for row in rows}
-    mismatches = [
-        f"article {number} field {field}: got {by_id[f'adoctor:{number}'][field]!r}, expected {value!r}"
-        for number in good
-        for field, value in expected_row("adoctor", adoctor_site, base_urls["adoctor"], number).items()
-        if by_id[f"adoctor:{number}"][field] != value
-    ]
-    assert not mismatches, f"{len(mismatches)} mismatches, first ones:\n" + "\n".join(mismatches[:15])
+    assert_equal_to_ground_truth("adoctor", adoctor_site, base_urls["adoctor"], out)
 
 
 def test_the_crawl_reads_chinese_askers_open_ended_ages_and_both_genders(three_sites):
