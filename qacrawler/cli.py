@@ -16,13 +16,13 @@ from typing import Any, NoReturn
 
 from pydantic import ValidationError
 
-from qacrawler.crawl import gates
 from qacrawler.arguments import UsageError, check_base_url, check_id_range
-from qacrawler.crawl.process import CrawlResult, run_crawls
-from qacrawler.dataset.files import LOCK_FILE, CorruptFile, DatasetLocked, run_manifests
+from qacrawler.crawl import gates
 from qacrawler.crawl.extensions.manifest import run_counts
 from qacrawler.crawl.fetch_failures import failure_line
+from qacrawler.crawl.process import CrawlResult, run_crawls
 from qacrawler.crawl.run import InvalidRunId, check_run_id
+from qacrawler.dataset.files import LOCK_FILE, CorruptFile, DatasetLocked, run_manifests
 from qacrawler.page.records import validation_reasons
 from qacrawler.page.sites.registry import BUILTIN, UnknownSite, all_sites, get_site, load_site_modules
 from qacrawler.page.sites.site import Site

@@ -24,13 +24,13 @@ from urllib.parse import urlsplit
 
 from pydantic import ValidationError
 
-from qacrawler.crawl import settings
-from qacrawler.page.sites.errors import NotAnArticle
 from qacrawler.arguments import UsageError
+from qacrawler.crawl import settings
+from qacrawler.crawl.spiders.base import mebibytes, user_agent
 from qacrawler.page.records import validation_reasons
+from qacrawler.page.sites.errors import NotAnArticle
 from qacrawler.page.sites.registry import UnknownSite, get_site
 from qacrawler.page.sites.site import Site
-from qacrawler.crawl.spiders.base import mebibytes, user_agent
 
 FIXTURE_CRAWLED_AT = datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)
 CRAWL_FIELDS = ("crawled_at", "source_lastmod")  # set by the crawl, not read from the page

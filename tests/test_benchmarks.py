@@ -12,8 +12,8 @@ from pathlib import Path
 
 from benchmarks.bs4_scraper import extract
 from benchmarks.run import TARGETS, lookup
-from qacrawler.sandbox import DoctorQnaSite
 from qacrawler.page.sites import doctorqna
+from qacrawler.sandbox import DoctorQnaSite
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -20,11 +20,10 @@ from pydantic import BaseModel
 from scrapy import Spider
 
 from qacrawler import dataset
-
-from qacrawler.dataset import card
 from qacrawler.crawl.extensions.manifest import RunManifest
-from qacrawler.page.records import QARecord
+from qacrawler.dataset import card
 from qacrawler.dataset.schema import field_table
+from qacrawler.page.records import QARecord
 from tests.dataset_builds import demo_dataset
 from tests.test_pipelines import NOW, crawler_for, record, write_run
 

@@ -16,9 +16,9 @@ import pytest
 
 from qacrawler import dataset
 from qacrawler.crawl.process import tuned_garbage_collector
-from qacrawler.sandbox import DoctorQnaSite, SandboxServer
 from qacrawler.page.sites import doctorqna
 from qacrawler.page.sites.errors import NotAnArticle
+from qacrawler.sandbox import DoctorQnaSite, SandboxServer
 from tests.conftest import run_cli
 from tests.test_pipelines import write_run
 

@@ -10,9 +10,9 @@ import pyarrow.dataset as ds
 import pytest
 
 from qacrawler import dataset
-from qacrawler.sandbox import DoctorQnaSite, SandboxServer
 from qacrawler.page.sites.build import build_record
 from qacrawler.page.sites.registry import get_site
+from qacrawler.sandbox import DoctorQnaSite, SandboxServer
 from tests.conftest import query, records_glob, run_cli
 from tests.test_pipelines import write_run
 

@@ -13,7 +13,6 @@ import pyarrow.parquet as pq
 import pytest
 
 from qacrawler import dataset
-
 from qacrawler.dataset import card
 from qacrawler.dataset.compact import compact
 from qacrawler.page.sites.build import build_record

@@ -16,8 +16,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from qacrawler.page.records import content_hash
-from qacrawler.sandbox import DoctorQnaSite, SandboxServer
 from qacrawler.page.taxonomy import specialty_for
+from qacrawler.sandbox import DoctorQnaSite, SandboxServer
 from tests.conftest import ROOT, query, records_glob, run_cli
 
 COMPARED_FIELDS = ("title", "question", "ask_date", "reply_date", "department", "answer", "more_info",

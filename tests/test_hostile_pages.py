@@ -12,15 +12,14 @@ from scrapy.http import HtmlResponse, Request
 from scrapy.utils.test import get_crawler
 
 from qacrawler.crawl.charset_labels import CharsetLabelMiddleware
-
+from qacrawler.crawl.spiders.base import spider_for
+from qacrawler.page.sites import doctorqna
+from qacrawler.page.sites.doctorqna import DECLARATION as DOCTORQNA
+from qacrawler.page.sites.errors import NotAnArticle
+from qacrawler.page.sites.page_text import page_lines
 from qacrawler.sandbox import DoctorQnaSite, SandboxServer, TwEHospitalSite
 from qacrawler.sandbox.doctorqna_text import DEPARTMENTS
 from qacrawler.sandbox.hostile_pages import CHARSET_TRICKS, LONG_ID, MALFORMED_HREFS, HostilePages
-from qacrawler.page.sites import doctorqna
-from qacrawler.page.sites.errors import NotAnArticle
-from qacrawler.page.sites.page_text import page_lines
-from qacrawler.page.sites.doctorqna import DECLARATION as DOCTORQNA
-from qacrawler.crawl.spiders.base import spider_for
 from tests.conftest import run_cli
 from tests.test_end_to_end import assert_equal_to_ground_truth, read_records, read_rejects
 

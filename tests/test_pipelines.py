@@ -13,20 +13,15 @@ from scrapy.exceptions import DropItem
 from scrapy.utils.test import get_crawler
 
 from qacrawler.crawl import settings as project_settings
-from qacrawler.dataset.files import (
-    AtomicParquetFile,
-    hidden_temp_name,
-    record_file_schema,
-    run_files,
-)
 from qacrawler.crawl.logformatter import PrivateLogFormatter
 from qacrawler.crawl.pipelines.dedupe import DedupePipeline
 from qacrawler.crawl.pipelines.parquet import ParquetWriterPipeline
 from qacrawler.crawl.pipelines.privacy import PrivacyPipeline
 from qacrawler.crawl.pipelines.taxonomy import SpecialtyCoveragePipeline
 from qacrawler.crawl.pipelines.validate import ValidatePipeline
-from qacrawler.page.records import QARecord, Reject, UnchangedFetch, content_hash
+from qacrawler.dataset.files import AtomicParquetFile, hidden_temp_name, record_file_schema, run_files
 from qacrawler.dataset.schema import arrow_schema
+from qacrawler.page.records import QARecord, Reject, UnchangedFetch, content_hash
 from qacrawler.page.sites.build import build_record
 from qacrawler.page.sites.registry import get_site
 

@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from qacrawler.page import privacy
-from qacrawler.page.privacy import PATTERNS, WITNESSES, mask_text, mask_texts, name_forms
+from qacrawler.page.privacy import PATTERNS, WITNESSES, mask_text, mask_texts
 
 
 @pytest.mark.parametrize(

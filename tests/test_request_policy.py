@@ -14,7 +14,6 @@ from twisted.internet.error import DNSLookupError
 from qacrawler.crawl import settings as project_settings
 from qacrawler.crawl.gates import evaluate, parse_override
 from qacrawler.crawl.ledger import ArticleLedger, article_settled
-from qacrawler.page.records import Reject
 from qacrawler.crawl.request_policy import (
     LOOPBACK_ORIGIN_HOSTS,
     GuardedResolver,
@@ -24,9 +23,10 @@ from qacrawler.crawl.request_policy import (
     address_refusal,
 )
 from qacrawler.crawl.retry_after import PostponedRequest, RetryAfterMiddleware, parse_retry_after
-from qacrawler.page.sites.doctorqna import DECLARATION as DOCTORQNA
 from qacrawler.crawl.spiders.base import host_twins, spider_for
 from qacrawler.crawl.spiders.tw_ehospital import TwEHospitalSpider
+from qacrawler.page.records import Reject
+from qacrawler.page.sites.doctorqna import DECLARATION as DOCTORQNA
 
 DoctorQnaSpider = spider_for(DOCTORQNA)
 
@@ -159,7 +159,7 @@ def test_listings_robots_and_sitemaps_pass_the_same_policy():
     for url in ("http://127.0.0.1:9090/robots.txt", "http://10.0.0.1/sitemap.xml"):
         with pytest.raises(RefusedRequest):
             middleware.process_request(Request(url))
-    assert LOOPBACK_ORIGIN_HOSTS >= {"127.0.0.1"}
+    assert {"127.0.0.1"} <= LOOPBACK_ORIGIN_HOSTS
 
 
 @pytest.mark.parametrize(("value", "seconds"), [

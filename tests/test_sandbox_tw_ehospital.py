@@ -210,7 +210,7 @@ def test_departments_are_the_35_of_the_real_site():
 def test_ask_dates_rise_with_the_number_and_replies_follow_within_five_days(site, good_ids):
     truths = [site.truth(q_no) for q_no in good_ids]
     ask_dates = [truth["ask_date"] for truth in truths]
-    assert ask_dates == sorted(ask_dates) and FIRST_DAY <= ask_dates[0] and ask_dates[-1] <= LAST_DAY
+    assert ask_dates == sorted(ask_dates) and ask_dates[0] >= FIRST_DAY and ask_dates[-1] <= LAST_DAY
     assert ask_dates[0].year == 2003 and ask_dates[-1].year == 2024
     delays = Counter((truth["reply_date"] - truth["ask_date"]).days for truth in truths if truth["answer"])
     assert set(delays) == set(range(6))

@@ -80,7 +80,7 @@ def test_sigterm_stops_gracefully_and_the_next_run_completes(tmp_path):
         stopped = last_manifest(out)
         assert stopped["counts"]["records"] == len(read_records(out))  # everything parsed was written
         ledger = stopped["ledger"]  # what was still queued is deferred to the resumed run, not lost
-        assert ledger["unaccounted"] == 0 and ledger["deferred_reasons"] == {"run stopped (shutdown)": ledger["deferred"]} 
+        assert ledger["unaccounted"] == 0 and ledger["deferred_reasons"] == {"run stopped (shutdown)": ledger["deferred"]}
         assert ledger["deferred"] > 0
         assert ledger["recorded"] + ledger["rejected"] + ledger["skipped"] + ledger["deferred"] == ledger["scheduled"]
         resumed = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)

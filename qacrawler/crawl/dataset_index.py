@@ -12,8 +12,8 @@ from weakref import WeakKeyDictionary
 import pyarrow.compute as pc
 from scrapy.crawler import Crawler
 
-from qacrawler.dataset.files import rejects_of, site_records, unchanged_fetches_of
 from qacrawler.crawl.run import output_dir
+from qacrawler.dataset.files import rejects_of, site_records, unchanged_fetches_of
 from qacrawler.page.sites.site import Site
 
 RECORD_COLUMNS = ["record_id", "content_hash", "crawled_at", "answer", "source_lastmod", "similar_questions"]

@@ -19,8 +19,8 @@ from typing import Any
 from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
 
-from qacrawler.page.records import QARecord, Reject, UnchangedFetch
 from qacrawler.crawl.request_policy import original_url
+from qacrawler.page.records import QARecord, Reject, UnchangedFetch
 
 article_settled = object()  # signal: url=<the article's URL>, outcome="skipped"|"deferred", reason=<str>
 

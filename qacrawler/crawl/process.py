@@ -14,9 +14,9 @@ from typing import Any
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 
+from qacrawler.crawl.run import check_run_id, new_run_id
 from qacrawler.dataset.check import ensure_readable
 from qacrawler.dataset.files import RUNS, dataset_lock, remove_leftovers
-from qacrawler.crawl.run import check_run_id, new_run_id
 
 
 @dataclass(frozen=True)

@@ -29,8 +29,8 @@ import pyarrow as pa
 
 from qacrawler.dataset.check import ensure_readable
 from qacrawler.dataset.files import NULL_PARTITION, RECORDS, REJECTS, RUNS, latest_versions, record_file_schema
-from qacrawler.page.records import QARecord
 from qacrawler.dataset.schema import arrow_schema
+from qacrawler.page.records import QARecord
 
 if TYPE_CHECKING:
     import pyarrow.dataset as ds

@@ -30,9 +30,9 @@ from pydantic import BaseModel
 
 from qacrawler import dataset as qa_dataset
 from qacrawler.dataset.files import RECORDS, run_manifests
+from qacrawler.dataset.schema import _unwrap_optional, field_table
 from qacrawler.page.privacy import PATTERNS
 from qacrawler.page.records import QARecord
-from qacrawler.dataset.schema import _unwrap_optional, field_table
 from qacrawler.page.sites.registry import UnknownSite, get_site
 
 CARD_NAME = "README.md"

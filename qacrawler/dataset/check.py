@@ -18,12 +18,10 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from qacrawler.dataset.files import (
-    RECORDS, REJECTS, UNCHANGED, CorruptFile, dataset_lock, record_file_schema,
-)
-from qacrawler.page.records import QARecord, Reject, UnchangedFetch
 from qacrawler.crawl.run import new_run_id
+from qacrawler.dataset.files import RECORDS, REJECTS, UNCHANGED, CorruptFile, dataset_lock, record_file_schema
 from qacrawler.dataset.schema import arrow_schema
+from qacrawler.page.records import QARecord, Reject, UnchangedFetch
 
 QUARANTINE = "quarantine"  # outside records/, rejects/ and unchanged/, so no reader's glob finds what is moved here
 # The columns readers rely on: without them a file cannot be deduplicated, ordered or listed.

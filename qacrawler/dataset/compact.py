@@ -21,6 +21,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from qacrawler.crawl.run import new_run_id
+from qacrawler.dataset.check import ensure_readable
 from qacrawler.dataset.files import (
     NULL_PARTITION,
     RECORDS,
@@ -32,10 +34,8 @@ from qacrawler.dataset.files import (
     records_dataset,
     write_table,
 )
-from qacrawler.dataset.check import ensure_readable
-from qacrawler.page.records import QARecord
-from qacrawler.crawl.run import new_run_id
 from qacrawler.dataset.schema import arrow_schema
+from qacrawler.page.records import QARecord
 
 _AT_FDCWD = -100
 _RENAME_EXCHANGE = 2

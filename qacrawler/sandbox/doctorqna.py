@@ -40,6 +40,7 @@ from html import escape
 from types import ModuleType
 from typing import Any
 
+from qacrawler.page.sites import doctorqna
 from qacrawler.sandbox import doctorqna_text
 from qacrawler.sandbox.doctorqna_layouts import (
     LABELS,
@@ -55,7 +56,6 @@ from qacrawler.sandbox.doctorqna_layouts import (
 from qacrawler.sandbox.doctorqna_text import Core, Dice, cumulative, excerpt, slugify
 from qacrawler.sandbox.hostile_pages import CHARSET_TRICKS, HostilePages
 from qacrawler.sandbox.pii import NAMED_SHARE, Planting, addresses, name_asker, plant, planted_count
-from qacrawler.page.sites import doctorqna
 
 FIRST_ID, LAST_ID = 1189, 208862
 MAX_ID = 999999  # ids of revisions' new questions stay within the real site's 6 digits

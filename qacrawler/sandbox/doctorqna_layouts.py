@@ -17,9 +17,9 @@ from datetime import date
 from html import escape
 from urllib.parse import quote
 
-from qacrawler.sandbox.doctorqna_text import MoreInfoLine
 from qacrawler.page.sites import doctorqna
 from qacrawler.page.sites.template import Labels as LabelTable
+from qacrawler.sandbox.doctorqna_text import MoreInfoLine
 
 LAYOUTS = ("semantic", "legacy", "generated")
 

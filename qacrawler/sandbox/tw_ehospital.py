@@ -37,11 +37,11 @@ from html import escape
 from typing import Any
 from urllib.parse import quote, urlsplit
 
+from qacrawler.page.sites import tw_ehospital
 from qacrawler.sandbox.doctorqna_text import Dice, cumulative
 from qacrawler.sandbox.hostile_pages import CHARSET_TRICKS, HostilePages
 from qacrawler.sandbox.pii import NAMED_SHARE, Planting, name_asker, plant, planted_count
 from qacrawler.sandbox.tw_ehospital_text import DEPARTMENTS, Question, normalised, write_question
-from qacrawler.page.sites import tw_ehospital
 
 FIRST_Q_NO, LAST_Q_NO = 1, 212_700
 FIRST_DAY, LAST_DAY = date(2003, 1, 1), date(2024, 12, 31)

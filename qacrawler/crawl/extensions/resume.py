@@ -23,8 +23,8 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from scrapy.utils.job import job_dir
 
-from qacrawler.dataset.files import RUNS, read_file_columns, run_files
 from qacrawler.crawl.run import output_dir, run_id
+from qacrawler.dataset.files import RUNS, read_file_columns, run_files
 
 STATE_FILE = "qacrawler-run.json"
 SKIPPED = "incremental/skipped_unchanged"

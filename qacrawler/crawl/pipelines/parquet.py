@@ -22,14 +22,20 @@ from typing import Any
 import pyarrow as pa
 from scrapy.crawler import Crawler
 
+from qacrawler.crawl.memory import release_free_memory
+from qacrawler.crawl.run import output_dir, run_id
 from qacrawler.dataset.compact import merge_small_files
 from qacrawler.dataset.files import (
-    RECORDS, REJECTS, UNCHANGED, AtomicParquetFile, partition_dir, record_file_schema, write_table,
+    RECORDS,
+    REJECTS,
+    UNCHANGED,
+    AtomicParquetFile,
+    partition_dir,
+    record_file_schema,
+    write_table,
 )
-from qacrawler.crawl.memory import release_free_memory
-from qacrawler.page.records import QARecord, Reject, UnchangedFetch
-from qacrawler.crawl.run import output_dir, run_id
 from qacrawler.dataset.schema import arrow_schema
+from qacrawler.page.records import QARecord, Reject, UnchangedFetch
 
 logger = logging.getLogger(__name__)
 

@@ -26,17 +26,17 @@ from twisted.internet.error import DNSLookupError
 from twisted.python.failure import Failure
 
 from qacrawler import __version__
-from qacrawler.crawl.frontier import Frontier
+from qacrawler.arguments import check_base_url, check_id_range
 from qacrawler.crawl.dataset_index import dataset_index
+from qacrawler.crawl.frontier import Frontier
 from qacrawler.crawl.incremental import RepeatRequest, UnchangedPage
 from qacrawler.crawl.ledger import article_settled
-from qacrawler.arguments import check_base_url, check_id_range
-from qacrawler.page.records import QARecord, Reject, make_reject, validation_reasons
 from qacrawler.crawl.request_policy import RESOLVER_REFUSALS, RefusedRequest, original_url
 from qacrawler.crawl.retry_after import PostponedRequest
+from qacrawler.page.records import QARecord, Reject, make_reject, validation_reasons
 from qacrawler.page.sites.errors import NotAnArticle, PageMissing
-from qacrawler.page.sites.site import Site, import_object
 from qacrawler.page.sites.page_text import MarkupTooComplex, check_limits, page_lines
+from qacrawler.page.sites.site import Site, import_object
 
 EXCERPT_CHARS = 300
 # Statuses with which a server says "not now" (rate limit, maintenance): an article still answered so after

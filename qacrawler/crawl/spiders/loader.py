@@ -6,8 +6,8 @@ from __future__ import annotations
 from scrapy import Request, Spider
 from scrapy.settings import BaseSettings
 
-from qacrawler.page.sites.registry import all_sites, load_site_modules
 from qacrawler.crawl.spiders.base import spider_for
+from qacrawler.page.sites.registry import all_sites, load_site_modules
 
 
 class SiteSpiderLoader:
