@@ -137,7 +137,7 @@ def test_charset_labels_of_no_text_encoding_are_replaced_before_scrapy_reads_the
     body = '<html><head><meta charset="big5"></head><body><p>內科</p></body></html>'.encode("cp950")
     response = HtmlResponse("http://127.0.0.1/", body=body, headers={"Content-Type": f"text/html; charset={label}"})
     with pytest.raises((LookupError, UnicodeError)):
-        response.text  # what Scrapy's meta refresh, selectors and excerpts would meet
+        _ = response.text  # what Scrapy's meta refresh, selectors and excerpts would meet
     read = middleware.process_response(Request(response.url), response)
     assert "內科" in read.text and read.body == body
     assert crawler.stats.get_value("charset/unusable_label") == 1

@@ -249,7 +249,7 @@ def test_no_asker_name_in_any_record_reject_log_or_export(planted):
     for number in planted.good():
         names = planted.names(number)
         texts = texts_of(records[str(number)])
-        for fmt, rows in exported.items():
+        for rows in exported.values():
             texts += [text for row in rows if row["id"] == f"{planted.site_id}:{number}"
                       for text in (row["title"], row["question"], row["answer"]) if text]
         leaks += [f"{number}: {name!r}" for name in names for text in texts if name in text]

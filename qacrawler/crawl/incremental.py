@@ -16,6 +16,7 @@ from scrapy.exceptions import IgnoreRequest
 
 from qacrawler.crawl.dataset_index import StoredVersion, dataset_index
 from qacrawler.crawl.lastmod import refetch_reason
+from qacrawler.crawl.run import open_spider
 
 
 class RepeatRequest(IgnoreRequest):
@@ -52,7 +53,9 @@ class IncrementalMiddleware:
     def process_request(self, request: Request) -> None:
         if not request.meta.get("article"):
             return
-        record_id = self.crawler.spider.site.record_id_from_url(request.url)
+        record_id = open_spider(self.crawler).site.record_id_from_url(request.url)
+        if record_id is None:  # not an article URL of the site: nothing stored to compare with
+            return
         if record_id in self.requested and not request.meta.get("retry_times") and not request.meta.get("redirect_urls"):
             self.stats.inc_value("incremental/repeat_request")
             raise RepeatRequest(f"already requested in this run: {request.url}")

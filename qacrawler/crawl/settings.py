@@ -4,9 +4,11 @@ Spiders relax the politeness settings only for a loopback base_url (the sandbox)
 qacrawler.crawl.spiders.base.QASpider.from_crawler. QA_* settings are qacrawler's own.
 """
 
+from typing import Any
+
 BOT_NAME = "qacrawler"
 SPIDER_LOADER_CLASS = "qacrawler.crawl.spiders.loader.SiteSpiderLoader"  # one spider per registered site
-QA_SITE_MODULES = []  # modules that register more sites (qacrawler.page.sites.registry.register)
+QA_SITE_MODULES: list[str] = []  # modules that register more sites (qacrawler.page.sites.registry.register)
 
 # Politeness: identify the bot with a contact, obey robots.txt, adapt to the server's pace.
 QA_CONTACT = "https://github.com/qacrawler/qacrawler"
@@ -107,8 +109,8 @@ QA_GATES = {
     "coverage": {"title": 0.95, "question": 0.95, "ask_date": 0.95, "reply_date": 0.95, "answer": 0.9,
                  "department": 0.9, "doctor.name": 0.9},
 }
-QA_GATES_BY_SITE = {}
-QA_GATES_OVERRIDES = {}  # per run, e.g. from `qacrawler crawl --gate min_records=500`
+QA_GATES_BY_SITE: dict[str, dict[str, Any]] = {}
+QA_GATES_OVERRIDES: dict[str, Any] = {}  # per run, e.g. from `qacrawler crawl --gate min_records=500`
 
 LOG_LEVEL = "INFO"
 FEED_EXPORT_ENCODING = "utf-8"

@@ -385,7 +385,8 @@ def build_report(root: str | Path, out_dir: str | Path | None = None) -> list[Pa
     builders: list[Callable[[], Plot]] = [report.rows_per_site_and_year, report.rows_per_specialty,
                                           report.reply_latency, report.asker, report.coverage, report.rejects,
                                           report.run_history]
-    plots, empty = [], []
+    plots: list[Plot] = []
+    empty: list[Plot] = []
     with rc_context({"font.family": _fonts(), "font.size": 9, "axes.spines.top": False, "axes.spines.right": False}):
         for build in builders:
             plot = build()

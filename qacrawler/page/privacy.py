@@ -227,13 +227,15 @@ def _name_span(normal: str, start: int, end: int, form: NameForm) -> tuple[int, 
 
 def name_spans(normal: str, forms: Sequence[NameForm]) -> list[tuple[int, int]]:
     """Where the forms count in the (NFKC) text: ascending, an overlap going to the span that starts first."""
-    lower = normal.lower()
-    if len(lower) != len(normal):  # a letter whose lower case is longer (İ): any-case forms are not searched
-        lower = None
+    lowered = normal.lower()
+    # a letter whose lower case is longer (İ): any-case forms are not searched
+    lower = lowered if len(lowered) == len(normal) else None
     found = []
     for form in forms:
         haystack = lower if form.any_case else normal
-        at = haystack.find(form.text) if haystack is not None else -1
+        if haystack is None:
+            continue
+        at = haystack.find(form.text)
         while at != -1:
             span = _name_span(normal, at, at + len(form.text), form)
             if span:
@@ -284,5 +286,5 @@ def mask_texts(texts: Sequence[str | None], counts: Counter[str] | None = None,
     present = [text for text in texts if text]
     if len(present) < 2 or any(_JOIN in text for text in present):
         return [mask_text(text, counts, name) for text in texts]
-    masked = iter(mask_text(_JOIN.join(present), counts, name).split(_JOIN))
+    masked = iter((mask_text(_JOIN.join(present), counts, name) or "").split(_JOIN))
     return [next(masked) if text else text for text in texts]

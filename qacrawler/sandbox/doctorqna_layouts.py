@@ -287,7 +287,7 @@ def _split_mid_word(text: str, rng: random.Random) -> list[str]:
     """Cut one or two words in the middle, as a highlighter or a hydration step leaves them."""
     inside = [i for i in range(1, len(text)) if text[i - 1].isalnum() and text[i].isalnum()]
     cuts = sorted(rng.sample(inside, min(len(inside), rng.randint(1, 2))))
-    return [text[start:end] for start, end in zip([0, *cuts], [*cuts, len(text)])]
+    return [text[start:end] for start, end in zip([0, *cuts], [*cuts, len(text)], strict=True)]
 
 
 def _generated(page: ArticlePage, rng: random.Random, labels: Labels) -> str:

@@ -239,7 +239,7 @@ class OtherHost:
     @property
     def url(self) -> str:
         host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{host!s}:{port}"
 
     def start(self) -> OtherHost:
         self._thread.start()

@@ -83,7 +83,7 @@ def _national_id(rng: Dice) -> str:
     """A letter, 1 (male) or 2 (female), seven digits and the check digit the real scheme computes."""
     code = 10 + rng.between(0, len(_ID_LETTERS) - 1)
     digits = [rng.between(1, 2)] + [rng.between(0, 9) for _ in range(7)]
-    total = code // 10 + 9 * (code % 10) + sum(d * w for d, w in zip(digits, range(8, 0, -1)))
+    total = code // 10 + 9 * (code % 10) + sum(d * w for d, w in zip(digits, range(8, 0, -1), strict=True))
     return _ID_LETTERS[code - 10] + "".join(map(str, digits)) + str((10 - total % 10) % 10)
 
 

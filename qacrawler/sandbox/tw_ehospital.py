@@ -282,7 +282,7 @@ class TwEHospitalSite:
         self._pii_ordinals = {q_no: k for k, q_no in enumerate(sorted(planted))}
 
         self._listed: list[list[int]] = [[] for _ in DEPARTMENTS]  # newest first
-        for q_no, department in zip(reversed(self._ids), reversed(self._departments)):
+        for q_no, department in zip(reversed(self._ids), reversed(self._departments), strict=True):
             self._listed[department].append(q_no)
         self._department_by_name = {department.name: i for i, department in enumerate(DEPARTMENTS)}
         disguised = [q_no for q_no in self._ids if q_no not in self._broken][: len(CHARSET_TRICKS)]
@@ -500,7 +500,7 @@ class TwEHospitalSite:
         departments = "".join(
             f'<li><a href="{_department_href(d.name)}">{_HOME_LABELS.get(d.name, d.name)}</a> '
             f'<a href="{_history_href(d.name)}">歷史問答</a> ({len(listed)})</li>\n'
-            for d, listed in zip(DEPARTMENTS, self._listed)
+            for d, listed in zip(DEPARTMENTS, self._listed, strict=True)
         )
         newest = "".join(
             f'<li><a href="{SITE.article_path(q_no)}">{_text(self._question(q_no).title)}</a> '

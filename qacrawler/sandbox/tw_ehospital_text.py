@@ -304,10 +304,7 @@ def _text_date(day: date, rng: Dice) -> str:
 def _fills(rng: Dice, department: Department, asker: Asker, ask_date: date) -> dict[str, str]:
     s, s2 = rng.several(department.complaints, 2)
     m, m2 = rng.several(department.treatments, 2)
-    if asker.age_min is not None:
-        low = asker.age_min
-    else:
-        low = max(1, asker.age_max - 8) if asker.age_max is not None else 20
+    low = asker.age_min if asker.age_min is not None else max(1, asker.age_max - 8) if asker.age_max is not None else 20
     high = asker.age_max if asker.age_max is not None else low + 20
     return {
         "s": s, "s2": s2, "m": m, "m2": m2, "t": rng.pick(department.tests), "c": rng.pick(department.conditions),

@@ -64,7 +64,7 @@ class RunManifest:
         settings = self.crawler.settings
         thresholds = gates.merged_thresholds(
             settings.getdict("QA_GATES"),
-            dict(getattr(spider, "site", None) and spider.site.gates or {}),  # a test's plain Spider has none
+            dict(site.gates if (site := getattr(spider, "site", None)) else {}),  # a test's plain Spider has none
             settings.getdict("QA_GATES_BY_SITE").get(spider.name),
             settings.getdict("QA_GATES_OVERRIDES"),
         )
