@@ -24,7 +24,8 @@ CONCURRENT_REQUESTS_PER_DOMAIN = 2
 DOWNLOAD_TIMEOUT = 30
 RETRY_TIMES = 3
 RETRY_HTTP_CODES = [429, 500, 502, 503, 504, 522, 524, 408]
-QA_RETRY_AFTER_MAX = 120  # seconds: a longer Retry-After on 429/503 defers the URL to the next run (qacrawler.crawl.retry_after)
+# seconds: a longer Retry-After on 429/503 defers the URL to the next run (qacrawler.crawl.retry_after)
+QA_RETRY_AFTER_MAX = 120
 # Hostile bytes: a response over this size is refused (cancelled as it streams in, or by its Content-Length),
 # and so is a compressed body that decompresses beyond it (Scrapy's default is 1 GiB).
 DOWNLOAD_MAXSIZE = 8 * 1024 * 1024
@@ -64,10 +65,12 @@ ITEM_PIPELINES = {
 }
 DUPEFILTER_CLASS = "qacrawler.crawl.dupefilter.RunOnlyDupeFilter"
 DOWNLOADER_MIDDLEWARES = {
-    "qacrawler.crawl.request_policy.RequestPolicyMiddleware": 40,  # before robots.txt: a refused host is never contacted
+    # before robots.txt: a refused host is never contacted
+    "qacrawler.crawl.request_policy.RequestPolicyMiddleware": 40,
     "qacrawler.crawl.incremental.IncrementalMiddleware": 50,
     "qacrawler.crawl.retry_after.RetryAfterMiddleware": 560,  # sees 429/503 before RetryMiddleware (550) retries them
-    "qacrawler.crawl.charset_labels.CharsetLabelMiddleware": 585,  # after decompression (590), before meta refresh (580)
+    # after decompression (590), before meta refresh (580)
+    "qacrawler.crawl.charset_labels.CharsetLabelMiddleware": 585,
 }
 COMMANDS_MODULE = "qacrawler.crawl.commands"  # `scrapy crawl` exits 2 when a quality gate failed, as `qacrawler crawl`
 EXTENSIONS = {
@@ -81,7 +84,8 @@ EXTENSIONS = {
 QA_OUTPUT_DIR = None  # the dataset folder; output/<spider name> when unset
 QA_RUN_ID = None  # generated per crawl when unset
 QA_LEFTOVERS_REMOVED = 0  # set by the command line: temporary files of killed runs it removed before this crawl
-QA_FRONTIER_WINDOW = 64  # article requests in Scrapy's scheduler at once; the rest wait as plain URLs (qacrawler.crawl.frontier)
+# article requests in Scrapy's scheduler at once; the rest wait as plain URLs (qacrawler.crawl.frontier)
+QA_FRONTIER_WINDOW = 64
 QA_PARQUET_BATCH_ROWS = 5000  # records held in memory before a batch of files is written
 QA_PARQUET_CHUNK_ROWS = 500  # records held as Python rows before they are converted to (smaller) Arrow tables
 # A partition a run wrote to that then holds more files than this has its small files (under QA_PARQUET_BATCH_ROWS

@@ -44,7 +44,8 @@ def _expected(tree: str) -> pa.Schema:
 
 def parquet_files(root: Path) -> list[tuple[str, Path]]:
     """(tree, path) of every finished file readers open: records/**/*.parquet, rejects/ and unchanged/*.parquet."""
-    found = [(RECORDS, path) for path in sorted((root / RECORDS).rglob("*.parquet"))] if (root / RECORDS).is_dir() else []
+    records = root / RECORDS
+    found = [(RECORDS, path) for path in sorted(records.rglob("*.parquet"))] if records.is_dir() else []
     for tree in (REJECTS, UNCHANGED):
         if (root / tree).is_dir():
             found += [(tree, path) for path in sorted((root / tree).glob("*.parquet"))]

@@ -84,7 +84,8 @@ def compact(root: Path) -> Compaction:
         file_schema = record_file_schema(arrow_schema(QARecord))
         files_after = 0
         for (site, year), rows in _partitions(latest):
-            write_table(partition_dir(staging, site, year) / f"part-{compaction_id}-{files_after:05d}.parquet", rows.select(file_schema.names).cast(file_schema))
+            write_table(partition_dir(staging, site, year) / f"part-{compaction_id}-{files_after:05d}.parquet",
+                        rows.select(file_schema.names).cast(file_schema))
             files_after += 1
         exchange_directories(root / RECORDS, staging)
         shutil.rmtree(staging)  # now the old tree
@@ -102,7 +103,8 @@ def _partitions(table: pa.Table) -> list[tuple[tuple[str, int | None], pa.Table]
     partitions = []
     for site, year in keys:
         mask = pc.and_(pc.equal(table.column("site"), site),
-                       pc.is_null(table.column("ask_year")) if year is None else pc.equal(table.column("ask_year"), year))
+                       pc.is_null(table.column("ask_year")) if year is None
+                       else pc.equal(table.column("ask_year"), year))
         partitions.append(((site, year), table.filter(mask)))
     return partitions
 
@@ -153,7 +155,8 @@ def merge_small_files(root: Path, partitions: list[Path], max_files: int, full_r
         if len(small) < 2:
             continue
         merge_id = f"merge-{new_run_id()}"
-        staging = root / f".{RECORDS}-compact-{merge_id}"  # a killed merge's folder is a leftover remove_leftovers knows
+        # a killed merge's folder is a leftover remove_leftovers knows
+        staging = root / f".{RECORDS}-compact-{merge_id}"
         relative = folder.relative_to(root / RECORDS)
         target = staging / relative
         target.mkdir(parents=True)

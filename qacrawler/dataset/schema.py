@@ -106,7 +106,8 @@ def field_table(model: type[BaseModel] = QARecord) -> str:
 
 
 def render_schema_files() -> dict[str, str]:
-    return {name: json.dumps(json_schema(model), indent=2, ensure_ascii=False) + "\n" for name, model in SCHEMA_FILES.items()}
+    return {name: json.dumps(json_schema(model), indent=2, ensure_ascii=False) + "\n"
+            for name, model in SCHEMA_FILES.items()}
 
 
 def replace_field_table(document: str) -> str:

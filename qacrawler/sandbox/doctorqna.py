@@ -305,7 +305,8 @@ class DoctorQnaSite:
 
         `added` new good questions get ids above the current maximum, ask dates in the week up to `at`
         (after the newest question's), and places in the sitemaps and listings. `edited` answered, listed
-        articles (that many drawn at random, or the ids given) get an "Update: …" paragraph after their answer, about a third a new title too, and `at`
+        articles (that many drawn at random, or the ids given) get an "Update: …" paragraph after their answer,
+        about a third a new title too, and `at`
         as their sitemap lastmod. Similar Q&A elsewhere keeps a retitled article's first title, so every
         article not edited keeps its bytes. Deterministic for (seed, revision number, arguments); revise
         between crawls, not while a server is answering.
@@ -598,7 +599,8 @@ class DoctorQnaSite:
         body = (
             f"<p>Questions answered by {escape(department.name)} doctors, newest first. "
             f'<a href="{self.wording.prefix}/search?q={slugify(department.name)}">Search this department</a></p>\n'
-            + (self.hostile.links_html(with_big_href=department_index == 0 and page_number == 1) if self.hostile else "")
+            + (self.hostile.links_html(with_big_href=department_index == 0 and page_number == 1)
+               if self.hostile else "")
             + self._article_list(listed[start : start + LISTING_PAGE_SIZE])
             + f'<div class="pagination">{" ".join(pagination)}</div>\n'
         )

@@ -391,7 +391,8 @@ def chrome_page(title: str, body: str, labels: Labels = LABELS["standard"]) -> s
     return (
         f'<!DOCTYPE html>\n<html lang="{labels.lang}">\n<head>\n<meta charset="utf-8">\n'
         f"<title>{_text(title)} | {labels.site_name}</title>\n</head>\n<body>\n"
-        f'<header><nav class="menu"><a href="{labels.prefix}/">{labels.home}</a> {_search_link(labels)}</nav></header>\n'
+        f'<header><nav class="menu"><a href="{labels.prefix}/">{labels.home}</a> '
+        f"{_search_link(labels)}</nav></header>\n"
         f"<main>\n<h1>{_text(title)}</h1>\n{body}</main>\n"
         f"<footer><p>© {labels.site_name}. {labels.footer}</p></footer>\n</body>\n</html>\n"
     )

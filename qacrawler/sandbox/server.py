@@ -72,7 +72,8 @@ class _Handler(BaseHTTPRequestHandler):
         host = self.headers.get("Host") or "{}:{}".format(*self.server.server_address[:2])
         response = self.server.site.render(
             target.path,
-            parse_qs(target.query, keep_blank_values=True, encoding=getattr(self.server.site, "query_encoding", "utf-8")),
+            parse_qs(target.query, keep_blank_values=True,
+                     encoding=getattr(self.server.site, "query_encoding", "utf-8")),
             base_url=f"http://{host}",
         )
         self.server.record_hit(target.path)

@@ -521,7 +521,8 @@ class TwEHospitalSite:
             return self._not_found()
         body = (
             f"<h1>{name}</h1>\n"
-            f"<p>歡迎提出{name}相關的問題，將由衛生福利部所屬醫院的醫師回覆。目前共有 {len(self._listed[index])} 則問答。</p>\n"
+            f"<p>歡迎提出{name}相關的問題，將由衛生福利部所屬醫院的醫師回覆。"
+            f"目前共有 {len(self._listed[index])} 則問答。</p>\n"
             f'<p><a href="{_history_href(name, relative=True)}">{name}歷史問答</a></p>\n'
         )
         style = self._chrome_style(f"{DEPARTMENT_PATH}?{name}")

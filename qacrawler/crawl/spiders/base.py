@@ -71,7 +71,8 @@ class QASpider(Spider):
     site: Site  # the class's declaration; an instance holds it at its base URL (Site.at)
     frontier: Frontier  # set by from_crawler: it needs the crawler
 
-    def __init__(self, base_url: str | None = None, min_id: str | None = None, max_id: str | None = None, **kwargs: Any):
+    def __init__(self, base_url: str | None = None, min_id: str | None = None, max_id: str | None = None,
+                 **kwargs: Any):
         super().__init__(**kwargs)
         self.base_url = check_base_url(base_url or self.site.base_url)
         self.site = self.site.at(self.base_url)

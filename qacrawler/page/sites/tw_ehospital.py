@@ -60,8 +60,8 @@ DEFAULT_ENCODING = "cp950"
 FALLBACK_ENCODINGS = ("big5hkscs", "utf-8")
 """Undeclared pages: CP950 (with Big5-HKSCS pairs), then Big5-HKSCS, then UTF-8 — each strictly."""
 
-ASKER_LABEL, DOCTOR_LABEL = "發問者", "答復者"
-ASK_LABEL, REPLY_LABEL = "提問：", "回覆："
+ASKER_LABEL = "發問者"
+ASK_LABEL = "提問："
 VIEWS_LABEL, CATEGORIES_LABEL = "瀏覽數", "相關分類"
 NOT_FOUND = "不存在"
 SEPARATOR = "／"
