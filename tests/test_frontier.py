@@ -17,7 +17,8 @@ IN_FLIGHT_SLACK = QA_LOCAL_SETTINGS["CONCURRENT_REQUESTS"]
 
 
 def crawl(server: SandboxServer, out, *extra: str) -> dict:
-    result = run_cli("crawl", "doctorqna", "--base-url", server.base_url, "--out", str(out), "--keep-asker-names", *extra)
+    result = run_cli("crawl", "doctorqna", "--base-url", server.base_url, "--out", str(out), "--keep-asker-names",
+                     *extra)
     assert result.returncode == 0, result.stdout + result.stderr[-3000:]
     (manifest,) = (out / "runs").glob("*.json")
     return json.loads(manifest.read_text())["stats"]

@@ -128,7 +128,8 @@ def assert_masked_where_planted(planted: Planted, out: Path, names_masked: bool)
             if row[name] != masked(truth[name], spans, names):
                 mismatches.append(f"article {number} {name}: {row[name]!r}")
         got = [[entry[name] for name in EXCERPTS] for entry in row["similar_questions"]]
-        others = [name for name in GREETING_NAMES if addresses(name, truth["asker"]["name"] or "")] if names_masked else []
+        others = ([name for name in GREETING_NAMES if addresses(name, truth["asker"]["name"] or "")]
+                  if names_masked else [])
         expected = [[masked(entry[name], spans, others) for name in EXCERPTS] for entry in truth["similar_questions"]]
         if got != expected:
             mismatches.append(f"article {number} similar excerpts: {got!r}, expected {expected!r}")

@@ -202,7 +202,8 @@ def article(number: int, **meta) -> Request:
 
 
 def reject(number: int) -> Reject:
-    return Reject(url=f"http://127.0.0.1:8080/en/article/{number}", site="doctorqna", stage="fetch", reasons=["HTTP 500"],
+    return Reject(url=f"http://127.0.0.1:8080/en/article/{number}", site="doctorqna", stage="fetch",
+                  reasons=["HTTP 500"],
                   crawled_at=datetime.now(UTC))
 
 
@@ -217,7 +218,8 @@ def test_the_ledger_counts_each_article_once_and_names_the_unaccounted():
     ledger.request_scheduled(Request("http://127.0.0.1:8080/en/"), spider)  # a listing: not an article
     ledger.item_scraped(reject(2))
     crawler.signals.send_catch_log(article_settled, url=article(3).url, outcome="skipped", reason="unchanged")
-    crawler.signals.send_catch_log(article_settled, url=article(4).url, outcome="deferred", reason="Retry-After over the cap")
+    crawler.signals.send_catch_log(article_settled, url=article(4).url, outcome="deferred",
+                                   reason="Retry-After over the cap")
     ledger.spider_closed(spider, "finished")
     stats = crawler.stats.get_stats()
     assert {key: value for key, value in stats.items() if key.startswith("ledger/")} == {

@@ -562,7 +562,8 @@ def pii_site() -> DoctorQnaSite:
 def taiwan_id_is_valid(value: str) -> bool:
     code = "ABCDEFGHJKLMNPQRSTUVXYWZIO".index(value[0]) + 10
     digits = [int(d) for d in value[1:]]
-    return (code // 10 + 9 * (code % 10) + sum(d * w for d, w in zip(digits, [8, 7, 6, 5, 4, 3, 2, 1, 1], strict=True))) % 10 == 0
+    weights = [8, 7, 6, 5, 4, 3, 2, 1, 1]
+    return (code // 10 + 9 * (code % 10) + sum(d * w for d, w in zip(digits, weights, strict=True))) % 10 == 0
 
 
 def test_pii_is_off_by_default_and_then_changes_no_page():

@@ -126,7 +126,8 @@ def test_the_client_sees_each_kind_at_about_its_rate_and_the_server_counts_them(
     )
     paths = article_paths(site)
     with SandboxServer(site, faults=plan) as server, ThreadPoolExecutor(max_workers=16) as pool:
-        outcomes = dict(zip(paths, pool.map(lambda path: get(server, site, path, plan.slow_seconds), paths), strict=True))
+        outcomes = dict(zip(paths, pool.map(lambda path: get(server, site, path, plan.slow_seconds), paths),
+                            strict=True))
     seen = Counter(outcome.fault for outcome in outcomes.values() if outcome.fault)
     assert seen == server.faults_injected
     assert set(seen) == set(FAULT_KINDS)

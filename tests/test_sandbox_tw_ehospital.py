@@ -30,8 +30,10 @@ from qacrawler.sandbox.tw_ehospital_text import DEPARTMENTS
 from tests.planted_pii import LOOKALIKE_KINDS, assert_masking_matches_planting
 
 SITES_MD_DEPARTMENTS = (
-    "神經內科 神經外科 胸腔內科 整型外科 肝膽腸胃科 潛水醫學科 核子醫學科 心臟血管專科 乳房甲狀腺科 產後憂鬱諮詢 內科 牙科 外科 兒科 骨科 "
-    "眼科 漢生病 中醫科 皮膚科 泌尿科 家醫科 高年科 婦產科 麻醉科 復健科 腫瘤科 精神科 體適能 營養教室 戒菸諮詢 藥物諮詢 流感諮詢 耳鼻喉科 "
+    "神經內科 神經外科 胸腔內科 整型外科 肝膽腸胃科 潛水醫學科 核子醫學科 心臟血管專科 乳房甲狀腺科 "
+    "產後憂鬱諮詢 內科 牙科 外科 兒科 骨科 "
+    "眼科 漢生病 中醫科 皮膚科 泌尿科 家醫科 高年科 婦產科 麻醉科 復健科 腫瘤科 精神科 體適能 營養教室 "
+    "戒菸諮詢 藥物諮詢 流感諮詢 耳鼻喉科 "
     "罕見疾病 放射線科"
 ).split()
 UNENCODABLE = set("堃喆峯凃𠮷")  # the only characters the mirror writes as numeric entities
