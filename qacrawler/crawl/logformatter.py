@@ -38,6 +38,6 @@ class PrivateLogFormatter(LogFormatter):
 
 def _labelled(result: LogFormatterResult, item: Any) -> LogFormatterResult:
     args = result["args"]
-    if not isinstance(args, Mapping):  # Scrapy's dropped/item_error results carry their arguments by name
-        return result
+    if not isinstance(args, Mapping):  # never log the item unlabelled: Scrapy's results name their arguments
+        raise TypeError(f"log arguments by position ({type(args).__name__}), expected them by name")
     return {**result, "args": {**args, "item": item_label(item)}}
