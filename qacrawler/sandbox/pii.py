@@ -27,7 +27,6 @@ from dataclasses import dataclass
 from qacrawler.sandbox.doctorqna_text import Dice
 
 PLANTED_SHARE = 0.10
-KINDS = ("EMAIL", "PHONE", "ID", "CONTACT")  # the placeholders qacrawler.page.privacy writes
 ANSWER_KINDS = frozenset({"EMAIL", "PHONE", "ID"})  # doctors repeat or give these; a LINE ID stays the asker's
 
 
