@@ -6,7 +6,7 @@ VENV := .venv
 STAMP := $(VENV)/.installed
 LOCK := constraints.txt
 
-.PHONY: demo test schema bench lock clean
+.PHONY: demo lint test schema bench lock clean
 
 $(STAMP): pyproject.toml $(LOCK)
 	$(PYTHON) -m venv $(VENV)
@@ -17,7 +17,11 @@ $(STAMP): pyproject.toml $(LOCK)
 demo: $(STAMP)  ## crawl the local sandbox into output/demo and summarise it
 	$(VENV)/bin/qacrawler demo
 
-test: $(STAMP)  ## the whole offline test suite
+lint: $(STAMP)  ## ruff, then mypy (settings in pyproject.toml)
+	$(VENV)/bin/ruff check qacrawler tests benchmarks
+	$(VENV)/bin/mypy
+
+test: lint  ## lint and types, then the whole offline test suite
 	$(VENV)/bin/python -m pytest
 
 bench: $(STAMP)  ## benchmarks: 20,000-page sandbox side by side with a no-op spider and a requests+bs4 script, plus a 100,000-page crawl for memory

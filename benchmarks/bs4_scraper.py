@@ -27,7 +27,9 @@ INVISIBLE = ["script", "style", "noscript", "template", "head", "nav", "header",
              "object", "embed", "svg", "canvas", "audio", "video", "select"]
 HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
 DATE = re.compile(r"(\d{4})([/-])(\d{1,2})\2(\d{1,2})")
-ASKER = re.compile(r"^(?P<name>.*),\s*(?P<lo>\d{1,3})\s*(?:~\s*(?P<hi>\d{1,3})\s*)?years?[\s-]*old(?:\s+(?P<gender>[A-Za-z]+))?")
+ASKER = re.compile(
+    r"^(?P<name>.*),\s*(?P<lo>\d{1,3})\s*(?:~\s*(?P<hi>\d{1,3})\s*)?years?[\s-]*old(?:\s+(?P<gender>[A-Za-z]+))?"
+)
 REPLY = re.compile(r"^Dr\.\s*(?P<name>\S.*?)\s+reply\s+(?P<department>\S.*)$")
 FAQ = re.compile(r"^(?P<topic>.*?)\s*\((?P<department>[^()]*)\)$")
 SECTIONS = ("More Info", "Similar Q&A", "Related FAQ")

@@ -52,7 +52,8 @@ class NoopSpider(Spider):
     async def start(self) -> AsyncIterator[Request]:
         for path in self.paths:
             if path != "/robots.txt":  # fetched by the robots.txt middleware, as in a qacrawler crawl
-                yield Request(self.base_url + path, callback=self.parse_any, priority=1 if path.startswith("/en/article/") else 0)
+                yield Request(self.base_url + path, callback=self.parse_any,
+                              priority=1 if path.startswith("/en/article/") else 0)
 
     def parse_any(self, response: Response) -> None:
         return None
@@ -71,7 +72,8 @@ def noop_settings(log_file: Path | None) -> Settings:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.noop_spider")
     parser.add_argument("--base-url", required=True)
-    parser.add_argument("--urls", type=Path, required=True, help="paths to fetch, one a line (python -m benchmarks.sandbox --urls-out)")
+    parser.add_argument("--urls", type=Path, required=True,
+                        help="paths to fetch, one a line (python -m benchmarks.sandbox --urls-out)")
     parser.add_argument("--stats", type=Path, required=True)
     parser.add_argument("--log", type=Path)
     parser.add_argument("-s", "--set", action="append", default=[], metavar="NAME=VALUE", help="a Scrapy setting")
@@ -87,7 +89,8 @@ def main(argv: list[str] | None = None) -> int:
         process.start()
     stats = {key: value.isoformat() if hasattr(value, "isoformat") else value
              for key, value in crawler.stats.get_stats().items()}
-    stats["elapsed_seconds"] = (crawler.stats.get_value("finish_time") - crawler.stats.get_value("start_time")).total_seconds()
+    elapsed = crawler.stats.get_value("finish_time") - crawler.stats.get_value("start_time")
+    stats["elapsed_seconds"] = elapsed.total_seconds()
     args.stats.write_text(json.dumps(stats, indent=1, default=str))
     return 0
 

@@ -19,8 +19,8 @@ from typing import Any
 import lxml.html
 
 from benchmarks.bs4_scraper import extract as bs4_extract
-from qacrawler.sandbox import DoctorQnaSite
 from qacrawler.page.sites import doctorqna
+from qacrawler.sandbox import DoctorQnaSite
 
 CONTENT_TYPE = "text/html; charset=utf-8"
 COMPARED = ("title", "question", "answer", "ask_date", "reply_date", "department", "more_info", "asker", "doctor",

@@ -32,7 +32,8 @@ TARGETS = {
     "parser_vs_lxml": (("parser", "qacrawler_vs_lxml_time"), "<=", 2.0, "parser time per page <= 2.0x bare lxml"),
     "parser_vs_bs4": (("parser", "bs4_vs_qacrawler_time"), ">", 1.0, "parser faster than the BeautifulSoup version"),
     "crawl_vs_noop": (("crawl", "qacrawler_vs_noop_pages_per_s"), ">=", 0.8, "crawl pages/s >= 0.8x the no-op spider"),
-    "crawl_vs_script": (("crawl", "qacrawler_vs_script_pages_per_s"), ">=", 10.0, "crawl pages/s >= 10x the sequential script"),
+    "crawl_vs_script": (("crawl", "qacrawler_vs_script_pages_per_s"), ">=", 10.0,
+                        "crawl pages/s >= 10x the sequential script"),
     "latency_crawl_vs_script": (("latency_crawl", "qacrawler_vs_script_pages_per_s"), ">=", 10.0,
                                 "at realistic latency, crawl pages/s >= 10x the sequential script"),
     "rss_growth": (("memory", "rss_large_vs_small"), "<=", 1.2, "peak RSS at the large crawl <= 1.2x at the small one"),
@@ -94,7 +95,8 @@ class Sandbox:
         self.log = (work / f"sandbox-{name}.log").open("w")
         command = [sys.executable, "-m", "benchmarks.sandbox", "--pages", str(pages), "--seed", str(seed),
                    "--urls-out", str(self.urls), "--latency-ms", str(latency_ms), "--jitter-ms", str(jitter_ms)]
-        self.process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=self.log, text=True, cwd=ROOT, env=_env())
+        self.process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=self.log, text=True, cwd=ROOT,
+                                        env=_env())
         assert self.process.stdout is not None
         self.base_url = self.process.stdout.readline().strip()
         if not self.base_url.startswith("http://"):
@@ -208,7 +210,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     progress(f"sandbox: {args.pages} article pages, pre-rendered in its own process")
     dataset = work / f"crawl-{args.pages}"
     with Sandbox(args.pages, args.seed, work) as sandbox:
-        results["sandbox"] = {"article_pages": args.pages, "reachable_pages": sandbox.pages, "base_url": sandbox.base_url}
+        results["sandbox"] = {"article_pages": args.pages, "reachable_pages": sandbox.pages,
+                              "base_url": sandbox.base_url}
         best: dict[str, dict[str, Any]] = {}
         for round_number in range(args.crawl_rounds):
             progress(f"crawl round {round_number + 1}: qacrawler crawl doctorqna")
@@ -218,7 +221,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             for name, figures in (("qacrawler", crawl), ("noop", noop)):
                 if name not in best or figures["pages_per_s"] > best[name]["pages_per_s"]:
                     best[name] = figures
-        progress(f"crawl: sequential requests + BeautifulSoup script (at most {args.script_pages} pages or {args.script_seconds:g} s)")
+        progress(f"crawl: sequential requests + BeautifulSoup script (at most {args.script_pages} pages or "
+                 f"{args.script_seconds:g} s)")
         script = script_crawl(sandbox.base_url, args.script_pages, args.script_seconds)
     crawl, noop = best["qacrawler"], best["noop"]
     results["crawl"] = {
@@ -226,7 +230,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "qacrawler_vs_noop_pages_per_s": crawl["pages_per_s"] / noop["pages_per_s"],
         "qacrawler_vs_script_pages_per_s": crawl["pages_per_s"] / script["pages_per_s"],
         "noop_vs_script_pages_per_s": noop["pages_per_s"] / script["pages_per_s"],
-        "qacrawler_vs_script_records_per_s": crawl["records_per_s"] / script["records_per_s"] if script["records_per_s"] else None,
+        "qacrawler_vs_script_records_per_s":
+            crawl["records_per_s"] / script["records_per_s"] if script["records_per_s"] else None,
     }
 
     progress(f"latency: sandbox of {args.latency_pages} article pages answering after {args.latency_ms:g} ± "
@@ -248,7 +253,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         memory.update(large=large, rss_large_mb=large["peak_rss_mb"], large_pages=large["pages"],
                       rss_large_vs_small=large["peak_rss_mb"] / crawl["peak_rss_mb"],
                       rss_large_crawl_phase_mb=large["peak_rss_crawl_phase_mb"],
-                      rss_large_vs_small_crawl_phase=large["peak_rss_crawl_phase_mb"] / crawl["peak_rss_crawl_phase_mb"])
+                      rss_large_vs_small_crawl_phase=(large["peak_rss_crawl_phase_mb"]
+                                                      / crawl["peak_rss_crawl_phase_mb"]))
     results["memory"] = memory
 
     progress("output: Parquet vs JSON lines, DuckDB group-by")
@@ -296,54 +302,75 @@ def table(results: dict[str, Any]) -> str:
     p, c, m, o = results["parser"], results["crawl"], results["memory"], results["output"]
     d = results["latency_crawl"]
     t = results["targets"]
+    def status(target: str) -> str:
+        return f"[{t[target]['target']}: {t[target]['status']}]"
+
     rows: list[tuple[str, str, str]] = [
         ("parser", f"pages measured (best of {p['rounds']} rounds)", _fmt(p["pages"])),
-        ("parser", "bare lxml.html.fromstring: us/page, pages/s", f"{_fmt(p['lxml']['us_per_page'])} us, {_fmt(p['lxml']['pages_per_s'], 0)}/s"),
-        ("parser", "qacrawler doctorqna.parse: us/page, records/s", f"{_fmt(p['qacrawler']['us_per_page'])} us, {_fmt(p['qacrawler']['records_per_s'], 0)}/s"),
-        ("parser", "BeautifulSoup extractor: us/page, records/s", f"{_fmt(p['bs4']['us_per_page'])} us, {_fmt(p['bs4']['records_per_s'], 0)}/s"),
-        ("parser", "qacrawler / lxml time per page", f"{_fmt(p['qacrawler_vs_lxml_time'], 2)}x  [{t['parser_vs_lxml']['target']}: {t['parser_vs_lxml']['status']}]"),
-        ("parser", "BeautifulSoup / qacrawler time per page", f"{_fmt(p['bs4_vs_qacrawler_time'], 2)}x  [{t['parser_vs_bs4']['target']}: {t['parser_vs_bs4']['status']}]"),
+        ("parser", "bare lxml.html.fromstring: us/page, pages/s",
+         f"{_fmt(p['lxml']['us_per_page'])} us, {_fmt(p['lxml']['pages_per_s'], 0)}/s"),
+        ("parser", "qacrawler doctorqna.parse: us/page, records/s",
+         f"{_fmt(p['qacrawler']['us_per_page'])} us, {_fmt(p['qacrawler']['records_per_s'], 0)}/s"),
+        ("parser", "BeautifulSoup extractor: us/page, records/s",
+         f"{_fmt(p['bs4']['us_per_page'])} us, {_fmt(p['bs4']['records_per_s'], 0)}/s"),
+        ("parser", "qacrawler / lxml time per page",
+         f"{_fmt(p['qacrawler_vs_lxml_time'], 2)}x  {status('parser_vs_lxml')}"),
+        ("parser", "BeautifulSoup / qacrawler time per page",
+         f"{_fmt(p['bs4_vs_qacrawler_time'], 2)}x  {status('parser_vs_bs4')}"),
         ("parser", "BeautifulSoup agrees with qacrawler on", f"{p['bs4_agreement'] * 100:.1f}% of pages"),
     ]
-    for name, label in (("qacrawler", "qacrawler crawl"), ("noop", "no-op Scrapy spider"), ("script", "sequential requests+bs4")):
+    crawls = (("qacrawler", "qacrawler crawl"), ("noop", "no-op Scrapy spider"), ("script", "sequential requests+bs4"))
+    for name, label in crawls:
         figures = c[name]
         records = f", {_fmt(figures['records_per_s'], 0)} records/s" if "records_per_s" in figures else ""
-        rows.append(("crawl", f"{label}: pages, seconds", f"{_fmt(figures['pages'])} pages in {_fmt(figures['elapsed_seconds'])} s"))
+        rows.append(("crawl", f"{label}: pages, seconds",
+                     f"{_fmt(figures['pages'])} pages in {_fmt(figures['elapsed_seconds'])} s"))
         rows.append(("crawl", f"{label}: rate", f"{_fmt(figures['pages_per_s'], 0)} pages/s{records}"))
     rows += [
-        ("crawl", "qacrawler / no-op spider pages/s", f"{_fmt(c['qacrawler_vs_noop_pages_per_s'], 2)}x  [{t['crawl_vs_noop']['target']}: {t['crawl_vs_noop']['status']}]"),
-        ("crawl", "qacrawler / script pages/s", f"{_fmt(c['qacrawler_vs_script_pages_per_s'], 2)}x  [{t['crawl_vs_script']['target']}: {t['crawl_vs_script']['status']}]"),
+        ("crawl", "qacrawler / no-op spider pages/s",
+         f"{_fmt(c['qacrawler_vs_noop_pages_per_s'], 2)}x  {status('crawl_vs_noop')}"),
+        ("crawl", "qacrawler / script pages/s",
+         f"{_fmt(c['qacrawler_vs_script_pages_per_s'], 2)}x  {status('crawl_vs_script')}"),
         ("crawl", "no-op spider / script pages/s (framework ceiling)", f"{_fmt(c['noop_vs_script_pages_per_s'], 2)}x"),
         ("crawl", "qacrawler / script records/s", f"{_fmt(c['qacrawler_vs_script_records_per_s'], 2)}x"),
     ]
     for name, label in (("qacrawler", "qacrawler crawl"), ("script", "sequential requests+bs4")):
         figures = d[name]
         rows.append(("latency", f"{label} at {_fmt(d['latency_ms'], 0)} ± {_fmt(d['jitter_ms'], 0)} ms: pages, rate",
-                     f"{_fmt(figures['pages'])} pages in {_fmt(figures['elapsed_seconds'])} s, {_fmt(figures['pages_per_s'], 0)} pages/s"))
+                     f"{_fmt(figures['pages'])} pages in {_fmt(figures['elapsed_seconds'])} s, "
+                     f"{_fmt(figures['pages_per_s'], 0)} pages/s"))
     rows += [
         ("latency", "qacrawler / script pages/s (loopback above)", f"{_fmt(d['qacrawler_vs_script_pages_per_s'], 2)}x"
-         f" ({_fmt(c['qacrawler_vs_script_pages_per_s'], 2)}x)  [{t['latency_crawl_vs_script']['target']}: {t['latency_crawl_vs_script']['status']}]"),
+         f" ({_fmt(c['qacrawler_vs_script_pages_per_s'], 2)}x)  {status('latency_crawl_vs_script')}"),
         ("memory", f"peak RSS, crawl of {_fmt(m['small_pages'])} pages", f"{_fmt(m['rss_small_mb'])} MB"
          f" (until the manifest: {_fmt(m['rss_small_crawl_phase_mb'])} MB)"),
     ]
     if "large" in m:
         rows += [
             ("memory", f"peak RSS, crawl of {_fmt(m['large_pages'])} pages", f"{_fmt(m['rss_large_mb'])} MB"
-             f" (until the manifest: {_fmt(m['rss_large_crawl_phase_mb'])} MB)  [{t['rss_large']['target']}: {t['rss_large']['status']}]"),
-            ("memory", "large crawl rate", f"{_fmt(m['large']['pages_per_s'], 0)} pages/s, {_fmt(m['large']['records_per_s'], 0)} records/s"),
+             f" (until the manifest: {_fmt(m['rss_large_crawl_phase_mb'])} MB)  {status('rss_large')}"),
+            ("memory", "large crawl rate",
+             f"{_fmt(m['large']['pages_per_s'], 0)} pages/s, {_fmt(m['large']['records_per_s'], 0)} records/s"),
             ("memory", "peak RSS large / small", f"{_fmt(m['rss_large_vs_small'], 2)}x"
-             f" (until the manifest: {_fmt(m['rss_large_vs_small_crawl_phase'], 2)}x)  [{t['rss_growth']['target']}: {t['rss_growth']['status']}]"),
+             f" (until the manifest: {_fmt(m['rss_large_vs_small_crawl_phase'], 2)}x)  {status('rss_growth')}"),
         ]
     else:
         rows.append(("memory", "large crawl", "not run (--large N)"))
     rows += [
-        ("output", "records; Parquet files, row groups", f"{_fmt(o['records'])}; {_fmt(o['parquet_files'])} files, {_fmt(o['parquet_row_groups'])} row groups"),
-        ("output", "Parquet bytes / JSON-lines bytes", f"{_fmt(o['parquet_bytes'])} / {_fmt(o['jsonl_bytes'])} = {_fmt(o['parquet_vs_jsonl_bytes'], 3)}  [{t['parquet_vs_jsonl']['target']}: {t['parquet_vs_jsonl']['status']}]"),
-        ("output", "DuckDB group-by: Parquet, JSON lines", f"{_fmt(o['duckdb_group_by_parquet_s'] * 1000)} ms, {_fmt(o['duckdb_group_by_jsonl_s'] * 1000)} ms ({_fmt(o['duckdb_jsonl_vs_parquet_time'], 1)}x)"),
+        ("output", "records; Parquet files, row groups",
+         f"{_fmt(o['records'])}; {_fmt(o['parquet_files'])} files, {_fmt(o['parquet_row_groups'])} row groups"),
+        ("output", "Parquet bytes / JSON-lines bytes",
+         f"{_fmt(o['parquet_bytes'])} / {_fmt(o['jsonl_bytes'])} = {_fmt(o['parquet_vs_jsonl_bytes'], 3)}"
+         f"  {status('parquet_vs_jsonl')}"),
+        ("output", "DuckDB group-by: Parquet, JSON lines",
+         f"{_fmt(o['duckdb_group_by_parquet_s'] * 1000)} ms, {_fmt(o['duckdb_group_by_jsonl_s'] * 1000)} ms"
+         f" ({_fmt(o['duckdb_jsonl_vs_parquet_time'], 1)}x)"),
     ]
     width = max(len(figure) for _, figure, _ in rows)
-    lines = [f"qacrawler benchmarks  {results['date']}  {results['machine']['cpu']}, {results['machine']['cores']} cores, "
-             f"{results['machine']['ram_gb']} GB; load average {results['load_average_at_start']} -> {results['load_average_at_end']}"]
+    machine = results["machine"]
+    lines = [f"qacrawler benchmarks  {results['date']}  {machine['cpu']}, {machine['cores']} cores, "
+             f"{machine['ram_gb']} GB; load average {results['load_average_at_start']} -> "
+             f"{results['load_average_at_end']}"]
     for section, figure, value in rows:
         lines.append(f"{section:<7} {figure:<{width}}  {value}")
     return "\n".join(lines)
@@ -361,18 +388,26 @@ def positive(text: str) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.run", description="qacrawler benchmarks (benchmarks/README.md)")
-    parser.add_argument("--pages", type=positive, default=20000, help="article pages of the sandbox crawled (default 20000)")
-    parser.add_argument("--large", type=int, default=0, help="also crawl a sandbox of this many pages for peak RSS (e.g. 100000)")
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.run",
+                                     description="qacrawler benchmarks (benchmarks/README.md)")
+    parser.add_argument("--pages", type=positive, default=20000,
+                        help="article pages of the sandbox crawled (default 20000)")
+    parser.add_argument("--large", type=int, default=0,
+                        help="also crawl a sandbox of this many pages for peak RSS (e.g. 100000)")
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--parser-pages", type=positive, default=2000, help="pages in the parser comparison (default 2000)")
+    parser.add_argument("--parser-pages", type=positive, default=2000,
+                        help="pages in the parser comparison (default 2000)")
     parser.add_argument("--parser-rounds", type=positive, default=3)
-    parser.add_argument("--crawl-rounds", type=positive, default=2, help="qacrawler and no-op crawls, alternated; the best of each counts (default 2)")
-    parser.add_argument("--script-pages", type=positive, default=2000, help="the sequential script stops after this many pages")
+    parser.add_argument("--crawl-rounds", type=positive, default=2,
+                        help="qacrawler and no-op crawls, alternated; the best of each counts (default 2)")
+    parser.add_argument("--script-pages", type=positive, default=2000,
+                        help="the sequential script stops after this many pages")
     parser.add_argument("--script-seconds", type=float, default=120.0, help="... or after this many seconds")
-    parser.add_argument("--latency-ms", type=float, default=50.0, help="the realistic-latency crawl: each response waits this long (default 50)")
+    parser.add_argument("--latency-ms", type=float, default=50.0,
+                        help="the realistic-latency crawl: each response waits this long (default 50)")
     parser.add_argument("--jitter-ms", type=float, default=10.0, help="... plus or minus up to this (default 10)")
-    parser.add_argument("--latency-pages", type=positive, default=3000, help="article pages of that crawl's sandbox (default 3000)")
+    parser.add_argument("--latency-pages", type=positive, default=3000,
+                        help="article pages of that crawl's sandbox (default 3000)")
     parser.add_argument("--latency-script-pages", type=positive, default=300,
                         help="the sequential script stops after this many pages there (or --script-seconds)")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results.json", help="JSON results")

@@ -51,7 +51,8 @@ class PrerenderedSite:
                 continue
             seen[target] = None
             parts = urlsplit(target)
-            status, headers, body = self.render(parts.path, parse_qs(parts.query, keep_blank_values=True), base_url=base_url)
+            status, headers, body = self.render(parts.path, parse_qs(parts.query, keep_blank_values=True),
+                                                base_url=base_url)
             if status != 200 or not headers.get("Content-Type", "").startswith(("text/html", "application/xml")):
                 continue
             for link in _LINK.findall(body.decode("utf-8")):
@@ -84,7 +85,8 @@ def main(argv: list[str] | None = None) -> int:
         paths = PrerenderedSite(site).warm(server.base_url) if args.live else served.warm(server.base_url)
         if args.urls_out:
             args.urls_out.write_text("".join(f"{path}\n" for path in paths))
-        print(f"{len(paths)} pages reachable, rendered in {time.perf_counter() - started:.1f}s", file=sys.stderr, flush=True)
+        print(f"{len(paths)} pages reachable, rendered in {time.perf_counter() - started:.1f}s", file=sys.stderr,
+              flush=True)
         print(server.base_url, flush=True)
         while not stop.wait(0.5):
             pass

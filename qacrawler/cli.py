@@ -16,13 +16,13 @@ from typing import Any, NoReturn
 
 from pydantic import ValidationError
 
-from qacrawler.crawl import gates
 from qacrawler.arguments import UsageError, check_base_url, check_id_range
-from qacrawler.crawl.process import CrawlResult, run_crawls
-from qacrawler.dataset.files import LOCK_FILE, CorruptFile, DatasetLocked, run_manifests
+from qacrawler.crawl import gates
 from qacrawler.crawl.extensions.manifest import run_counts
 from qacrawler.crawl.fetch_failures import failure_line
+from qacrawler.crawl.process import CrawlResult, run_crawls
 from qacrawler.crawl.run import InvalidRunId, check_run_id
+from qacrawler.dataset.files import LOCK_FILE, CorruptFile, DatasetLocked, run_manifests
 from qacrawler.page.records import validation_reasons
 from qacrawler.page.sites.registry import BUILTIN, UnknownSite, all_sites, get_site, load_site_modules
 from qacrawler.page.sites.site import Site
@@ -97,7 +97,8 @@ def gate_override(text: str) -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = OneLineParser(prog="qacrawler", description="Crawl public health Q&A sites into validated Parquet datasets.")
+    parser = OneLineParser(prog="qacrawler",
+                           description="Crawl public health Q&A sites into validated Parquet datasets.")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
 
     demo = commands.add_parser("demo", help="start the local sandbox site, crawl it, summarise the dataset")
@@ -115,7 +116,8 @@ def build_parser() -> argparse.ArgumentParser:
     crawl.add_argument("--full", action="store_true", help="fetch every article, not only new or changed ones")
     crawl.add_argument("--jobdir", type=Path, help="keep crawl state here so a stopped run resumes (Scrapy JOBDIR)")
     crawl.add_argument("--contact", help="e-mail or URL for site operators, sent in the User-Agent")
-    crawl.add_argument("--keep-asker-names", action="store_true", help="keep asker names in the dataset (off by default)")
+    crawl.add_argument("--keep-asker-names", action="store_true",
+                       help="keep asker names in the dataset (off by default)")
     crawl.add_argument("-s", "--set", action="append", default=[], type=setting_override, metavar="NAME=VALUE",
                        help="override a Scrapy or qacrawler setting for this run, e.g. -s QA_PARQUET_BATCH_ROWS=1000")
     crawl.add_argument("--gate", action="append", default=[], type=gate_override, metavar="NAME=VALUE",
@@ -166,7 +168,8 @@ def build_parser() -> argparse.ArgumentParser:
     sandbox.add_argument("--port", type=port_number, default=0, help="port (default: any free port)")
     sandbox.add_argument("--pages", type=positive_int, default=1200, help="article pages (default 1200)")
     sandbox.add_argument("--seed", type=int, default=7, help="seed (default 7)")
-    sandbox.add_argument("--site", default="doctorqna", help="which site to mirror (default doctorqna; `qacrawler sites`)")
+    sandbox.add_argument("--site", default="doctorqna",
+                         help="which site to mirror (default doctorqna; `qacrawler sites`)")
     sandbox.add_argument("--faults", type=fault_plan, metavar="SPEC",
                          help="inject faults, e.g. server_error=0.05,too_many_requests=0.05,drop=0.02,truncate=0.02")
     sandbox.add_argument("--latency", type=milliseconds, default=0.0, metavar="MS",
@@ -182,7 +185,8 @@ def build_parser() -> argparse.ArgumentParser:
     sandbox.add_argument("--renamed-labels", action="store_true",
                          help="doctorqna only: rename the page labels as a site redesign would")
     sandbox.add_argument("--hostile-pages", action="store_true",
-                         help="serve odd charset labels, malformed links and parser bombs (see sandbox/hostile_pages.py)")
+                         help="serve odd charset labels, malformed links and parser bombs "
+                              "(see sandbox/hostile_pages.py)")
     return parser
 
 
@@ -390,7 +394,8 @@ def print_summary(results: list[CrawlResult], elapsed: float | None = None) -> N
         for gate in manifest["gates"]:
             if not gate["passed"]:
                 print("  " + gates.GateResult(**gate).line())
-    totals = {key: sum(run_counts(result.stats)[key] for result in results) for key in ("pages", "records", "rejects", "files")}
+    totals = {key: sum(run_counts(result.stats)[key] for result in results)
+              for key in ("pages", "records", "rejects", "files")}
     if elapsed is None:
         elapsed = max((r.stats["finish_time"] - r.stats["start_time"]).total_seconds()
                       for r in results if "finish_time" in r.stats and "start_time" in r.stats) if results else 0.0
@@ -415,7 +420,8 @@ def query_hint(out: Path) -> str:
     """A command that works as printed: this interpreter (the venv's, which has DuckDB), not a bare `python`."""
     return ("query it:\n"
             f"  {shlex.quote(sys.executable)} -c \"import duckdb; duckdb.sql(\\\"SELECT site, specialty, count(*) AS n "
-            f"FROM read_parquet('{records_glob(out)}', hive_partitioning=true) GROUP BY ALL ORDER BY n DESC\\\").show()\"")
+            f"FROM read_parquet('{records_glob(out)}', hive_partitioning=true) "
+            "GROUP BY ALL ORDER BY n DESC\\\").show()\"")
 
 
 def command_sandbox(args: argparse.Namespace) -> int:
@@ -423,13 +429,15 @@ def command_sandbox(args: argparse.Namespace) -> int:
     from qacrawler.sandbox.server import serve_forever
 
     try:
-        latency = Latency(args.latency / 1000, args.jitter / 1000, seed=args.seed) if args.latency or args.jitter else None
+        latency = (Latency(args.latency / 1000, args.jitter / 1000, seed=args.seed)
+                   if args.latency or args.jitter else None)
     except ValueError:
         raise UsageError(f"--jitter {args.jitter:g} is larger than --latency {args.latency:g}") from None
     if args.site != "doctorqna" and args.hostile is not None:
         raise UsageError("--hostile is available for the doctorqna mirror only")
     mirror = sandbox_mirror(known_site(args.site))
-    flags = {"--renamed-labels": ("labels", "renamed"), "--plant-pii": ("pii", True), "--hostile-pages": ("hostile", True)}
+    flags = {"--renamed-labels": ("labels", "renamed"), "--plant-pii": ("pii", True),
+             "--hostile-pages": ("hostile", True)}
     options = dict(option for flag, option in flags.items() if getattr(args, flag[2:].replace("-", "_")))
     unsupported = [flag for flag, (name, _) in flags.items()
                    if name in options and name not in inspect.signature(mirror).parameters]
@@ -547,7 +555,8 @@ def command_runs(args: argparse.Namespace) -> int:
     if not manifests:
         print(f"no runs recorded in {args.dataset / 'runs'}")
         return 0
-    print(f"{'run id':<27} {'site':<13} {'started (UTC)':<20} {'seconds':>8} {'pages':>7} {'records':>8} {'rejects':>8}  gates")
+    print(f"{'run id':<27} {'site':<13} {'started (UTC)':<20} {'seconds':>8} {'pages':>7} {'records':>8} "
+          f"{'rejects':>8}  gates")
     for manifest in manifests:
         counts = manifest["counts"]
         failed = [gate["name"] for gate in manifest.get("gates", []) if not gate["passed"]]

@@ -17,20 +17,20 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from email.message import Message
+from http.client import HTTPMessage
 from pathlib import Path
 from typing import IO, Any
 from urllib.parse import urlsplit
 
 from pydantic import ValidationError
 
-from qacrawler.crawl import settings
-from qacrawler.page.sites.errors import NotAnArticle
 from qacrawler.arguments import UsageError
+from qacrawler.crawl import settings
+from qacrawler.crawl.spiders.base import mebibytes, user_agent
 from qacrawler.page.records import validation_reasons
+from qacrawler.page.sites.errors import NotAnArticle
 from qacrawler.page.sites.registry import UnknownSite, get_site
 from qacrawler.page.sites.site import Site
-from qacrawler.crawl.spiders.base import mebibytes, user_agent
 
 FIXTURE_CRAWLED_AT = datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)
 CRAWL_FIELDS = ("crawled_at", "source_lastmod")  # set by the crawl, not read from the page
@@ -66,7 +66,7 @@ def expected_of(site: Site, page: Page) -> dict[str, Any]:
 
 
 class _HttpOnlyRedirects(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, req: urllib.request.Request, fp: IO[bytes], code: int, msg: str, headers: Message,
+    def redirect_request(self, req: urllib.request.Request, fp: IO[bytes], code: int, msg: str, headers: HTTPMessage,
                          newurl: str) -> urllib.request.Request | None:
         if urlsplit(newurl).scheme not in ("http", "https"):
             fp.close()

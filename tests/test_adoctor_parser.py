@@ -126,7 +126,8 @@ def test_both_sites_are_one_parser_with_two_tables():
 def test_a_section_title_may_end_with_a_full_width_colon():
     page = (
         "<html><body><h2>標題</h2><p>問題內容。</p><p>小花,30~39歲女性,詢問日期：2020/01/01</p>"
-        "<p>林醫師 醫師回覆-內科</p><p>回答。</p><p>回覆日期：2020/01/02</p><h3>彙整補充說明：</h3><p>補充。</p></body></html>"
+        "<p>林醫師 醫師回覆-內科</p><p>回答。</p><p>回覆日期：2020/01/02</p>"
+        "<h3>彙整補充說明：</h3><p>補充。</p></body></html>"
     )
     record = adoctor.parse(page, "https://adoctor.tw/article/1")
     assert (record.answer, record.more_info) == ("回答。", "補充。")

@@ -12,8 +12,8 @@ from pathlib import Path
 
 from benchmarks.bs4_scraper import extract
 from benchmarks.run import TARGETS, lookup
-from qacrawler.sandbox import DoctorQnaSite
 from qacrawler.page.sites import doctorqna
+from qacrawler.sandbox import DoctorQnaSite
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -25,13 +25,15 @@ FIGURES = [
     ("parser", "qacrawler_vs_lxml_time"),
     ("parser", "bs4_vs_qacrawler_time"),
     ("parser", "bs4_agreement"),
-    *[("crawl", name, figure) for name in ("qacrawler", "noop", "script") for figure in ("pages", "elapsed_seconds", "pages_per_s")],
+    *[("crawl", name, figure) for name in ("qacrawler", "noop", "script")
+      for figure in ("pages", "elapsed_seconds", "pages_per_s")],
     ("crawl", "qacrawler", "records_per_s"),
     ("crawl", "script", "records_per_s"),
     ("crawl", "qacrawler_vs_noop_pages_per_s"),
     ("crawl", "qacrawler_vs_script_pages_per_s"),
     ("crawl", "noop_vs_script_pages_per_s"),
-    *[("latency_crawl", name, figure) for name in ("qacrawler", "script") for figure in ("pages", "elapsed_seconds", "pages_per_s")],
+    *[("latency_crawl", name, figure) for name in ("qacrawler", "script")
+      for figure in ("pages", "elapsed_seconds", "pages_per_s")],
     ("latency_crawl", "qacrawler_vs_script_pages_per_s"),
     ("memory", "rss_small_mb"),
     ("memory", "rss_small_crawl_phase_mb"),
@@ -50,7 +52,8 @@ def test_the_harness_runs_and_reports_every_figure(tmp_path):
     out = tmp_path / "results.json"
     command = [sys.executable, "-m", "benchmarks.run", "--pages", "120", "--large", "180", "--parser-pages", "20",
                "--parser-rounds", "1", "--script-pages", "20", "--latency-ms", "20", "--jitter-ms", "5",
-               "--latency-pages", "60", "--latency-script-pages", "10", "--out", str(out), "--work", str(tmp_path / "work")]
+               "--latency-pages", "60", "--latency-script-pages", "10", "--out", str(out),
+               "--work", str(tmp_path / "work")]
     completed = subprocess.run(command, capture_output=True, text=True, timeout=600, cwd=ROOT)
     assert completed.returncode == 0, completed.stdout + completed.stderr
     results = json.loads(out.read_text())

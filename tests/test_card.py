@@ -1,4 +1,5 @@
-"""The dataset card (the folder's README.md): written by every crawl, Hugging Face conventions, figures that match the data, fields from the model."""
+"""The dataset card (the folder's README.md): written by every crawl, Hugging Face conventions, figures that match
+the data, fields from the model."""
 
 from __future__ import annotations
 
@@ -20,11 +21,10 @@ from pydantic import BaseModel
 from scrapy import Spider
 
 from qacrawler import dataset
-
-from qacrawler.dataset import card
 from qacrawler.crawl.extensions.manifest import RunManifest
-from qacrawler.page.records import QARecord
+from qacrawler.dataset import card
 from qacrawler.dataset.schema import field_table
+from qacrawler.page.records import QARecord
 from tests.dataset_builds import demo_dataset
 from tests.test_pipelines import NOW, crawler_for, record, write_run
 
@@ -108,7 +108,8 @@ def test_counts_and_splits_in_the_card_match_the_data(demo):
     assert rows[0] == ["site", "train", "validation", "test"]
     for site_cell, *numbers in rows[1:]:
         site = site_cell.strip("`")
-        expected = [sum(1 for row in splits if row["site"] == site and row["split"] == name) for name in dataset.SPLIT_NAMES]
+        expected = [sum(1 for row in splits if row["site"] == site and row["split"] == name)
+                    for name in dataset.SPLIT_NAMES]
         assert list(map(int, numbers)) == expected
     table = [row for row in table_rows(section(body, "Counts and coverage")) if len(row) == 1 + len(per_site)]
     column = [cell.strip("`") for cell in table[0]].index("tw_ehospital")  # the header row names the sites
@@ -144,7 +145,8 @@ def test_hugging_face_datasets_loads_the_folder_with_site_and_ask_year(demo, tmp
     key = ("record_id", "content_hash", "site", "ask_year")
     assert sorted(zip(*(loaded[name] for name in key), strict=True)) == sorted(
         zip(*(expected.column(name).to_pylist() for name in key), strict=True))
-    assert all(year == (asked.year if asked else None) for year, asked in zip(loaded["ask_year"], loaded["ask_date"], strict=True))
+    assert all(year == (asked.year if asked else None)
+               for year, asked in zip(loaded["ask_year"], loaded["ask_date"], strict=True))
 
 
 def test_hugging_face_datasets_loads_one_site_by_its_config(demo, tmp_path):
@@ -180,7 +182,9 @@ def test_duplicate_questions_across_sites_are_counted_in_the_card(tmp_path):
     from qacrawler.page.sites.build import build_record
     from qacrawler.page.sites.registry import get_site
 
-    twin = build_record(site=get_site("tw_ehospital"), source_id="7", url="http://127.0.0.1/doctor/All/ShowDetail.php?q_no=7", title="眼皮跳", question=question + " !",
+    twin = build_record(site=get_site("tw_ehospital"), source_id="7",
+                        url="http://127.0.0.1/doctor/All/ShowDetail.php?q_no=7", title="眼皮跳",
+                        question=question + " !",
                         ask_date=record().ask_date, crawled_at=record().crawled_at)
     write_run(tmp_path, [twin], QA_RUN_ID="20261127T080000Z-bbbbbb")
     _, body = split_card(card.write_dataset_card(tmp_path).read_text("utf-8"))

@@ -37,7 +37,8 @@ def test_demo_writes_at_least_1000_records_readable_everywhere(demo):
     [(total, unique)] = query(f"SELECT count(*), count(DISTINCT record_id) FROM read_parquet('{glob}')")
     assert total >= 1000
     assert unique == total
-    types = {row[0]: row[1] for row in query(f"DESCRIBE SELECT * FROM read_parquet('{glob}', hive_partitioning = true)")}
+    types = {row[0]: row[1]
+             for row in query(f"DESCRIBE SELECT * FROM read_parquet('{glob}', hive_partitioning = true)")}
     assert types["ask_date"] == "DATE" and types["reply_date"] == "DATE"
     assert types["crawled_at"] == "TIMESTAMP WITH TIME ZONE"
     assert types["asker"].startswith("STRUCT(") and types["doctor"].startswith("STRUCT(")
@@ -159,7 +160,8 @@ def test_parse_prints_one_json_record_per_file():
 
 def test_parse_refuses_a_non_article_with_its_reason():
     page = FIXTURES / "not_found" / "page.html"
-    result = run_cli("parse", "--site", "doctorqna", "--url", "https://doctorqna.com/en/article/1", str(page), timeout=60)
+    result = run_cli("parse", "--site", "doctorqna", "--url", "https://doctorqna.com/en/article/1", str(page),
+                     timeout=60)
     assert result.returncode == 1
     assert result.stdout == ""
     assert result.stderr.startswith(f"{page}: not an article: ")
@@ -209,26 +211,31 @@ def paths(tmp_path_factory):
 
 # (arguments with {base} for the `paths` folder, exit status, a part of the one line printed on stderr)
 CLI_TABLE = {
-    "crawl --out is a file": (["crawl", "doctorqna", "--out", "{base}/afile"], 2, "--out {base}/afile is a file; give a folder"),
+    "crawl --out is a file": (["crawl", "doctorqna", "--out", "{base}/afile"], 2,
+                              "--out {base}/afile is a file; give a folder"),
     "crawl --out below a file": (["crawl", "doctorqna", "--out", "{base}/afile/sub"], 2,
                                  "--out {base}/afile/sub is below {base}/afile, which is a file"),
     "demo --out is a file": (["demo", "--out", "{base}/afile"], 2, "--out {base}/afile is a file"),
     "demo --pages too many": (["demo", "--out", "{base}/new-demo", "--pages", "100000000"], 2,
                               "--pages: pages must be between 1 and 207674, not 100000000"),
     "sandbox --pages too many": (["sandbox", "--pages", "1000000"], 2, "--pages: pages must be between 1 and"),
-    "report --out is a file": (["report", "{base}/dataset", "--out", "{base}/afile"], 2, "--out {base}/afile is a file"),
+    "report --out is a file": (["report", "{base}/dataset", "--out", "{base}/afile"], 2,
+                               "--out {base}/afile is a file"),
     "export --out is a folder": (["export", "{base}/dataset", "--out", "{base}/empty"], 2,
                                  "--out {base}/empty is a folder; give a file name"),
     "export --out below a file": (["export", "{base}/dataset", "--out", "{base}/afile/x.jsonl"], 2,
                                   "--out {base}/afile is a file"),
     "export of no answered question": (["export", "{base}/unanswered"], 2,
-                                       "{base}/unanswered holds no answered question to export (1 records, none answered)"),
+                                       "{base}/unanswered holds no answered question to export "
+                                       "(1 records, none answered)"),
     **{f"{command} on a file": ([command, "{base}/afile"], 2, "{base}/afile is not a qacrawler dataset (not a folder)")
        for command in ("runs", "report", "export", "compact", "check")},
     **{f"{command} on an empty folder": ([command, "{base}/empty"], 2,
-                                         "{base}/empty is not a qacrawler dataset (no records/, runs/ or rejects/ inside)")
+                                         "{base}/empty is not a qacrawler dataset "
+                                         "(no records/, runs/ or rejects/ inside)")
        for command in ("runs", "report", "export", "compact", "check")},
-    **{f"{command} on a missing folder": ([command, "{base}/missing"], 2, "{base}/missing is not a qacrawler dataset (no such folder)")
+    **{f"{command} on a missing folder": ([command, "{base}/missing"], 2,
+                                          "{base}/missing is not a qacrawler dataset (no such folder)")
        for command in ("runs", "report", "export", "compact", "check")},
     **{f"{command} on records/": ([command, "{base}/dataset/records"], 2, "did you mean {base}/dataset?")
        for command in ("runs", "report", "export", "compact", "check")},
@@ -244,7 +251,8 @@ def test_cli_table_one_line_and_its_exit_status(paths, args, status, line):
     assert result.stderr.strip().count("\n") == 0, result.stderr
     assert line.format(base=base) in result.stderr
     assert not (paths / "empty" / ".lock").exists()  # compact refused the folder before locking it
-    assert list((paths / "empty").iterdir()) == [] and not (paths / "new-demo").exists() and not (paths / "missing").exists()
+    assert list((paths / "empty").iterdir()) == []
+    assert not (paths / "new-demo").exists() and not (paths / "missing").exists()
 
 
 def test_sandbox_on_a_port_in_use_says_so_with_a_hint():
@@ -254,7 +262,8 @@ def test_sandbox_on_a_port_in_use_says_so_with_a_hint():
         port = taken.getsockname()[1]
         result = run_cli("sandbox", "--port", str(port), timeout=60)
     assert result.returncode == 2
-    assert result.stderr == (f"qacrawler sandbox: error: cannot listen on 127.0.0.1 port {port}: Address already in use; "
+    assert result.stderr == (f"qacrawler sandbox: error: cannot listen on 127.0.0.1 port {port}: "
+                             "Address already in use; "
                              "Try: --port 0 (any free port)\n")
 
 
@@ -264,11 +273,13 @@ def test_an_unreachable_site_names_its_cause_in_the_summary_and_the_manifest(tmp
     assert result.returncode == 2
     assert f"new dataset at {out}: this is a full crawl" in result.stderr.splitlines()
     [cause] = [line.strip() for line in result.stdout.splitlines() if line.strip().startswith("site unreachable")]
-    assert re.fullmatch(r"site unreachable: \d+ attempts refused the connection \(127\.0\.0\.1:1\); \d+ requests given up "
+    assert re.fullmatch(r"site unreachable: \d+ attempts refused the connection \(127\.0\.0\.1:1\); "
+                        r"\d+ requests given up "
                         r"after retries; Try: check --base-url and that the site is up", cause), cause
     [manifest] = [json.loads(path.read_text()) for path in (out / "runs").glob("*.json")]
     failures = manifest["fetch_failures"]
-    assert set(failures["causes"]) == {"refused"} and failures["causes"]["refused"] == manifest["stats"]["downloader/exception_count"]
+    assert set(failures["causes"]) == {"refused"}
+    assert failures["causes"]["refused"] == manifest["stats"]["downloader/exception_count"]
     assert failures["http_status"] == {}
     assert "query it:" not in result.stdout  # no records: the query could only fail
     runs = run_cli("runs", str(out), timeout=60)
@@ -290,9 +301,11 @@ def test_export_says_what_it_wrote_and_what_it_left_out(demo, tmp_path):
     out, _ = demo
     result = run_cli("export", str(out), "--out", str(tmp_path / "x.jsonl"), timeout=120)
     assert result.returncode == 0, result.stderr
-    [(records, answered)] = query(f"SELECT count(DISTINCT record_id), count(DISTINCT record_id) FILTER (answer IS NOT NULL) "
+    [(records, answered)] = query(f"SELECT count(DISTINCT record_id), "
+                                  f"count(DISTINCT record_id) FILTER (answer IS NOT NULL) "
                                   f"FROM read_parquet('{records_glob(out)}')")
-    assert result.stdout == (f"{tmp_path / 'x.jsonl'}: {answered} question/answer pairs; {records - answered} unanswered "
+    assert result.stdout == (f"{tmp_path / 'x.jsonl'}: {answered} question/answer pairs; "
+                             f"{records - answered} unanswered "
                              "questions left out (no answer to pair with)\n")
     assert len((tmp_path / "x.jsonl").read_text().splitlines()) == answered
 

@@ -16,9 +16,9 @@ import pytest
 
 from qacrawler import dataset
 from qacrawler.crawl.process import tuned_garbage_collector
-from qacrawler.sandbox import DoctorQnaSite, SandboxServer
 from qacrawler.page.sites import doctorqna
 from qacrawler.page.sites.errors import NotAnArticle
+from qacrawler.sandbox import DoctorQnaSite, SandboxServer
 from tests.conftest import run_cli
 from tests.test_pipelines import write_run
 
@@ -41,19 +41,22 @@ def parsed(site: DoctorQnaSite, article_ids: list[int], at: datetime) -> list:
 
 
 def files_per_partition(root) -> Counter:
-    return Counter(path.parent.relative_to(root / "records").as_posix() for path in (root / "records").rglob("*.parquet"))
+    return Counter(path.parent.relative_to(root / "records").as_posix()
+                   for path in (root / "records").rglob("*.parquet"))
 
 
 @pytest.mark.slow
 def test_a_year_of_daily_runs_ends_with_a_few_files_per_partition_and_every_version(tmp_path):
     site = DoctorQnaSite(pages=120, seed=41)
-    newest = max(site.truth(article_id)["ask_date"] for article_id in site.article_ids() if article_id not in site.broken())
+    newest = max(site.truth(article_id)["ask_date"] for article_id in site.article_ids()
+                 if article_id not in site.broken())
     start = datetime.combine(newest + timedelta(days=1), time(6), tzinfo=UTC)
     versions = {(record.record_id, record.content_hash) for record in parsed(site, site.article_ids(), start)}
     write_run(tmp_path, parsed(site, site.article_ids(), start), QA_RUN_ID="day000",
               QA_COMPACT_FILES_PER_PARTITION=MAX_FILES)
     most_files = 0
-    with tuned_garbage_collector():  # as in a crawl: the writer's full collection after each batch skips the test's heap
+    # as in a crawl: the writer's full collection after each batch skips the test's heap
+    with tuned_garbage_collector():
         for day in range(1, DAYS):
             at = start + timedelta(days=day)
             revision = site.revise(added=1 + day % 3, edited=2, at=at)
@@ -63,7 +66,8 @@ def test_a_year_of_daily_runs_ends_with_a_few_files_per_partition_and_every_vers
             most_files = max(most_files, *files_per_partition(tmp_path).values())
 
     assert most_files <= MAX_FILES
-    stored = dataset.open_dataset(tmp_path).to_table(columns=["record_id", "content_hash", "site", "ask_year", "ask_date"])
+    stored = dataset.open_dataset(tmp_path).to_table(
+        columns=["record_id", "content_hash", "site", "ask_year", "ask_date"])
     assert sorted(zip(stored.column("record_id").to_pylist(), stored.column("content_hash").to_pylist(), strict=True)) \
         == sorted(versions)  # every version of every day, none lost or doubled by the merges
     assert all(row["ask_year"] == row["ask_date"].year and row["site"] == "doctorqna" for row in stored.to_pylist())

@@ -10,9 +10,9 @@ import pyarrow.dataset as ds
 import pytest
 
 from qacrawler import dataset
-from qacrawler.sandbox import DoctorQnaSite, SandboxServer
 from qacrawler.page.sites.build import build_record
 from qacrawler.page.sites.registry import get_site
+from qacrawler.sandbox import DoctorQnaSite, SandboxServer
 from tests.conftest import query, records_glob, run_cli
 from tests.test_pipelines import write_run
 
@@ -112,8 +112,10 @@ def test_copies_of_a_question_land_in_one_split_across_sites(recrawled, tmp_path
         lambda text: text.replace("a", "ａ").replace("1", "１"), # full-width letters and digits (NFKC)
     )
     copies = [
-        build_record(site=get_site("tw_ehospital"), source_id=str(900000 + i), url=f"http://127.0.0.1/doctor/All/ShowDetail.php?q_no={i}", crawled_at=AT, title=row["title"],
-                     question=variants[i % len(variants)](row["question"]), answer=row["answer"], ask_date=row["ask_date"])
+        build_record(site=get_site("tw_ehospital"), source_id=str(900000 + i),
+                     url=f"http://127.0.0.1/doctor/All/ShowDetail.php?q_no={i}", crawled_at=AT, title=row["title"],
+                     question=variants[i % len(variants)](row["question"]), answer=row["answer"],
+                     ask_date=row["ask_date"])
         for i, row in enumerate(originals)
     ]
     write_run(copy, copies, QA_RUN_ID="20261127T090000Z-copies")
@@ -190,7 +192,8 @@ def test_a_dataset_without_records_reads_as_empty_and_other_folders_are_refused(
 
 @pytest.mark.parametrize("inside", ["records", "records/site=doctorqna", "records/site=doctorqna/ask_year=2018"])
 def test_a_folder_inside_a_dataset_is_refused_naming_the_dataset(tmp_path, inside):
-    """pandas and polars read records/ itself; qacrawler.dataset needs the folder whose rejects and runs sit beside it."""
+    """pandas and polars read records/ itself; qacrawler.dataset needs the folder whose rejects and runs sit
+    beside it."""
     from tests.test_pipelines import record
 
     write_run(tmp_path, [record("1", 2018)])

@@ -10,11 +10,11 @@ import pyarrow.parquet as pq
 import pytest
 
 from qacrawler import dataset
+from qacrawler.crawl.dataset_index import DatasetIndex
 from qacrawler.dataset.check import bad_files
 from qacrawler.dataset.files import CorruptFile, rejects_of
-from qacrawler.crawl.dataset_index import DatasetIndex
-from qacrawler.page.sites.doctorqna import DECLARATION as DOCTORQNA
 from qacrawler.page.records import Reject
+from qacrawler.page.sites.doctorqna import DECLARATION as DOCTORQNA
 from tests.conftest import run_cli
 from tests.test_pipelines import NOW, record, write_run
 

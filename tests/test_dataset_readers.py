@@ -13,7 +13,6 @@ import pyarrow.parquet as pq
 import pytest
 
 from qacrawler import dataset
-
 from qacrawler.dataset import card
 from qacrawler.dataset.compact import compact
 from qacrawler.page.sites.build import build_record
@@ -61,7 +60,8 @@ READERS = {
                                  "hive_partitioning = true, union_by_name = true) ORDER BY record_id"),
     "pandas": lambda root: pandas_rows(pd.read_parquet(root / "records", partitioning=ds.partitioning(flavor="hive"))),
     "polars": lambda root: rows(pl.read_parquet(records_glob(root), hive_partitioning=True)),
-    "pyarrow.dataset": lambda root: rows(ds.dataset(root / "records", format="parquet", partitioning="hive").to_table()),
+    "pyarrow.dataset": lambda root: rows(
+        ds.dataset(root / "records", format="parquet", partitioning="hive").to_table()),
     "pyarrow.parquet": lambda root: rows(pq.read_table(root / "records", partitioning=ds.partitioning(flavor="hive"))),
     "qacrawler.dataset": lambda root: rows(dataset.open_dataset(root).to_table()),
 }

@@ -48,7 +48,7 @@ def test_labels_of_no_text_charset_are_ignored_in_header_and_meta(label):
     """Bytes-to-bytes codecs, text transforms, unknown and junk labels: the next source decides."""
     assert text_codec(label) is None
     assert body_of(decode_html(html(CP950), f"text/html; charset={label}", default="cp950")) == TEXT
-    page = html(UTF8).replace(b"<head>", f'<head><meta charset="{label}">'.encode("utf-8"))
+    page = html(UTF8).replace(b"<head>", f'<head><meta charset="{label}">'.encode())
     assert body_of(decode_html(page, None)) == TEXT
     assert body_of(decode_html(html(CP950, '<meta charset="big5">'), f"text/html; charset={label}")) == TEXT
 
@@ -181,7 +181,7 @@ def test_a_lead_byte_with_a_bad_trail_byte_is_refused_not_guessed():
 
 
 def test_every_candidate_is_named_when_none_decodes():
-    data = "中文".encode("cp950") + "😢".encode("utf-8")
+    data = "中文".encode("cp950") + "😢".encode()
     with pytest.raises(UndecodablePage) as raised:
         decode_html(data, default="cp950", fallbacks=("big5hkscs", "utf-8"))
     assert raised.value.offset == 4 and raised.value.encoding == "cp950"

@@ -16,8 +16,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from qacrawler.page.records import content_hash
-from qacrawler.sandbox import DoctorQnaSite, SandboxServer
 from qacrawler.page.taxonomy import specialty_for
+from qacrawler.sandbox import DoctorQnaSite, SandboxServer
 from tests.conftest import ROOT, query, records_glob, run_cli
 
 COMPARED_FIELDS = ("title", "question", "ask_date", "reply_date", "department", "answer", "more_info",
@@ -50,7 +50,8 @@ def expected_row(site_id: str, site, base_url: str, article_id: int) -> dict:
 @pytest.fixture(scope="module")
 def crawled(small_site, small_sandbox, tmp_path_factory):
     out = tmp_path_factory.mktemp("e2e") / "dataset"
-    result = run_cli("crawl", "doctorqna", "--base-url", small_sandbox.base_url, "--out", str(out), "--keep-asker-names")
+    result = run_cli("crawl", "doctorqna", "--base-url", small_sandbox.base_url, "--out", str(out),
+                     "--keep-asker-names")
     assert result.returncode == 0, result.stderr[-3000:]
     return out, result
 
@@ -126,7 +127,8 @@ def test_a_second_crawl_fetches_only_discovery_pages_and_adds_nothing(small_site
     out, _ = crawled
     before_rows = len(read_records(out))
     before_hits = article_hits(small_sandbox)
-    result = run_cli("crawl", "doctorqna", "--base-url", small_sandbox.base_url, "--out", str(out), "--keep-asker-names")
+    result = run_cli("crawl", "doctorqna", "--base-url", small_sandbox.base_url, "--out", str(out),
+                     "--keep-asker-names")
     assert result.returncode == 0, result.stdout + result.stderr[-3000:]
     assert len(read_records(out)) == before_rows
     refetched = article_hits(small_sandbox) - before_hits
@@ -143,7 +145,8 @@ def test_a_second_crawl_fetches_only_discovery_pages_and_adds_nothing(small_site
 def test_a_full_crawl_refetches_but_dedupe_adds_nothing(small_sandbox, crawled, tmp_path):
     out, _ = crawled
     before_rows = len(read_records(out))
-    result = run_cli("crawl", "doctorqna", "--base-url", small_sandbox.base_url, "--out", str(out), "--keep-asker-names",
+    result = run_cli("crawl", "doctorqna", "--base-url", small_sandbox.base_url, "--out", str(out),
+                     "--keep-asker-names",
                      "--full")
     assert result.returncode == 0, result.stdout + result.stderr[-3000:]
     assert len(read_records(out)) == before_rows
@@ -171,7 +174,8 @@ def test_scrapy_crawl_killed_halfway_leaves_no_half_written_file(tmp_path):
         assert pq.read_table(path).num_rows > 0  # every visible file is complete
     rows = read_records(out)
     assert 0 < len(rows) < len(site.article_ids())
-    assert query(f"SELECT count(*) FROM read_parquet('{records_glob(out)}', hive_partitioning = true)") == [(len(rows),)]
+    assert query(f"SELECT count(*) FROM read_parquet('{records_glob(out)}', hive_partitioning = true)") == [
+        (len(rows),)]
 
 
 def test_runs_lists_every_run_with_counts_and_gates(crawled):

@@ -38,7 +38,8 @@ def three_sites(adoctor_site, tmp_path_factory):
              "tw_ehospital": TwEHospitalSite(pages=60, seed=2)}
     with (SandboxServer(sites["adoctor"]) as adoctor, SandboxServer(sites["doctorqna"]) as doctorqna,
           SandboxServer(sites["tw_ehospital"]) as tw_ehospital):
-        base_urls = {"adoctor": adoctor.base_url, "doctorqna": doctorqna.base_url, "tw_ehospital": tw_ehospital.base_url}
+        base_urls = {"adoctor": adoctor.base_url, "doctorqna": doctorqna.base_url,
+                     "tw_ehospital": tw_ehospital.base_url}
         result = subprocess.run([sys.executable, "-c", _CRAWL_ALL, json.dumps(base_urls), str(out)], cwd=ROOT,
                                 capture_output=True, text=True, timeout=300)
         hits = dict(adoctor.hits)

@@ -25,7 +25,8 @@ def tw_sandbox(tw_site):
 @pytest.fixture(scope="module")
 def tw_crawled(tw_sandbox, tmp_path_factory):
     out = tmp_path_factory.mktemp("tw") / "dataset"
-    result = run_cli("crawl", "tw_ehospital", "--base-url", tw_sandbox.base_url, "--out", str(out), "--keep-asker-names")
+    result = run_cli("crawl", "tw_ehospital", "--base-url", tw_sandbox.base_url, "--out", str(out),
+                     "--keep-asker-names")
     assert result.returncode == 0, result.stdout + result.stderr[-3000:]
     return out
 

@@ -1,4 +1,5 @@
-"""`qacrawler export`: question/answer pairs with their split, as JSON lines for fine-tuning and CSV for spreadsheets."""
+"""`qacrawler export`: question/answer pairs with their split, as JSON lines for fine-tuning and CSV for
+spreadsheets."""
 
 from __future__ import annotations
 
@@ -50,7 +51,8 @@ def test_jsonl_holds_every_answered_question_once_with_its_split(demo, exported,
         assert "more_info" not in row
     assert {row["split"] for row in rows} == set(dataset.SPLIT_NAMES)
     assert {row["site"] for row in rows} == {"adoctor", "doctorqna", "tw_ehospital"}
-    assert any(row["language"] == "zh-Hant" and "醫" in row["answer"] for row in rows)  # written as text, not \u escapes
+    # written as text, not \u escapes
+    assert any(row["language"] == "zh-Hant" and "醫" in row["answer"] for row in rows)
 
 
 def test_csv_has_the_same_rows_and_survives_a_spreadsheet_round_trip(exported):

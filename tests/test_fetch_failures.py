@@ -40,7 +40,8 @@ def test_http_error_statuses_are_counted_by_code_beside_other_causes():
     assert failures == {"causes": {"connection_lost": 1, "other": 1}, "http_status": {"404": 3, "503": 5}, "gave_up": 0,
                         "exceptions": {"builtins.ValueError": 1, "scrapy.exceptions.DownloadFailedError": 1}}
     assert failure_line(failures, 100, "https://doctorqna.com") == (
-        "fetch failures: 1 attempt lost the connection, 1 failed otherwise, 3 got HTTP 404, 5 got HTTP 503 (doctorqna.com)")
+        "fetch failures: 1 attempt lost the connection, 1 failed otherwise, 3 got HTTP 404, 5 got HTTP 503 "
+        "(doctorqna.com)")
 
 
 def test_a_run_without_failures_prints_no_line():

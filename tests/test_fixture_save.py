@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from qacrawler.crawl import settings
 from qacrawler.cli import main
-from qacrawler.sandbox import DoctorQnaSite, SandboxServer, TwEHospitalSite
+from qacrawler.crawl import settings
 from qacrawler.crawl.spiders.base import user_agent
+from qacrawler.sandbox import DoctorQnaSite, SandboxServer, TwEHospitalSite
 from tests import test_fixtures as runner
 from tests.fixture_cases import FIXTURES_ROOT, RECORD_FIELDS, Case, cases_of
 

@@ -5,12 +5,11 @@ from __future__ import annotations
 import json
 from collections import Counter
 
+from qacrawler.crawl.settings import QA_LOCAL_SETTINGS
 from qacrawler.sandbox import DoctorQnaSite, SandboxServer
 from qacrawler.sandbox.faults import FaultPlan
-from qacrawler.crawl.settings import QA_LOCAL_SETTINGS
 from tests.conftest import run_cli
 from tests.test_end_to_end import assert_equal_to_ground_truth
-
 
 # Requests that come back to the scheduler on their own, past the window the frontier filled it to: the
 # retries of requests that were downloading (at most CONCURRENT_REQUESTS) and the discovery pages.
@@ -18,7 +17,8 @@ IN_FLIGHT_SLACK = QA_LOCAL_SETTINGS["CONCURRENT_REQUESTS"]
 
 
 def crawl(server: SandboxServer, out, *extra: str) -> dict:
-    result = run_cli("crawl", "doctorqna", "--base-url", server.base_url, "--out", str(out), "--keep-asker-names", *extra)
+    result = run_cli("crawl", "doctorqna", "--base-url", server.base_url, "--out", str(out), "--keep-asker-names",
+                     *extra)
     assert result.returncode == 0, result.stdout + result.stderr[-3000:]
     (manifest,) = (out / "runs").glob("*.json")
     return json.loads(manifest.read_text())["stats"]

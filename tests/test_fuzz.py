@@ -28,9 +28,11 @@ from scrapy.http import HtmlResponse, Request
 from scrapy.utils.test import get_crawler
 
 from qacrawler.crawl.charset_labels import CharsetLabelMiddleware
+from qacrawler.crawl.spiders.base import spider_for
+from qacrawler.crawl.spiders.tw_ehospital import TwEHospitalSpider
 from qacrawler.page.records import QARecord
-from qacrawler.sandbox.hostile_pages import LONG_ID, MALFORMED_HREFS
 from qacrawler.page.sites import doctorqna, tw_ehospital
+from qacrawler.page.sites.doctorqna import DECLARATION as DOCTORQNA
 from qacrawler.page.sites.encoding import (
     UndecodablePage,
     charset_from_content_type,
@@ -41,9 +43,7 @@ from qacrawler.page.sites.encoding import (
 from qacrawler.page.sites.errors import NotAnArticle
 from qacrawler.page.sites.fields import MAX_INT_DIGITS, absolute_url, parse_int
 from qacrawler.page.sites.page_text import MAX_TAG_ATTRIBUTES, MarkupTooComplex
-from qacrawler.page.sites.doctorqna import DECLARATION as DOCTORQNA
-from qacrawler.crawl.spiders.base import spider_for
-from qacrawler.crawl.spiders.tw_ehospital import TwEHospitalSpider
+from qacrawler.sandbox.hostile_pages import LONG_ID, MALFORMED_HREFS
 from tests.fixture_cases import CRAWLED_AT, FixtureSet
 
 DoctorQnaSpider = spider_for(DOCTORQNA)

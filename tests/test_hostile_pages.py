@@ -12,15 +12,14 @@ from scrapy.http import HtmlResponse, Request
 from scrapy.utils.test import get_crawler
 
 from qacrawler.crawl.charset_labels import CharsetLabelMiddleware
-
+from qacrawler.crawl.spiders.base import spider_for
+from qacrawler.page.sites import doctorqna
+from qacrawler.page.sites.doctorqna import DECLARATION as DOCTORQNA
+from qacrawler.page.sites.errors import NotAnArticle
+from qacrawler.page.sites.page_text import page_lines
 from qacrawler.sandbox import DoctorQnaSite, SandboxServer, TwEHospitalSite
 from qacrawler.sandbox.doctorqna_text import DEPARTMENTS
 from qacrawler.sandbox.hostile_pages import CHARSET_TRICKS, LONG_ID, MALFORMED_HREFS, HostilePages
-from qacrawler.page.sites import doctorqna
-from qacrawler.page.sites.errors import NotAnArticle
-from qacrawler.page.sites.page_text import page_lines
-from qacrawler.page.sites.doctorqna import DECLARATION as DOCTORQNA
-from qacrawler.crawl.spiders.base import spider_for
 from tests.conftest import run_cli
 from tests.test_end_to_end import assert_equal_to_ground_truth, read_records, read_rejects
 
@@ -138,7 +137,7 @@ def test_charset_labels_of_no_text_encoding_are_replaced_before_scrapy_reads_the
     body = '<html><head><meta charset="big5"></head><body><p>內科</p></body></html>'.encode("cp950")
     response = HtmlResponse("http://127.0.0.1/", body=body, headers={"Content-Type": f"text/html; charset={label}"})
     with pytest.raises((LookupError, UnicodeError)):
-        response.text  # what Scrapy's meta refresh, selectors and excerpts would meet
+        _ = response.text  # what Scrapy's meta refresh, selectors and excerpts would meet
     read = middleware.process_response(Request(response.url), response)
     assert "內科" in read.text and read.body == body
     assert crawler.stats.get_value("charset/unusable_label") == 1

@@ -90,7 +90,8 @@ def test_each_refusal_is_a_reject_whose_reasons_say_why(hostile_crawl):
                  " ".join(by_url[f"{base_url}/en/article/{article_id}"]["reasons"]))
                 for article_id in hostile.articles_playing(trick)]
 
-    assert all(stage == "redirect" and f"redirected to {other_url}/en/article/" in text for stage, text in reasons("other_host"))
+    assert all(stage == "redirect" and f"redirected to {other_url}/en/article/" in text
+               for stage, text in reasons("other_host"))
     assert all(stage == "redirect" and METADATA_URL in text for stage, text in reasons("metadata"))
     assert all(stage == "redirect" and f"redirected to {base_url}{hostile.untricked}" in text
                for stage, text in reasons("other_article"))
@@ -154,7 +155,8 @@ def test_the_sandbox_command_serves_the_hostile_mirror():
             _, stderr = process.communicate(timeout=30)
     assert base_url.startswith("http://127.0.0.1:")
     assert "other host (counts connections): http://127.0.0.1:" in stderr
-    wrong = subprocess.run([sys.executable, "-m", "qacrawler.cli", "sandbox", "--site", "tw_ehospital", "--hostile", "all=1"],
+    wrong = subprocess.run([sys.executable, "-m", "qacrawler.cli", "sandbox", "--site", "tw_ehospital",
+                            "--hostile", "all=1"],
                            capture_output=True, text=True, timeout=60, cwd=ROOT)
     assert wrong.returncode == 2 and wrong.stderr.count("\n") == 1 and "doctorqna mirror only" in wrong.stderr
 
@@ -184,7 +186,8 @@ def test_a_site_name_that_resolves_to_a_private_address_is_never_connected_to(tm
     assert result.returncode == 2, result.stderr[-2000:]
     log = next((tmp_path / "dataset" / "runs").glob("*.log")).read_text("utf-8")
     assert f"request policy refused {name} resolves to {address}, a {address_refusal(address)} address" in log
-    rejects = [row for path in (tmp_path / "dataset" / "rejects").glob("*.parquet") for row in pq.read_table(path).to_pylist()]
+    rejects = [row for path in (tmp_path / "dataset" / "rejects").glob("*.parquet")
+               for row in pq.read_table(path).to_pylist()]
     assert sorted(row["url"].rsplit("=", 1)[-1].rsplit("/", 1)[-1] for row in rejects) == ["5", "6"]
     assert {tuple(row["reasons"]) for row in rejects} == {
         (f"request refused: {name} resolves to {address}, a {address_refusal(address)} address",)}
@@ -203,7 +206,8 @@ def test_articles_still_rate_limited_after_the_retries_are_deferred_not_rejected
     manifest = json.loads(next((out / "runs").glob("*.json")).read_text("utf-8"))
     ledger = manifest["ledger"]
     scheduled = 5  # every id of the walk, whether or not an article is there: the 429 comes first
-    assert (ledger["scheduled"], ledger["deferred"], ledger["rejected"], ledger["unaccounted"]) == (scheduled, scheduled, 0, 0)
+    counts = (ledger["scheduled"], ledger["deferred"], ledger["rejected"], ledger["unaccounted"])
+    assert counts == (scheduled, scheduled, 0, 0)
     assert ledger["deferred_reasons"] == {"HTTP 429 after retries": scheduled}
     assert not list((out / "rejects").glob("*.parquet"))
     assert result.returncode == 2

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from qacrawler.sandbox import SandboxServer
 from qacrawler.page.sites.registry import get_site
+from qacrawler.sandbox import SandboxServer
 from tests.conftest import run_cli
 from tests.imaginary_site import SaludQaMirror
 from tests.test_end_to_end import read_records

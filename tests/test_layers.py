@@ -9,11 +9,13 @@ import sys
 from tests.conftest import ROOT
 
 CRAWL_PATH = [
-    "qacrawler.crawl.settings", "qacrawler.crawl.process", "qacrawler.crawl.spiders.loader", "qacrawler.crawl.spiders.tw_ehospital",
+    "qacrawler.crawl.settings", "qacrawler.crawl.process", "qacrawler.crawl.spiders.loader",
+    "qacrawler.crawl.spiders.tw_ehospital",
     "qacrawler.crawl.pipelines.validate", "qacrawler.crawl.pipelines.privacy", "qacrawler.crawl.pipelines.taxonomy",
     "qacrawler.crawl.pipelines.coverage", "qacrawler.crawl.pipelines.dedupe", "qacrawler.crawl.pipelines.parquet",
     "qacrawler.crawl.extensions.manifest", "qacrawler.crawl.extensions.progress", "qacrawler.crawl.extensions.resume",
-    "qacrawler.crawl.incremental", "qacrawler.crawl.request_policy", "qacrawler.crawl.retry_after", "qacrawler.crawl.charset_labels",
+    "qacrawler.crawl.incremental", "qacrawler.crawl.request_policy", "qacrawler.crawl.retry_after",
+    "qacrawler.crawl.charset_labels",
     "qacrawler.crawl.ledger", "qacrawler.crawl.dupefilter", "qacrawler.crawl.logformatter",
 ]
 

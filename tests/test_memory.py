@@ -2,8 +2,8 @@
 
 import gc
 
-from qacrawler.crawl.process import tuned_garbage_collector
 from qacrawler.crawl.memory import release_free_memory
+from qacrawler.crawl.process import tuned_garbage_collector
 
 
 def test_the_garbage_collector_tuning_is_undone_after_the_crawl():

@@ -13,20 +13,15 @@ from scrapy.exceptions import DropItem
 from scrapy.utils.test import get_crawler
 
 from qacrawler.crawl import settings as project_settings
-from qacrawler.dataset.files import (
-    AtomicParquetFile,
-    hidden_temp_name,
-    record_file_schema,
-    run_files,
-)
 from qacrawler.crawl.logformatter import PrivateLogFormatter
 from qacrawler.crawl.pipelines.dedupe import DedupePipeline
 from qacrawler.crawl.pipelines.parquet import ParquetWriterPipeline
 from qacrawler.crawl.pipelines.privacy import PrivacyPipeline
 from qacrawler.crawl.pipelines.taxonomy import SpecialtyCoveragePipeline
 from qacrawler.crawl.pipelines.validate import ValidatePipeline
-from qacrawler.page.records import QARecord, Reject, UnchangedFetch, content_hash
+from qacrawler.dataset.files import AtomicParquetFile, hidden_temp_name, record_file_schema, run_files
 from qacrawler.dataset.schema import arrow_schema
+from qacrawler.page.records import QARecord, Reject, UnchangedFetch, content_hash
 from qacrawler.page.sites.build import build_record
 from qacrawler.page.sites.registry import get_site
 
@@ -45,10 +40,12 @@ def record(source_id: str = "1001", year: int = 2018, **fields) -> QARecord:
         answer="Hello: usually benign.",
     )
     values.update(fields)
-    return build_record(site=get_site("doctorqna"), source_id=source_id, url=f"https://doctorqna.com/en/article/{source_id}", crawled_at=NOW, **values)
+    return build_record(site=get_site("doctorqna"), source_id=source_id,
+                        url=f"https://doctorqna.com/en/article/{source_id}", crawled_at=NOW, **values)
 
 
-PROJECT_SETTINGS = {name: value for name, value in vars(project_settings).items() if name.isupper() and name != "SPIDER_MODULES"}
+PROJECT_SETTINGS = {name: value for name, value in vars(project_settings).items()
+                    if name.isupper() and name != "SPIDER_MODULES"}
 
 
 def crawler_for(tmp_path: Path, **settings):
@@ -65,7 +62,8 @@ def test_validate_passes_a_complete_record(tmp_path):
 
 def test_validate_turns_missing_required_fields_into_a_reject_with_reasons(tmp_path):
     crawler = crawler_for(tmp_path)
-    result = ValidatePipeline.from_crawler(crawler).process_item(record(answer=None, doctor={"name": None}, reply_date=None))
+    result = ValidatePipeline.from_crawler(crawler).process_item(
+        record(answer=None, doctor={"name": None}, reply_date=None))
     assert isinstance(result, Reject)
     assert result.stage == "validate"
     assert result.reasons == ["answer: missing", "reply_date: missing", "doctor.name: missing"]
@@ -219,7 +217,8 @@ def test_log_lines_name_items_without_their_texts(tmp_path):
     for line in lines:
         text = line["msg"] % line["args"]
         assert "doctorqna:1001" in text and "KEVIN" not in text and "0912" not in text, text
-    reject = Reject(url="u", site="doctorqna", stage="parse", reasons=["r"], crawled_at=NOW, excerpt="KEVIN, 30 years old")
+    reject = Reject(url="u", site="doctorqna", stage="parse", reasons=["r"], crawled_at=NOW,
+                    excerpt="KEVIN, 30 years old")
     assert "KEVIN" not in (line := formatter.dropped(reject, DropItem("x"), None, spider))["msg"] % line["args"]
 
 

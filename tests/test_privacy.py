@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from qacrawler.page import privacy
-from qacrawler.page.privacy import PATTERNS, WITNESSES, mask_text, mask_texts, name_forms
+from qacrawler.page.privacy import PATTERNS, WITNESSES, mask_text, mask_texts
 
 
 @pytest.mark.parametrize(
@@ -24,7 +24,8 @@ from qacrawler.page.privacy import PATTERNS, WITNESSES, mask_text, mask_texts, n
         ("office 02-2345-6789 or 07 123 4567", "office [PHONE] or [PHONE]"),
         ("international +886 912 345 678 or +1 (415) 555-0132", "international [PHONE] or [PHONE]"),
         ("身分證字號A123456789請幫我查", "身分證字號[ID]請幫我查"),
-        ("resident permits FC12345678 and F812345678, not FX12345678", "resident permits [ID] and [ID], not FX12345678"),
+        ("resident permits FC12345678 and F812345678, not FX12345678",
+         "resident permits [ID] and [ID], not FX12345678"),
         ("加我 LINE ID: happy_mom99 聊", "加我 [CONTACT] 聊"),
         # forms the sandboxes plant (qacrawler/sandbox/pii.py)
         ("也可以加我line：amy_chen6446聊", "也可以加我[CONTACT]聊"),
@@ -107,7 +108,8 @@ REAL_WORLD_FORMS = [
 ]
 
 
-@pytest.mark.parametrize(("text", "masked"), [row[1:] for row in REAL_WORLD_FORMS], ids=[row[0] for row in REAL_WORLD_FORMS])
+@pytest.mark.parametrize(("text", "masked"), [row[1:] for row in REAL_WORLD_FORMS],
+                         ids=[row[0] for row in REAL_WORLD_FORMS])
 def test_real_world_forms(text, masked):
     assert mask_text(text) == masked
 
@@ -143,14 +145,16 @@ NAME_FORMS = [
 ]
 
 
-@pytest.mark.parametrize(("name", "text", "masked"), [row[1:] for row in NAME_FORMS], ids=[row[0] for row in NAME_FORMS])
+@pytest.mark.parametrize(("name", "text", "masked"), [row[1:] for row in NAME_FORMS],
+                         ids=[row[0] for row in NAME_FORMS])
 def test_asker_name_forms(name, text, masked):
     assert mask_text(text, name=name) == masked
 
 
 def test_names_are_counted_by_mask_texts():
     counts: Counter[str] = Counter()
-    assert mask_texts(["王小明您好", None, "祝 王小明 平安"], counts, "王小明") == ["[NAME]您好", None, "祝 [NAME] 平安"]
+    assert mask_texts(["王小明您好", None, "祝 王小明 平安"], counts, "王小明") == [
+        "[NAME]您好", None, "祝 [NAME] 平安"]
     assert counts == {"NAME": 2}
 
 
@@ -188,7 +192,8 @@ def test_counts_by_kind_and_empty_text():
 
 def _core(pattern: re.Pattern[str]) -> str:
     """The pattern without its lookarounds (zero-width): every match of the pattern is a full match of this."""
-    return pattern.pattern.replace(privacy._NOT_BEFORE, "").replace(privacy._NOT_AFTER, "").replace(privacy._NOT_IN_WORD, "")
+    return (pattern.pattern.replace(privacy._NOT_BEFORE, "").replace(privacy._NOT_AFTER, "")
+            .replace(privacy._NOT_IN_WORD, ""))
 
 
 @pytest.mark.parametrize("index", range(len(PATTERNS)), ids=[f"{kind}-{i}" for i, (kind, _) in enumerate(PATTERNS)])
@@ -211,7 +216,8 @@ def test_every_pattern_has_a_witness():
 # --- masking a record's texts together is masking each ----------------------------------------------
 
 _PIECES = st.sampled_from(["a@b.org", "line: mandy_09", "A123456789", "+886 2 1234 5678", "0912-345-678",
-                           "(02)2345-6789", "2018/03/08", "500mg", "\n", " ", "@", ":", "0", "9", "x", "加我微信：", "\x00"])
+                           "(02)2345-6789", "2018/03/08", "500mg", "\n", " ", "@", ":", "0", "9", "x", "加我微信：",
+                           "\x00"])
 _TEXT = st.one_of(st.none(), st.lists(st.one_of(_PIECES, st.text(max_size=4)), max_size=8).map("".join))
 
 

@@ -128,7 +128,8 @@ def assert_masked_where_planted(planted: Planted, out: Path, names_masked: bool)
             if row[name] != masked(truth[name], spans, names):
                 mismatches.append(f"article {number} {name}: {row[name]!r}")
         got = [[entry[name] for name in EXCERPTS] for entry in row["similar_questions"]]
-        others = [name for name in GREETING_NAMES if addresses(name, truth["asker"]["name"] or "")] if names_masked else []
+        others = ([name for name in GREETING_NAMES if addresses(name, truth["asker"]["name"] or "")]
+                  if names_masked else [])
         expected = [[masked(entry[name], spans, others) for name in EXCERPTS] for entry in truth["similar_questions"]]
         if got != expected:
             mismatches.append(f"article {number} similar excerpts: {got!r}, expected {expected!r}")
@@ -249,7 +250,7 @@ def test_no_asker_name_in_any_record_reject_log_or_export(planted):
     for number in planted.good():
         names = planted.names(number)
         texts = texts_of(records[str(number)])
-        for fmt, rows in exported.items():
+        for rows in exported.values():
             texts += [text for row in rows if row["id"] == f"{planted.site_id}:{number}"
                       for text in (row["title"], row["question"], row["answer"]) if text]
         leaks += [f"{number}: {name!r}" for name in names for text in texts if name in text]

@@ -43,7 +43,8 @@ def test_the_report_is_one_html_page_and_a_png_per_plot(built):
 def test_every_plot_is_embedded_decodes_and_shows_data(built):
     _, out, _ = built
     page = (out / "report.html").read_text("utf-8")
-    figures = re.findall(r'<figure id="([a-z_]+)" data-points="(\d+)">.*?src="data:image/png;base64,([^"]+)"', page, re.S)
+    figures = re.findall(r'<figure id="([a-z_]+)" data-points="(\d+)">.*?src="data:image/png;base64,([^"]+)"',
+                         page, re.S)
     assert [name for name, _, _ in figures] == list(PLOTS)
     for name, points, encoded in figures:
         assert int(points) > 0, f"{name} was drawn without data"

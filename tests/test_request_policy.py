@@ -14,7 +14,6 @@ from twisted.internet.error import DNSLookupError
 from qacrawler.crawl import settings as project_settings
 from qacrawler.crawl.gates import evaluate, parse_override
 from qacrawler.crawl.ledger import ArticleLedger, article_settled
-from qacrawler.page.records import Reject
 from qacrawler.crawl.request_policy import (
     LOOPBACK_ORIGIN_HOSTS,
     GuardedResolver,
@@ -24,9 +23,10 @@ from qacrawler.crawl.request_policy import (
     address_refusal,
 )
 from qacrawler.crawl.retry_after import PostponedRequest, RetryAfterMiddleware, parse_retry_after
-from qacrawler.page.sites.doctorqna import DECLARATION as DOCTORQNA
 from qacrawler.crawl.spiders.base import host_twins, spider_for
 from qacrawler.crawl.spiders.tw_ehospital import TwEHospitalSpider
+from qacrawler.page.records import Reject
+from qacrawler.page.sites.doctorqna import DECLARATION as DOCTORQNA
 
 DoctorQnaSpider = spider_for(DOCTORQNA)
 
@@ -159,7 +159,7 @@ def test_listings_robots_and_sitemaps_pass_the_same_policy():
     for url in ("http://127.0.0.1:9090/robots.txt", "http://10.0.0.1/sitemap.xml"):
         with pytest.raises(RefusedRequest):
             middleware.process_request(Request(url))
-    assert LOOPBACK_ORIGIN_HOSTS >= {"127.0.0.1"}
+    assert {"127.0.0.1"} <= LOOPBACK_ORIGIN_HOSTS
 
 
 @pytest.mark.parametrize(("value", "seconds"), [
@@ -202,7 +202,8 @@ def article(number: int, **meta) -> Request:
 
 
 def reject(number: int) -> Reject:
-    return Reject(url=f"http://127.0.0.1:8080/en/article/{number}", site="doctorqna", stage="fetch", reasons=["HTTP 500"],
+    return Reject(url=f"http://127.0.0.1:8080/en/article/{number}", site="doctorqna", stage="fetch",
+                  reasons=["HTTP 500"],
                   crawled_at=datetime.now(UTC))
 
 
@@ -217,7 +218,8 @@ def test_the_ledger_counts_each_article_once_and_names_the_unaccounted():
     ledger.request_scheduled(Request("http://127.0.0.1:8080/en/"), spider)  # a listing: not an article
     ledger.item_scraped(reject(2))
     crawler.signals.send_catch_log(article_settled, url=article(3).url, outcome="skipped", reason="unchanged")
-    crawler.signals.send_catch_log(article_settled, url=article(4).url, outcome="deferred", reason="Retry-After over the cap")
+    crawler.signals.send_catch_log(article_settled, url=article(4).url, outcome="deferred",
+                                   reason="Retry-After over the cap")
     ledger.spider_closed(spider, "finished")
     stats = crawler.stats.get_stats()
     assert {key: value for key, value in stats.items() if key.startswith("ledger/")} == {

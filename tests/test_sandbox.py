@@ -167,7 +167,7 @@ def test_output_does_not_depend_on_the_interpreter_hash_seed():
 def test_ids_are_unique_ascending_4_to_6_digits_and_rise_with_the_ask_date(site, good_ids):
     ids = DoctorQnaSite(pages=1200).article_ids()
     assert len(ids) == 1200 and ids == sorted(set(ids))
-    assert FIRST_ID <= ids[0] and ids[-1] <= LAST_ID
+    assert ids[0] >= FIRST_ID and ids[-1] <= LAST_ID
     assert {len(str(article_id)) for article_id in ids} == {4, 5, 6}
 
     truths = [site.truth(article_id) for article_id in good_ids]
@@ -215,12 +215,11 @@ def test_every_good_article_shows_exactly_its_truth_in_contract_order(site, good
 
         heading = f"- {truth['department']}"
         before_title = {
-            "semantic": lambda: lines[0].endswith(heading)
-            and lines[1:title_at] == ["Share to:", "Facebook", "LINE", "X"],
-            "legacy": lambda: lines[:title_at] == ["DoctorQnA", "Departments", "Similar Q&A", "Related FAQ", "Search"],
-            "generated": lambda: title_at == 1 and lines[0].endswith(heading),
+            "semantic": lines[0].endswith(heading) and lines[1:title_at] == ["Share to:", "Facebook", "LINE", "X"],
+            "legacy": lines[:title_at] == ["DoctorQnA", "Departments", "Similar Q&A", "Related FAQ", "Search"],
+            "generated": title_at == 1 and lines[0].endswith(heading),
         }
-        assert before_title[site.layout(article_id)](), (article_id, lines[:title_at])
+        assert before_title[site.layout(article_id)], (article_id, lines[:title_at])
 
         hrefs = iter(lxml.html.document_fromstring(body.decode()).xpath("//a/@href"))
         linked = [entry["url"] for entry in truth["similar_questions"]] + [faq["url"] for faq in truth["related_faqs"]]
@@ -467,7 +466,7 @@ def test_a_revision_adds_good_questions_newer_than_all_to_the_sitemaps_and_listi
     truths = [site.truth(article_id) for article_id in revision.added_ids]
     assert all(newest < truth["ask_date"] <= truth["reply_date"] <= AT.date() for truth in truths)
     assert [truth["ask_date"] for truth in truths] == sorted(truth["ask_date"] for truth in truths)
-    for article_id, truth in zip(revision.added_ids, truths):
+    for article_id, truth in zip(revision.added_ids, truths, strict=True):
         lines = visible_lines(site.render(f"/en/article/{article_id}")[2])
         assert content_lines(lines[lines.index(truth["title"]) :]) == expected_lines(truth)
         department = truth["department"]
@@ -563,7 +562,8 @@ def pii_site() -> DoctorQnaSite:
 def taiwan_id_is_valid(value: str) -> bool:
     code = "ABCDEFGHJKLMNPQRSTUVXYWZIO".index(value[0]) + 10
     digits = [int(d) for d in value[1:]]
-    return (code // 10 + 9 * (code % 10) + sum(d * w for d, w in zip(digits, [8, 7, 6, 5, 4, 3, 2, 1, 1]))) % 10 == 0
+    weights = [8, 7, 6, 5, 4, 3, 2, 1, 1]
+    return (code // 10 + 9 * (code % 10) + sum(d * w for d, w in zip(digits, weights, strict=True))) % 10 == 0
 
 
 def test_pii_is_off_by_default_and_then_changes_no_page():

@@ -8,11 +8,11 @@ from datetime import UTC, datetime
 
 import pytest
 
-from qacrawler.sandbox import AdoctorSite, DoctorQnaSite
-from qacrawler.sandbox.doctorqna_layouts import LAYOUTS
 from qacrawler.page.sites import adoctor
 from qacrawler.page.sites.errors import PageMissing
 from qacrawler.page.taxonomy import specialty_for
+from qacrawler.sandbox import AdoctorSite, DoctorQnaSite
+from qacrawler.sandbox.doctorqna_layouts import LAYOUTS
 
 BASE = "http://127.0.0.1:8000"
 

@@ -125,9 +125,9 @@ def test_the_client_sees_each_kind_at_about_its_rate_and_the_server_counts_them(
         slow_seconds=0.3,
     )
     paths = article_paths(site)
-    with SandboxServer(site, faults=plan) as server:
-        with ThreadPoolExecutor(max_workers=16) as pool:
-            outcomes = dict(zip(paths, pool.map(lambda path: get(server, site, path, plan.slow_seconds), paths)))
+    with SandboxServer(site, faults=plan) as server, ThreadPoolExecutor(max_workers=16) as pool:
+        outcomes = dict(zip(paths, pool.map(lambda path: get(server, site, path, plan.slow_seconds), paths),
+                            strict=True))
     seen = Counter(outcome.fault for outcome in outcomes.values() if outcome.fault)
     assert seen == server.faults_injected
     assert set(seen) == set(FAULT_KINDS)
@@ -156,10 +156,9 @@ def test_every_url_succeeds_within_max_faults_plus_one_attempts(site, max_faults
         "/sitemap.xml", "/sitemaps/articles-1.xml", "/en/", "/en/department/neurology",
         "/en/department/neurology?page=2", "/en/faq/neurology", "/en/article/1", "/",
     ]
-    with SandboxServer(site, faults=plan) as server:
-        with ThreadPoolExecutor(max_workers=16) as pool:
-            histories = list(pool.map(lambda path: [get(server, site, path, 5).fault for _ in range(max_faults + 3)],
-                                      paths))
+    with SandboxServer(site, faults=plan) as server, ThreadPoolExecutor(max_workers=16) as pool:
+        histories = list(pool.map(lambda path: [get(server, site, path, 5).fault for _ in range(max_faults + 3)],
+                                  paths))
     first_success = Counter(history.index(None) + 1 for history in histories)
     assert max(first_success) == max_faults + 1  # the bound is reached, never passed
     assert all(sum(fault is not None for fault in history) <= max_faults for history in histories)

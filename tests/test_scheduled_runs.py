@@ -71,7 +71,8 @@ def test_sigterm_stops_gracefully_and_the_next_run_completes(tmp_path):
     out, jobdir = tmp_path / "dataset", tmp_path / "job"
     with SandboxServer(site) as server:
         command = crawl_command(server, out, "--jobdir", str(jobdir), "-s", "QA_PARQUET_BATCH_ROWS=40")
-        with subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True) as process:
+        with subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                              text=True) as process:
             wait_for_files(out, 10, process)
             process.send_signal(signal.SIGTERM)
             stdout, _ = process.communicate(timeout=120)
@@ -80,7 +81,8 @@ def test_sigterm_stops_gracefully_and_the_next_run_completes(tmp_path):
         stopped = last_manifest(out)
         assert stopped["counts"]["records"] == len(read_records(out))  # everything parsed was written
         ledger = stopped["ledger"]  # what was still queued is deferred to the resumed run, not lost
-        assert ledger["unaccounted"] == 0 and ledger["deferred_reasons"] == {"run stopped (shutdown)": ledger["deferred"]} 
+        assert ledger["unaccounted"] == 0
+        assert ledger["deferred_reasons"] == {"run stopped (shutdown)": ledger["deferred"]}
         assert ledger["deferred"] > 0
         assert ledger["recorded"] + ledger["rejected"] + ledger["skipped"] + ledger["deferred"] == ledger["scheduled"]
         resumed = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
@@ -100,7 +102,8 @@ def test_the_next_run_adds_exactly_the_new_and_edited_questions(tmp_path):
         hits_before = Counter(server.hits)
         second = run_cli(*crawl_command(server, out)[3:])
         assert second.returncode == 0, second.stdout + second.stderr[-2000:]
-        fetched = {path for path, count in (Counter(server.hits) - hits_before).items() if path.startswith("/en/article/")}
+        fetched = {path for path, count in (Counter(server.hits) - hits_before).items()
+                   if path.startswith("/en/article/")}
     changed = set(revision.added_ids) | set(revision.edited_ids)
     assert fetched == {f"/en/article/{number}" for number in changed}
     added_rows = {(row["record_id"], row["content_hash"]) for row in read_records(out)} - before

@@ -32,7 +32,8 @@ def cron_field_ok(field: str, low: int, high: int) -> bool:
 
 
 def test_crontab_lines_parse():
-    lines = [line for line in (DEPLOY / "crontab").read_text().splitlines() if line.strip() and not line.startswith("#")]
+    lines = [line for line in (DEPLOY / "crontab").read_text().splitlines()
+             if line.strip() and not line.startswith("#")]
     assert lines
     for line in lines:
         fields = line.split(None, 5)
@@ -61,7 +62,8 @@ def test_the_crontab_commands_are_valid_qacrawler_invocations():
         build_parser().parse_args(command[1:])  # exits 2 on a wrong argument
 
 
-@pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="systemd-analyze not installed (.ci/run installs it)")
+@pytest.mark.skipif(shutil.which("systemd-analyze") is None,
+                    reason="systemd-analyze not installed (.ci/run installs it)")
 def test_systemd_units_verify(tmp_path):
     for unit in DEPLOY.glob("*.service"):
         text = unit.read_text().replace(INSTALLED_QACRAWLER, str(Path(sys.executable).with_name("qacrawler")))

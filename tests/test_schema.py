@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from qacrawler.page.records import QARecord
 from qacrawler.dataset.schema import FIELD_TABLE_END, FIELD_TABLE_START, arrow_schema, field_table, render_schema_files
+from qacrawler.page.records import QARecord
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -160,7 +160,8 @@ def parse(*blocks: str) -> QARecord:
 def test_the_smallest_article():
     record = parse("<ul>", SUBJECT, ASKER, ASK, DOCTOR, ANS, "</ul>")
     assert (record.title, record.question, record.answer) == ("標題", "問題內容", "回答內容")
-    assert (record.asker.name, record.asker.gender, record.asker.age_min, record.asker.age_max) == ("小王", "male", 30, 39)
+    asker = record.asker
+    assert (asker.name, asker.gender, asker.age_min, asker.age_max) == ("小王", "male", 30, 39)
     assert (record.doctor.name, record.doctor.hospital, record.department) == ("陳醫師", "某醫院", "內科")
     assert record.specialty == "internal_medicine"
     assert (record.ask_date, record.reply_date) == (date(2020, 1, 2), date(2020, 1, 3))
@@ -243,7 +244,8 @@ def test_doctor_parts():
                        f"<p>答復者：{part}</p>", "<p>回答</p>")
         return record.doctor.hospital, record.department, record.doctor.name, record.reply_date
 
-    assert doctor("衛生福利部／桃園醫院／家醫科／王醫師, 108/1/2") == ("衛生福利部／桃園醫院", "家醫科", "王醫師", date(2019, 1, 2))
+    assert doctor("衛生福利部／桃園醫院／家醫科／王醫師, 108/1/2") == (
+        "衛生福利部／桃園醫院", "家醫科", "王醫師", date(2019, 1, 2))
     assert doctor("家醫科／王醫師, 2019/01/02") == (None, "家醫科", "王醫師", date(2019, 1, 2))
     assert doctor("王醫師, 2019/01/02") == (None, None, "王醫師", date(2019, 1, 2))
 

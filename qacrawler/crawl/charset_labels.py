@@ -37,7 +37,7 @@ class CharsetLabelMiddleware:
         if not isinstance(response, TextResponse) or read_bom(response.body)[0]:
             return response  # a byte-order mark wins over every label: Scrapy reads it first
         declared = [
-            http_content_type_encoding(response.headers.get("Content-Type", b"").decode("latin-1")),
+            http_content_type_encoding((response.headers.get("Content-Type") or b"").decode("latin-1")),
             html_body_declared_encoding(response.body),
         ]
         declared = [label for label in declared if label]

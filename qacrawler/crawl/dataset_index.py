@@ -12,8 +12,8 @@ from weakref import WeakKeyDictionary
 import pyarrow.compute as pc
 from scrapy.crawler import Crawler
 
+from qacrawler.crawl.run import open_spider, output_dir
 from qacrawler.dataset.files import rejects_of, site_records, unchanged_fetches_of
-from qacrawler.crawl.run import output_dir
 from qacrawler.page.sites.site import Site
 
 RECORD_COLUMNS = ["record_id", "content_hash", "crawled_at", "answer", "source_lastmod", "similar_questions"]
@@ -84,5 +84,5 @@ _INDEXES: WeakKeyDictionary[Crawler, DatasetIndex] = WeakKeyDictionary()
 def dataset_index(crawler: Crawler) -> DatasetIndex:
     """The crawl's index, read at the first call (from the spider's site, at its base URL)."""
     if crawler not in _INDEXES:
-        _INDEXES[crawler] = DatasetIndex.read(output_dir(crawler), crawler.spider.site)
+        _INDEXES[crawler] = DatasetIndex.read(output_dir(crawler), open_spider(crawler).site)
     return _INDEXES[crawler]

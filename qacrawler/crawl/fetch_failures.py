@@ -82,7 +82,8 @@ def failure_line(failures: dict[str, Any], responses: int, base_url: str | None)
     line = f"{'site unreachable' if responses == 0 else 'fetch failures'}: {_attempts(parts[0])}"
     line += "".join(f", {part}" for part in parts[1:]) + where
     if failures["gave_up"]:
-        line += f"; {failures['gave_up']} {'request' if failures['gave_up'] == 1 else 'requests'} given up after retries"
+        requests = "request" if failures["gave_up"] == 1 else "requests"
+        line += f"; {failures['gave_up']} {requests} given up after retries"
     causes = [cause for cause in PHRASES if failures["causes"].get(cause)]
     if len(causes) == 1 and causes[0] in HINTS:
         line += f"; Try: {HINTS[causes[0]]}"

@@ -50,10 +50,12 @@ def evaluate(stats: dict[str, Any], thresholds: dict[str, Any]) -> list[GateResu
     records, parsed, rejected = valid_records(stats), stats.get("validate/passed", 0), rejects(stats)
     results = []
     if "min_records" in thresholds:
-        results.append(GateResult("min_records", records >= thresholds["min_records"], records, thresholds["min_records"]))
+        results.append(GateResult("min_records", records >= thresholds["min_records"], records,
+                                  thresholds["min_records"]))
     if "max_reject_ratio" in thresholds:  # over the article pages this run fetched
         ratio = round(rejected / (parsed + rejected), 4) if parsed + rejected else 0.0
-        results.append(GateResult("max_reject_ratio", ratio <= thresholds["max_reject_ratio"], ratio, thresholds["max_reject_ratio"]))
+        results.append(GateResult("max_reject_ratio", ratio <= thresholds["max_reject_ratio"], ratio,
+                                  thresholds["max_reject_ratio"]))
     for field, minimum in sorted(thresholds.get("coverage", {}).items()):
         if not parsed:  # nothing new to judge; min_records and max_reject_ratio still speak for the run
             results.append(GateResult(f"coverage.{field}", True, "n/a (no new records)", minimum))
@@ -69,7 +71,8 @@ def evaluate(stats: dict[str, Any], thresholds: dict[str, Any]) -> list[GateResu
                                   thresholds["ledger_unaccounted"]))
     if "finish_reasons" in thresholds:
         reason = str(stats.get("finish_reason"))
-        results.append(GateResult("finish_reason", reason in thresholds["finish_reasons"], reason, thresholds["finish_reasons"]))
+        results.append(GateResult("finish_reason", reason in thresholds["finish_reasons"], reason,
+                                  thresholds["finish_reasons"]))
     return results
 
 
@@ -78,7 +81,8 @@ def parse_override(text: str) -> tuple[str, Any]:
     name, separator, value = text.partition("=")
     known = ("min_records", "max_reject_ratio", "max_errors", "ledger_unaccounted")
     if not separator or not (name in known or name.startswith("coverage.")):
-        raise ValueError(f"gate override {text!r} should be NAME=NUMBER with NAME one of {', '.join(known)} or coverage.<field>")
+        raise ValueError(f"gate override {text!r} should be NAME=NUMBER with NAME one of {', '.join(known)} "
+                         "or coverage.<field>")
     try:
         number = float(value)
     except ValueError:

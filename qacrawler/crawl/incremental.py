@@ -16,6 +16,7 @@ from scrapy.exceptions import IgnoreRequest
 
 from qacrawler.crawl.dataset_index import StoredVersion, dataset_index
 from qacrawler.crawl.lastmod import refetch_reason
+from qacrawler.crawl.run import open_spider
 
 
 class RepeatRequest(IgnoreRequest):
@@ -52,8 +53,11 @@ class IncrementalMiddleware:
     def process_request(self, request: Request) -> None:
         if not request.meta.get("article"):
             return
-        record_id = self.crawler.spider.site.record_id_from_url(request.url)
-        if record_id in self.requested and not request.meta.get("retry_times") and not request.meta.get("redirect_urls"):
+        record_id = open_spider(self.crawler).site.record_id_from_url(request.url)
+        if record_id is None:  # not an article URL of the site: nothing stored to compare with
+            return
+        if (record_id in self.requested and not request.meta.get("retry_times")
+                and not request.meta.get("redirect_urls")):
             self.stats.inc_value("incremental/repeat_request")
             raise RepeatRequest(f"already requested in this run: {request.url}")
         stored = self.stored.get(record_id)
@@ -65,6 +69,7 @@ class IncrementalMiddleware:
             else:  # not marked requested: a sitemap entry with a newer lastmod may still come
                 if record_id not in self.skipped:
                     self.skipped.add(record_id)
-                    self.stats.inc_value("incremental/skipped_rejected" if stored.rejected else "incremental/skipped_unchanged")
+                    self.stats.inc_value("incremental/skipped_rejected" if stored.rejected
+                                         else "incremental/skipped_unchanged")
                 raise UnchangedPage(f"unchanged since {stored.crawled_at:%Y-%m-%d}: {request.url}")
         self.requested.add(record_id)

@@ -19,8 +19,9 @@ from typing import Any
 from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
 
-from qacrawler.page.records import QARecord, Reject, UnchangedFetch
 from qacrawler.crawl.request_policy import original_url
+from qacrawler.crawl.run import open_spider
+from qacrawler.page.records import QARecord, Reject, UnchangedFetch
 
 article_settled = object()  # signal: url=<the article's URL>, outcome="skipped"|"deferred", reason=<str>
 
@@ -48,7 +49,7 @@ class ArticleLedger:
         return ledger
 
     def record_id(self, url: str) -> str | None:
-        return self.crawler.spider.site.record_id_from_url(url)
+        return open_spider(self.crawler).site.record_id_from_url(url)
 
     def schedule(self, url: str) -> None:
         record_id = self.record_id(url)

@@ -3,6 +3,7 @@ before the privacy stage has masked them, and the crawl log is kept beside the d
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from scrapy import Spider
@@ -36,4 +37,7 @@ class PrivateLogFormatter(LogFormatter):
 
 
 def _labelled(result: LogFormatterResult, item: Any) -> LogFormatterResult:
-    return {**result, "args": {**result["args"], "item": item_label(item)}}
+    args = result["args"]
+    if not isinstance(args, Mapping):  # never log the item unlabelled: Scrapy's results name their arguments
+        raise TypeError(f"log arguments by position ({type(args).__name__}), expected them by name")
+    return {**result, "args": {**args, "item": item_label(item)}}

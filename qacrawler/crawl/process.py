@@ -11,12 +11,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from scrapy.crawler import CrawlerProcess
+from scrapy.crawler import Crawler, CrawlerProcess
 from scrapy.settings import Settings
 
+from qacrawler.crawl.run import check_run_id, new_run_id
 from qacrawler.dataset.check import ensure_readable
 from qacrawler.dataset.files import RUNS, dataset_lock, remove_leftovers
-from qacrawler.crawl.run import check_run_id, new_run_id
 
 
 @dataclass(frozen=True)
@@ -81,7 +81,7 @@ def run_crawls(jobs: list[tuple[str, dict[str, Any]]], out: Path, overrides: dic
         leftovers = remove_leftovers(out)
         ensure_readable(out)  # a bad file would otherwise fail the crawl's first read of the dataset with a traceback
         process = CrawlerProcess(crawl_settings(out, log_path, overrides))
-        crawlers = []
+        crawlers: list[Crawler] = []
         for (spider_name, arguments), run_id in zip(jobs, run_ids, strict=True):
             crawler = process.create_crawler(spider_name)
             crawler.settings.set("QA_RUN_ID", run_id, priority="cmdline")

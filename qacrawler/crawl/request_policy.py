@@ -17,15 +17,20 @@ from __future__ import annotations
 
 import ipaddress
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from scrapy import Request, Spider, signals
+from scrapy import Request, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest
 from scrapy.resolver import CachingThreadedResolver
 from twisted.internet import defer
 from twisted.internet.error import DNSLookupError
+
+from qacrawler.crawl.run import open_spider
+
+if TYPE_CHECKING:
+    from qacrawler.crawl.spiders.base import QASpider
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
 logger = logging.getLogger(__name__)
@@ -131,14 +136,14 @@ class RequestPolicyMiddleware:
     def from_crawler(cls, crawler: Crawler) -> RequestPolicyMiddleware:
         return cls(crawler)
 
-    def spider_opened(self, spider: Spider) -> None:
+    def spider_opened(self, spider: QASpider) -> None:
         self.policy = HostPolicy(spider.base_url, spider.allowed_hosts)
         if self.policy.loopback_origin is not None:
             LOOPBACK_ORIGIN_HOSTS.add(self.policy.loopback_origin[0])
 
     def refuse(self, request: Request, reason: str, *, redirect: bool) -> RefusedRequest:
         self.stats.inc_value(f"policy/refused/{reason}")
-        self.crawler.spider.logger.info("request policy refused %s: %s", request.url, reason)
+        open_spider(self.crawler).logger.info("request policy refused %s: %s", request.url, reason)
         return RefusedRequest(request.url, reason, redirect=redirect)
 
     def process_request(self, request: Request) -> None:
@@ -148,7 +153,7 @@ class RequestPolicyMiddleware:
         if reason is not None:
             raise self.refuse(request, reason, redirect=redirected)
         if redirected and request.meta.get("article"):
-            site = self.crawler.spider.site
+            site = open_spider(self.crawler).site
             if site.source_id_from_url(request.url) != site.source_id_from_url(original_url(request)):
                 raise self.refuse(request, "redirect to another page", redirect=True)
             self.stats.inc_value("policy/redirect/same_article")

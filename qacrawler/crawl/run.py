@@ -6,10 +6,13 @@ import re
 import secrets
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
+from weakref import WeakKeyDictionary
 
 if TYPE_CHECKING:  # importing Scrapy costs a second: the dataset API uses this module without it
     from scrapy.crawler import Crawler
+
+    from qacrawler.crawl.spiders.base import QASpider
 
 
 # A run id names files (runs/<id>.json, part-<id>-*.parquet): one path component, no separators, no "..".
@@ -32,15 +35,25 @@ def new_run_id() -> str:
     return f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
 
 
+_RUN_IDS: WeakKeyDictionary[Crawler, str] = WeakKeyDictionary()
+
+
 def run_id(crawler: Crawler) -> str:
     """The QA_RUN_ID setting (checked: it becomes part of file names), or one id generated once per crawler."""
-    if not hasattr(crawler, "qa_run_id"):
+    if crawler not in _RUN_IDS:
         configured = crawler.settings.get("QA_RUN_ID")
-        crawler.qa_run_id = check_run_id(str(configured)) if configured else new_run_id()
-    return crawler.qa_run_id
+        _RUN_IDS[crawler] = check_run_id(str(configured)) if configured else new_run_id()
+    return _RUN_IDS[crawler]
+
+
+def open_spider(crawler: Crawler) -> QASpider:
+    """The crawler's spider once it is open: qacrawler's middlewares and extensions serve its QASpider."""
+    if crawler.spider is None:
+        raise RuntimeError("the crawler's spider is not open yet")
+    return cast("QASpider", crawler.spider)
 
 
 def output_dir(crawler: Crawler) -> Path:
     """QA_OUTPUT_DIR, or output/<spider name> when unset."""
     configured = crawler.settings.get("QA_OUTPUT_DIR")
-    return Path(configured) if configured else Path("output") / crawler.spider.name
+    return Path(configured) if configured else Path("output") / open_spider(crawler).name

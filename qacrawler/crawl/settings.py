@@ -4,9 +4,11 @@ Spiders relax the politeness settings only for a loopback base_url (the sandbox)
 qacrawler.crawl.spiders.base.QASpider.from_crawler. QA_* settings are qacrawler's own.
 """
 
+from typing import Any
+
 BOT_NAME = "qacrawler"
 SPIDER_LOADER_CLASS = "qacrawler.crawl.spiders.loader.SiteSpiderLoader"  # one spider per registered site
-QA_SITE_MODULES = []  # modules that register more sites (qacrawler.page.sites.registry.register)
+QA_SITE_MODULES: list[str] = []  # modules that register more sites (qacrawler.page.sites.registry.register)
 
 # Politeness: identify the bot with a contact, obey robots.txt, adapt to the server's pace.
 QA_CONTACT = "https://github.com/qacrawler/qacrawler"
@@ -22,7 +24,8 @@ CONCURRENT_REQUESTS_PER_DOMAIN = 2
 DOWNLOAD_TIMEOUT = 30
 RETRY_TIMES = 3
 RETRY_HTTP_CODES = [429, 500, 502, 503, 504, 522, 524, 408]
-QA_RETRY_AFTER_MAX = 120  # seconds: a longer Retry-After on 429/503 defers the URL to the next run (qacrawler.crawl.retry_after)
+# seconds: a longer Retry-After on 429/503 defers the URL to the next run (qacrawler.crawl.retry_after)
+QA_RETRY_AFTER_MAX = 120
 # Hostile bytes: a response over this size is refused (cancelled as it streams in, or by its Content-Length),
 # and so is a compressed body that decompresses beyond it (Scrapy's default is 1 GiB).
 DOWNLOAD_MAXSIZE = 8 * 1024 * 1024
@@ -62,10 +65,12 @@ ITEM_PIPELINES = {
 }
 DUPEFILTER_CLASS = "qacrawler.crawl.dupefilter.RunOnlyDupeFilter"
 DOWNLOADER_MIDDLEWARES = {
-    "qacrawler.crawl.request_policy.RequestPolicyMiddleware": 40,  # before robots.txt: a refused host is never contacted
+    # before robots.txt: a refused host is never contacted
+    "qacrawler.crawl.request_policy.RequestPolicyMiddleware": 40,
     "qacrawler.crawl.incremental.IncrementalMiddleware": 50,
     "qacrawler.crawl.retry_after.RetryAfterMiddleware": 560,  # sees 429/503 before RetryMiddleware (550) retries them
-    "qacrawler.crawl.charset_labels.CharsetLabelMiddleware": 585,  # after decompression (590), before meta refresh (580)
+    # after decompression (590), before meta refresh (580)
+    "qacrawler.crawl.charset_labels.CharsetLabelMiddleware": 585,
 }
 COMMANDS_MODULE = "qacrawler.crawl.commands"  # `scrapy crawl` exits 2 when a quality gate failed, as `qacrawler crawl`
 EXTENSIONS = {
@@ -79,7 +84,8 @@ EXTENSIONS = {
 QA_OUTPUT_DIR = None  # the dataset folder; output/<spider name> when unset
 QA_RUN_ID = None  # generated per crawl when unset
 QA_LEFTOVERS_REMOVED = 0  # set by the command line: temporary files of killed runs it removed before this crawl
-QA_FRONTIER_WINDOW = 64  # article requests in Scrapy's scheduler at once; the rest wait as plain URLs (qacrawler.crawl.frontier)
+# article requests in Scrapy's scheduler at once; the rest wait as plain URLs (qacrawler.crawl.frontier)
+QA_FRONTIER_WINDOW = 64
 QA_PARQUET_BATCH_ROWS = 5000  # records held in memory before a batch of files is written
 QA_PARQUET_CHUNK_ROWS = 500  # records held as Python rows before they are converted to (smaller) Arrow tables
 # A partition a run wrote to that then holds more files than this has its small files (under QA_PARQUET_BATCH_ROWS
@@ -107,8 +113,8 @@ QA_GATES = {
     "coverage": {"title": 0.95, "question": 0.95, "ask_date": 0.95, "reply_date": 0.95, "answer": 0.9,
                  "department": 0.9, "doctor.name": 0.9},
 }
-QA_GATES_BY_SITE = {}
-QA_GATES_OVERRIDES = {}  # per run, e.g. from `qacrawler crawl --gate min_records=500`
+QA_GATES_BY_SITE: dict[str, dict[str, Any]] = {}
+QA_GATES_OVERRIDES: dict[str, Any] = {}  # per run, e.g. from `qacrawler crawl --gate min_records=500`
 
 LOG_LEVEL = "INFO"
 FEED_EXPORT_ENCODING = "utf-8"

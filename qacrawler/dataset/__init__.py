@@ -29,8 +29,8 @@ import pyarrow as pa
 
 from qacrawler.dataset.check import ensure_readable
 from qacrawler.dataset.files import NULL_PARTITION, RECORDS, REJECTS, RUNS, latest_versions, record_file_schema
-from qacrawler.page.records import QARecord
 from qacrawler.dataset.schema import arrow_schema
+from qacrawler.page.records import QARecord
 
 if TYPE_CHECKING:
     import pyarrow.dataset as ds
@@ -101,7 +101,8 @@ def open_dataset(path: str | Path) -> ds.Dataset:
     The schema is fixed from the model, so it does not depend on which partitions happen to exist; a
     dataset with no records yet gives an empty one.
     """
-    import pyarrow.dataset as ds  # here: it imports pandas when installed, which a crawl (writing this card) does not need
+    # here: it imports pandas when installed, which a crawl (writing this card) does not need
+    import pyarrow.dataset as ds
 
     root = dataset_root(path)
     ensure_readable(root)

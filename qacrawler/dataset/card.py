@@ -30,9 +30,9 @@ from pydantic import BaseModel
 
 from qacrawler import dataset as qa_dataset
 from qacrawler.dataset.files import RECORDS, run_manifests
+from qacrawler.dataset.schema import _unwrap_optional, field_table
 from qacrawler.page.privacy import PATTERNS
 from qacrawler.page.records import QARecord
-from qacrawler.dataset.schema import _unwrap_optional, field_table
 from qacrawler.page.sites.registry import UnknownSite, get_site
 
 CARD_NAME = "README.md"
@@ -143,7 +143,8 @@ class _Facts:
         self.languages = sorted(row[0] for row in con.execute("SELECT DISTINCT language FROM qa").fetchall())
         self.stored_rows = dict(con.execute("SELECT site, count(*) FROM qa_all GROUP BY site").fetchall())
         self.multi_version = con.execute(
-            "SELECT count(*) FROM (SELECT record_id FROM qa_all GROUP BY record_id HAVING count(*) > 1)").fetchall()[0][0]
+            "SELECT count(*) FROM (SELECT record_id FROM qa_all GROUP BY record_id HAVING count(*) > 1)"
+        ).fetchall()[0][0]
         fields = coverage_fields()
         selects = ", ".join(expression for _, expression in fields)
         self.coverage_fields = [name for name, _ in fields]
@@ -279,7 +280,8 @@ def _counts(facts: _Facts) -> list[str]:
         last = max((row["last_ask"] for row in facts.per_site if row["last_ask"]), default=None)
         rows.append(["**all**", facts.records, facts.rows_all, f"{answered} ({_percent(answered, facts.records)})",
                      f"{with_specialty} ({_percent(with_specialty, facts.records)})", _span(first, last)])
-    coverage_rows = [[f"`{name}`", *(_percent(facts.coverage[site][1][i], facts.coverage[site][0]) for site in facts.sites)]
+    coverage_rows = [[f"`{name}`", *(_percent(facts.coverage[site][1][i], facts.coverage[site][0])
+                                     for site in facts.sites)]
                      for i, name in enumerate(facts.coverage_fields)]
     rejects = [[f"`{site}`", stage, count] for site, stage, count in facts.rejects]
     links_total, links_inside = facts.links
@@ -328,7 +330,8 @@ def _privacy(facts: _Facts) -> list[str]:
     masked = ", ".join(f"`[{kind}]` {facts.stat_total(f'privacy/masked/{kind}')}" for kind in kinds)
     names = (f"Asker names were kept (`--keep-asker-names`): {facts.names_kept} records hold one."
              if facts.names_kept else
-             f"Asker names are removed (`asker.name` is null; {facts.stat_total('privacy/asker_name_removed')} removed) "
+             f"Asker names are removed (`asker.name` is null; "
+             f"{facts.stat_total('privacy/asker_name_removed')} removed) "
              f"and masked as `[NAME]` where the texts repeat them ({facts.stat_total('privacy/masked/NAME')} masked).")
     return [
         "## Privacy", "",

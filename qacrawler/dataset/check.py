@@ -18,12 +18,10 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from qacrawler.dataset.files import (
-    RECORDS, REJECTS, UNCHANGED, CorruptFile, dataset_lock, record_file_schema,
-)
-from qacrawler.page.records import QARecord, Reject, UnchangedFetch
 from qacrawler.crawl.run import new_run_id
+from qacrawler.dataset.files import RECORDS, REJECTS, UNCHANGED, CorruptFile, dataset_lock, record_file_schema
 from qacrawler.dataset.schema import arrow_schema
+from qacrawler.page.records import QARecord, Reject, UnchangedFetch
 
 QUARANTINE = "quarantine"  # outside records/, rejects/ and unchanged/, so no reader's glob finds what is moved here
 # The columns readers rely on: without them a file cannot be deduplicated, ordered or listed.
@@ -46,7 +44,8 @@ def _expected(tree: str) -> pa.Schema:
 
 def parquet_files(root: Path) -> list[tuple[str, Path]]:
     """(tree, path) of every finished file readers open: records/**/*.parquet, rejects/ and unchanged/*.parquet."""
-    found = [(RECORDS, path) for path in sorted((root / RECORDS).rglob("*.parquet"))] if (root / RECORDS).is_dir() else []
+    records = root / RECORDS
+    found = [(RECORDS, path) for path in sorted(records.rglob("*.parquet"))] if records.is_dir() else []
     for tree in (REJECTS, UNCHANGED):
         if (root / tree).is_dir():
             found += [(tree, path) for path in sorted((root / tree).glob("*.parquet"))]

@@ -21,6 +21,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from qacrawler.crawl.run import new_run_id
+from qacrawler.dataset.check import ensure_readable
 from qacrawler.dataset.files import (
     NULL_PARTITION,
     RECORDS,
@@ -32,10 +34,8 @@ from qacrawler.dataset.files import (
     records_dataset,
     write_table,
 )
-from qacrawler.dataset.check import ensure_readable
-from qacrawler.page.records import QARecord
-from qacrawler.crawl.run import new_run_id
 from qacrawler.dataset.schema import arrow_schema
+from qacrawler.page.records import QARecord
 
 _AT_FDCWD = -100
 _RENAME_EXCHANGE = 2
@@ -84,7 +84,8 @@ def compact(root: Path) -> Compaction:
         file_schema = record_file_schema(arrow_schema(QARecord))
         files_after = 0
         for (site, year), rows in _partitions(latest):
-            write_table(partition_dir(staging, site, year) / f"part-{compaction_id}-{files_after:05d}.parquet", rows.select(file_schema.names).cast(file_schema))
+            write_table(partition_dir(staging, site, year) / f"part-{compaction_id}-{files_after:05d}.parquet",
+                        rows.select(file_schema.names).cast(file_schema))
             files_after += 1
         exchange_directories(root / RECORDS, staging)
         shutil.rmtree(staging)  # now the old tree
@@ -102,7 +103,8 @@ def _partitions(table: pa.Table) -> list[tuple[tuple[str, int | None], pa.Table]
     partitions = []
     for site, year in keys:
         mask = pc.and_(pc.equal(table.column("site"), site),
-                       pc.is_null(table.column("ask_year")) if year is None else pc.equal(table.column("ask_year"), year))
+                       pc.is_null(table.column("ask_year")) if year is None
+                       else pc.equal(table.column("ask_year"), year))
         partitions.append(((site, year), table.filter(mask)))
     return partitions
 
@@ -153,7 +155,8 @@ def merge_small_files(root: Path, partitions: list[Path], max_files: int, full_r
         if len(small) < 2:
             continue
         merge_id = f"merge-{new_run_id()}"
-        staging = root / f".{RECORDS}-compact-{merge_id}"  # a killed merge's folder is a leftover remove_leftovers knows
+        # a killed merge's folder is a leftover remove_leftovers knows
+        staging = root / f".{RECORDS}-compact-{merge_id}"
         relative = folder.relative_to(root / RECORDS)
         target = staging / relative
         target.mkdir(parents=True)

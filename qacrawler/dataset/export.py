@@ -103,7 +103,8 @@ def export(root: str | Path, fmt: str, out_path: str | Path | None = None,
         if fmt == "jsonl":
             with open(temp, "w", encoding="utf-8", newline="\n") as handle:
                 for row in rows:
-                    messages = [{"role": "user", "content": prompt(row)}, {"role": "assistant", "content": row["answer"]}]
+                    messages = [{"role": "user", "content": prompt(row)},
+                                {"role": "assistant", "content": row["answer"]}]
                     handle.write(json.dumps({**row, "messages": messages}, ensure_ascii=False) + "\n")
         else:
             with open(temp, "w", encoding="utf-8-sig", newline="") as handle:

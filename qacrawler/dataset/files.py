@@ -31,7 +31,6 @@ COMPRESSION = "zstd"
 # inside the files too, so readers of files alone (Hugging Face `datasets`) get them. The file columns have the
 # types Hive inference gives without dictionaries (string, int32): pyarrow.dataset, DuckDB and polars read both
 # as one column; pyarrow.parquet.read_table and pandas infer dictionaries unless given a partitioning (README).
-PARTITION_COLUMNS = ("site", "ask_year")
 ASK_YEAR = pa.field("ask_year", pa.int32())
 
 
@@ -131,7 +130,8 @@ def read_file_columns(path: Path, columns: list[str]) -> pa.Table:
             raise CorruptFile(path, f"not a qacrawler file: no column {', '.join(missing)}")
         table = parquet.read(columns=[name for name in columns if name in present])
     except (pa.ArrowException, OSError) as error:
-        raise CorruptFile(path, f"unreadable: {str(error).splitlines()[0] if str(error) else type(error).__name__}") from error
+        first_line = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise CorruptFile(path, f"unreadable: {first_line}") from error
     for name in columns:
         if name not in present:
             table = table.append_column(name, pa.nulls(table.num_rows))

@@ -85,7 +85,8 @@ class _Report:
 
     def rows_per_site_and_year(self) -> Plot:
         by_site = dict(self.rows("SELECT site, count(*) FROM qa GROUP BY site"))
-        by_year = self.rows("SELECT site, ask_year, count(*) FROM qa WHERE ask_year IS NOT NULL GROUP BY ALL ORDER BY ALL")
+        by_year = self.rows(
+            "SELECT site, ask_year, count(*) FROM qa WHERE ask_year IS NOT NULL GROUP BY ALL ORDER BY ALL")
         plot = Plot("rows_by_site_year", "Questions per site and year",
                     "The newest version of each question, by site and by the year it was asked.",
                     len(by_site) + len(by_year))
@@ -153,7 +154,8 @@ class _Report:
         axes.set_xlabel("days from question to reply (box: quartiles, whiskers: 5th-95th percentile, ◆ mean)")
         axes.set_title(f"Reply latency per specialty (the {len(stats)} busiest)")
         return Plot("reply_latency", "Reply latency per specialty",
-                    "Days between ask_date and reply_date of answered questions; the number of questions is in brackets.",
+                    "Days between ask_date and reply_date of answered questions; "
+                    "the number of questions is in brackets.",
                     len(stats), _png(figure))
 
     def asker(self) -> Plot:
@@ -164,7 +166,8 @@ class _Report:
                 WHEN asker.age_max IS NOT NULL THEN asker.age_max - 1 END AS age FROM qa)
             SELECT site, CAST(least(floor(age / 10), 8) AS INTEGER) AS decade, count(*)
             FROM a WHERE age IS NOT NULL GROUP BY ALL ORDER BY ALL""")
-        genders = self.rows("SELECT site, coalesce(asker.gender, 'not given'), count(*) FROM qa GROUP BY ALL ORDER BY ALL")
+        genders = self.rows(
+            "SELECT site, coalesce(asker.gender, 'not given'), count(*) FROM qa GROUP BY ALL ORDER BY ALL")
         if not genders:
             return Plot("asker", "Asker age and gender", "", 0)
         figure = _figure(3.6)
@@ -251,7 +254,8 @@ class _Report:
         figure = _figure(3.6)
         axes = figure.subplots()
         spiders = sorted({m.get("spider", "?") for m in runs})
-        colors = {spider: self.colors.get(spider, SITE_COLORS[i % len(SITE_COLORS)]) for i, spider in enumerate(spiders)}
+        colors = {spider: self.colors.get(spider, SITE_COLORS[i % len(SITE_COLORS)])
+                  for i, spider in enumerate(spiders)}
         x = list(range(len(runs)))
         records = [m["counts"].get("records", 0) for m in runs]
         rejects = [m["counts"].get("rejects", 0) for m in runs]
@@ -346,13 +350,15 @@ def _render_html(report: _Report, plots: list[Plot], empty: list[Plot]) -> str:
         f'<img src="data:image/png;base64,{base64.b64encode(plot.png).decode()}" alt="{_e(plot.title)}" '
         f'data-file="{plot.name}.png"><figcaption>{_e(plot.caption)}</figcaption></figure>'
         for plot in plots)
-    figures += "".join(f'<section id="{plot.name}"><h2>{_e(plot.title)}</h2><p>No data yet.</p></section>' for plot in empty)
+    figures += "".join(f'<section id="{plot.name}"><h2>{_e(plot.title)}</h2><p>No data yet.</p></section>'
+                       for plot in empty)
     run_rows = "".join(
         f"<tr><td>{_e(m.get('run_id'))}</td><td>{_e(m.get('spider'))}</td><td>{_e(str(m.get('started_at'))[:19])}</td>"
         f"<td class=n>{_e(m.get('elapsed_seconds'))}</td><td class=n>{m['counts'].get('pages', 0)}</td>"
         f"<td class=n>{m['counts'].get('records', 0)}</td><td class=n>{m['counts'].get('rejects', 0)}</td>"
         + ("<td>passed</td></tr>" if m.get("gates_passed", True) else
-           f"<td class=failed>failed: {_e(', '.join(g['name'] for g in m.get('gates', []) if not g['passed']))}</td></tr>")
+           f"<td class=failed>failed: {_e(', '.join(g['name'] for g in m.get('gates', []) if not g['passed']))}"
+           "</td></tr>")
         for m in reversed(report.manifests[-30:]))
     name = report.root.resolve().name
     return f"""<!doctype html>
@@ -385,7 +391,8 @@ def build_report(root: str | Path, out_dir: str | Path | None = None) -> list[Pa
     builders: list[Callable[[], Plot]] = [report.rows_per_site_and_year, report.rows_per_specialty,
                                           report.reply_latency, report.asker, report.coverage, report.rejects,
                                           report.run_history]
-    plots, empty = [], []
+    plots: list[Plot] = []
+    empty: list[Plot] = []
     with rc_context({"font.family": _fonts(), "font.size": 9, "axes.spines.top": False, "axes.spines.right": False}):
         for build in builders:
             plot = build()

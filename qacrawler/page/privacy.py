@@ -131,7 +131,9 @@ _SURNAMES = frozenset(
     "杜傅侯曹薛丁卓阮馬董温溫唐藍石蔣古紀姚連馮程湯田康姜白汪鄒尤巫鐘黎涂凃龔嚴韓袁金童陸夏柳邵錢伍倪于譚駱熊任"
     "甘秦顧毛章史官萬俞雷粘饒凌崔尹孔辛武辜陶段龍韋葛池孟褚殷麥賀賈莫文管關向包丘梅華利裴樊房全佘左花商魯易"
 )
-_COMPOUND_SURNAMES = frozenset({"歐陽", "司馬", "諸葛", "上官", "張簡", "范姜", "司徒", "東方", "皇甫", "夏侯", "公孫", "慕容"})
+_COMPOUND_SURNAMES = frozenset(
+    {"歐陽", "司馬", "諸葛", "上官", "張簡", "范姜", "司徒", "東方", "皇甫", "夏侯", "公孫", "慕容"}
+)
 _HONORIFICS = ("先生", "小姐", "女士", "太太")
 _KIN_SUFFIXES = ("先生", "小姐", "女士", "太太", "媽媽", "爸爸", "伯伯", "阿姨", "奶奶", "爺爺", "阿嬤", "阿公", "仔")
 # Where a form that is not masked anywhere counts: after a greeting word or before 您好, after a title
@@ -220,20 +222,23 @@ def _name_span(normal: str, start: int, end: int, form: NameForm) -> tuple[int, 
         title = _TITLE_BEFORE.search(normal, max(0, start - _LOOK_BACK), start)
         return (title.start(), end) if title else None
     if form.where == "greeted":
-        greeted = _GREETING_BEFORE.search(normal, max(0, start - _LOOK_BACK), start) or _GREETING_AFTER.match(normal, end)
+        greeted = (_GREETING_BEFORE.search(normal, max(0, start - _LOOK_BACK), start)
+                   or _GREETING_AFTER.match(normal, end))
         return (start, end) if greeted else None
     return start, end
 
 
 def name_spans(normal: str, forms: Sequence[NameForm]) -> list[tuple[int, int]]:
     """Where the forms count in the (NFKC) text: ascending, an overlap going to the span that starts first."""
-    lower = normal.lower()
-    if len(lower) != len(normal):  # a letter whose lower case is longer (İ): any-case forms are not searched
-        lower = None
+    lowered = normal.lower()
+    # a letter whose lower case is longer (İ): any-case forms are not searched
+    lower = lowered if len(lowered) == len(normal) else None
     found = []
     for form in forms:
         haystack = lower if form.any_case else normal
-        at = haystack.find(form.text) if haystack is not None else -1
+        if haystack is None:
+            continue
+        at = haystack.find(form.text)
         while at != -1:
             span = _name_span(normal, at, at + len(form.text), form)
             if span:
@@ -284,5 +289,5 @@ def mask_texts(texts: Sequence[str | None], counts: Counter[str] | None = None,
     present = [text for text in texts if text]
     if len(present) < 2 or any(_JOIN in text for text in present):
         return [mask_text(text, counts, name) for text in texts]
-    masked = iter(mask_text(_JOIN.join(present), counts, name).split(_JOIN))
+    masked = iter((mask_text(_JOIN.join(present), counts, name) or "").split(_JOIN))
     return [next(masked) if text else text for text in texts]

@@ -24,7 +24,8 @@ class Asker(_Model):
     name: str | None = Field(None, description="Name as published; null in datasets unless names are kept")
     gender: Gender | None = Field(None, description="`female`/`male` as the page states it; null when not given")
     age_min: int | None = Field(None, ge=0, le=130, description="Lower bound of the stated age range")
-    age_max: int | None = Field(None, ge=0, le=130, description="Upper bound of the stated age range; null when open-ended")
+    age_max: int | None = Field(None, ge=0, le=130,
+                                description="Upper bound of the stated age range; null when open-ended")
 
     @model_validator(mode="after")
     def _ordered_ages(self) -> Asker:
@@ -62,15 +63,18 @@ class QARecord(_Model):
     url: str = Field(description="Canonical absolute URL of the page")
     language: str = Field(description="BCP 47 language tag of the text")
     title: str = Field(min_length=1, description="The asker's question title (not the page's SEO heading)")
-    question: str = Field(min_length=1, description="Question body: paragraphs joined by a newline, whitespace normalised")
+    question: str = Field(min_length=1,
+                          description="Question body: paragraphs joined by a newline, whitespace normalised")
     asker: Asker = Field(default_factory=Asker, description="Who asked")
     ask_date: date | None = Field(None, description="Date the question was asked")
     reply_date: date | None = Field(None, description="Date of the doctor's reply")
     department: str | None = Field(None, description="Department as the site names it")
-    specialty: str | None = Field(None, description="Canonical specialty id from the shipped taxonomy; null when unknown")
+    specialty: str | None = Field(None,
+                                  description="Canonical specialty id from the shipped taxonomy; null when unknown")
     doctor: Doctor = Field(default_factory=Doctor, description="The answering doctor")
     answer: str | None = Field(None, description="The doctor's reply with its sign-off; null when unanswered")
-    more_info: str | None = Field(None, description="Site-supplied supplementary article, not written by the answering doctor")
+    more_info: str | None = Field(
+        None, description="Site-supplied supplementary article, not written by the answering doctor")
     similar_questions: list[SimilarQuestion] = Field(default_factory=list, description="Linked similar questions")
     related_faqs: list[RelatedFaq] = Field(default_factory=list, description="Linked FAQ topics")
     categories: list[str] = Field(default_factory=list, description="Site tags or categories")
@@ -79,7 +83,8 @@ class QARecord(_Model):
     source_lastmod: str | None = Field(
         None, description="The sitemap `lastmod` of the page when it was fetched, as the site wrote it (precision and "
                           "offset kept); null when the page was reached without one. Added in 0.2.0")
-    content_hash: str = Field(description="Hash of the normalised title, question and answer: changes when a page is edited")
+    content_hash: str = Field(
+        description="Hash of the normalised title, question and answer: changes when a page is edited")
     parser_version: str = Field(description="Which parser produced the row (`<site>/<version>`)")
 
     @field_validator("crawled_at")

@@ -26,7 +26,3 @@ def specialty_for(department: str | None) -> str | None:
     if not department:
         return None
     return _table().get(_key(department))
-
-
-def specialty_ids() -> list[str]:
-    return sorted(set(_table().values()))

@@ -14,10 +14,10 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from qacrawler.page.sites import adoctor
 from qacrawler.sandbox import adoctor_text
 from qacrawler.sandbox.doctorqna import DoctorQnaSite
 from qacrawler.sandbox.doctorqna_layouts import Labels
-from qacrawler.page.sites import adoctor
 
 __all__ = ["AdoctorSite"]
 

@@ -40,6 +40,7 @@ from html import escape
 from types import ModuleType
 from typing import Any
 
+from qacrawler.page.sites import doctorqna
 from qacrawler.sandbox import doctorqna_text
 from qacrawler.sandbox.doctorqna_layouts import (
     LABELS,
@@ -55,7 +56,6 @@ from qacrawler.sandbox.doctorqna_layouts import (
 from qacrawler.sandbox.doctorqna_text import Core, Dice, cumulative, excerpt, slugify
 from qacrawler.sandbox.hostile_pages import CHARSET_TRICKS, HostilePages
 from qacrawler.sandbox.pii import NAMED_SHARE, Planting, addresses, name_asker, plant, planted_count
-from qacrawler.page.sites import doctorqna
 
 FIRST_ID, LAST_ID = 1189, 208862
 MAX_ID = 999999  # ids of revisions' new questions stay within the real site's 6 digits
@@ -185,7 +185,7 @@ class DoctorQnaSite:
         orphans = rng.sample(self._good, orphan_count)
         self._orphans = frozenset(orphans)
         reachable_good = [article_id for article_id in self._good if article_id not in self._orphans]
-        self._orphan_for_linker = dict(zip(rng.sample(reachable_good, orphan_count), orphans))
+        self._orphan_for_linker = dict(zip(rng.sample(reachable_good, orphan_count), orphans, strict=True))
         self._listed = [article_id for article_id in self._ids if article_id not in self._orphans]
         # Contact details go into a fixed share of the good articles, drawn from a stream of their own.
         planted = random.Random(f"{seed}:pii").sample(self._good, planted_count(len(self._good))) if pii else []
@@ -193,7 +193,7 @@ class DoctorQnaSite:
 
         good_by_department: list[list[int]] = [[] for _ in self.TEXT.DEPARTMENTS]
         self._listed_by_department: list[list[int]] = [[] for _ in self.TEXT.DEPARTMENTS]  # newest first
-        for article_id, department in zip(reversed(self._ids), reversed(self._departments)):
+        for article_id, department in zip(reversed(self._ids), reversed(self._departments), strict=True):
             if article_id not in self._broken:
                 good_by_department[department].append(article_id)
             if article_id not in self._orphans:
@@ -305,7 +305,8 @@ class DoctorQnaSite:
 
         `added` new good questions get ids above the current maximum, ask dates in the week up to `at`
         (after the newest question's), and places in the sitemaps and listings. `edited` answered, listed
-        articles (that many drawn at random, or the ids given) get an "Update: …" paragraph after their answer, about a third a new title too, and `at`
+        articles (that many drawn at random, or the ids given) get an "Update: …" paragraph after their answer,
+        about a third a new title too, and `at`
         as their sitemap lastmod. Similar Q&A elsewhere keeps a retitled article's first title, so every
         article not edited keeps its bytes. Deterministic for (seed, revision number, arguments); revise
         between crawls, not while a server is answering.
@@ -425,7 +426,7 @@ class DoctorQnaSite:
         core: Core = self.TEXT.write_core(Dice(f"{self.seed}:{article_id}"), department)
         planting = self._planting(article_id, core)
         if planting is not None:
-            core = dataclasses.replace(core, question=planting.question, answer=planting.answer)
+            core = dataclasses.replace(core, question=planting.question, answer=planting.answer or core.answer)
         naming = self._naming(article_id, core)
         return core if naming is None else dataclasses.replace(core, answer=naming[0])
 
@@ -443,7 +444,8 @@ class DoctorQnaSite:
         if ordinal is None:
             return None
         return plant(Dice(f"{self.seed}:{article_id}:pii"), self.PII_LANGUAGE, ordinal, core.question, core.answer,
-                     ages=(core.age_min, core.age_max), fits=_excerpt_keeps_spans_whole)
+                     ages=None if core.age_max is None else (core.age_min, core.age_max),
+                     fits=_excerpt_keeps_spans_whole)
 
     def _planting_of(self, article_id: int) -> Planting | None:
         department = self.TEXT.DEPARTMENTS[self._department_index(article_id)]  # KeyError for an unknown article
@@ -558,7 +560,7 @@ class DoctorQnaSite:
         prefix, departments_of_text = self.wording.prefix, self.TEXT.DEPARTMENTS
         departments = "".join(
             f"<li>{_link(f'{prefix}/department/{department.slug}', department.name)} ({len(listed)} questions)</li>\n"
-            for department, listed in zip(departments_of_text, self._listed_by_department)
+            for department, listed in zip(departments_of_text, self._listed_by_department, strict=True)
         )
         faqs = "".join(
             f"<li>{_link(self._faq_path(department, None), f'{department.name} FAQ')}</li>\n"
@@ -597,7 +599,8 @@ class DoctorQnaSite:
         body = (
             f"<p>Questions answered by {escape(department.name)} doctors, newest first. "
             f'<a href="{self.wording.prefix}/search?q={slugify(department.name)}">Search this department</a></p>\n'
-            + (self.hostile.links_html(with_big_href=department_index == 0 and page_number == 1) if self.hostile else "")
+            + (self.hostile.links_html(with_big_href=department_index == 0 and page_number == 1)
+               if self.hostile else "")
             + self._article_list(listed[start : start + LISTING_PAGE_SIZE])
             + f'<div class="pagination">{" ".join(pagination)}</div>\n'
         )

@@ -17,9 +17,9 @@ from datetime import date
 from html import escape
 from urllib.parse import quote
 
-from qacrawler.sandbox.doctorqna_text import MoreInfoLine
 from qacrawler.page.sites import doctorqna
 from qacrawler.page.sites.template import Labels as LabelTable
+from qacrawler.sandbox.doctorqna_text import MoreInfoLine
 
 LAYOUTS = ("semantic", "legacy", "generated")
 
@@ -287,7 +287,7 @@ def _split_mid_word(text: str, rng: random.Random) -> list[str]:
     """Cut one or two words in the middle, as a highlighter or a hydration step leaves them."""
     inside = [i for i in range(1, len(text)) if text[i - 1].isalnum() and text[i].isalnum()]
     cuts = sorted(rng.sample(inside, min(len(inside), rng.randint(1, 2))))
-    return [text[start:end] for start, end in zip([0, *cuts], [*cuts, len(text)])]
+    return [text[start:end] for start, end in zip([0, *cuts], [*cuts, len(text)], strict=True)]
 
 
 def _generated(page: ArticlePage, rng: random.Random, labels: Labels) -> str:
@@ -391,7 +391,8 @@ def chrome_page(title: str, body: str, labels: Labels = LABELS["standard"]) -> s
     return (
         f'<!DOCTYPE html>\n<html lang="{labels.lang}">\n<head>\n<meta charset="utf-8">\n'
         f"<title>{_text(title)} | {labels.site_name}</title>\n</head>\n<body>\n"
-        f'<header><nav class="menu"><a href="{labels.prefix}/">{labels.home}</a> {_search_link(labels)}</nav></header>\n'
+        f'<header><nav class="menu"><a href="{labels.prefix}/">{labels.home}</a> '
+        f"{_search_link(labels)}</nav></header>\n"
         f"<main>\n<h1>{_text(title)}</h1>\n{body}</main>\n"
         f"<footer><p>© {labels.site_name}. {labels.footer}</p></footer>\n</body>\n</html>\n"
     )

@@ -17,6 +17,7 @@ import threading
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, fields
+from typing import Any
 
 Response = tuple[int, dict[str, str], bytes]
 
@@ -60,8 +61,8 @@ class FaultPlan:
     def parse(cls, text: str) -> FaultPlan:
         """A plan from `name=value,…` as a command line takes it, e.g. `server_error=0.05,drop=0.02,seed=3`:
         any rate, `seed`, `slow_seconds` or `max_faults_per_url`; the others stay at their defaults."""
-        types = {field.name: type(field.default) for field in fields(cls)}
-        values: dict[str, float] = {}
+        types: dict[str, type] = {field.name: type(field.default) for field in fields(cls)}
+        values: dict[str, Any] = {}  # each an int or a float, as its field's default
         for item in text.split(","):
             name, equals, value = (part.strip() for part in item.partition("="))
             if not equals or name not in types:

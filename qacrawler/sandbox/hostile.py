@@ -80,7 +80,8 @@ class HostilePlan:
         for item in text.split(","):
             name, equals, value = (part.strip() for part in item.partition("="))
             if not equals or (name not in names and name != "all"):
-                raise ValueError(f"bad hostile setting {item.strip()!r}: expected NAME=N, NAME one of all, {', '.join(sorted(names))}")
+                raise ValueError(f"bad hostile setting {item.strip()!r}: expected NAME=N, NAME one of all, "
+                                 f"{', '.join(sorted(names))}")
             if not value.lstrip("-").isdigit():
                 raise ValueError(f"hostile setting {name} must be a whole number, not {value!r}")
             for key in TRICKS if name == "all" else (name,):
@@ -140,7 +141,8 @@ class HostileSite:
         outcomes = {}
         for article_id in self.site.article_ids():
             trick = self.tricks.get(f"/en/article/{article_id}")
-            outcomes[article_id] = TRICK_OUTCOMES[trick] if trick else "rejected" if article_id in broken else "recorded"
+            outcomes[article_id] = (TRICK_OUTCOMES[trick] if trick
+                                    else "rejected" if article_id in broken else "recorded")
         return outcomes
 
     def articles_playing(self, trick: str) -> list[int]:
@@ -239,7 +241,7 @@ class OtherHost:
     @property
     def url(self) -> str:
         host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{host!s}:{port}"
 
     def start(self) -> OtherHost:
         self._thread.start()

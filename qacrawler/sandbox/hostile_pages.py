@@ -100,7 +100,7 @@ class HostilePages:
         if len(disguised_ids) < len(CHARSET_TRICKS):
             raise ValueError(f"hostile pages need {len(CHARSET_TRICKS)} good listed articles to disguise")
         self.article_href, self.encoding = article_href, encoding
-        self._disguised = dict(zip(disguised_ids, CHARSET_TRICKS))
+        self._disguised = dict(zip(disguised_ids[: len(CHARSET_TRICKS)], CHARSET_TRICKS, strict=True))
         attributes, nesting, undecodable = trick_ids
         self._tricks = {
             attributes: _Trick(f"{ATTRIBUTES} attributes on one tag", "attributes", "text/html", self._page(

@@ -27,7 +27,6 @@ from dataclasses import dataclass
 from qacrawler.sandbox.doctorqna_text import Dice
 
 PLANTED_SHARE = 0.10
-KINDS = ("EMAIL", "PHONE", "ID", "CONTACT")  # the placeholders qacrawler.page.privacy writes
 ANSWER_KINDS = frozenset({"EMAIL", "PHONE", "ID"})  # doctors repeat or give these; a LINE ID stays the asker's
 
 
@@ -83,7 +82,7 @@ def _national_id(rng: Dice) -> str:
     """A letter, 1 (male) or 2 (female), seven digits and the check digit the real scheme computes."""
     code = 10 + rng.between(0, len(_ID_LETTERS) - 1)
     digits = [rng.between(1, 2)] + [rng.between(0, 9) for _ in range(7)]
-    total = code // 10 + 9 * (code % 10) + sum(d * w for d, w in zip(digits, range(8, 0, -1)))
+    total = code // 10 + 9 * (code % 10) + sum(d * w for d, w in zip(digits, range(8, 0, -1), strict=True))
     return _ID_LETTERS[code - 10] + "".join(map(str, digits)) + str((10 - total % 10) % 10)
 
 
@@ -163,7 +162,6 @@ _FORMS: dict[str, tuple[tuple[str, str, Form], ...]] = {
         ("PHONE", "landline-transfer", _landline_form("{}-{}-{}轉{ext}")),
     ),
 }
-FORM_NAMES = {language: tuple(name for _, name, _ in forms) for language, forms in _FORMS.items()}
 
 
 # --- look-alikes ------------------------------------------------------------------------------
@@ -329,9 +327,12 @@ def plant(
 NAMED_SHARE = 0.8
 """Share of the planted articles (pii=True) whose asker, when they gave a person's name, is addressed by it."""
 
-_HAN_SURNAMES = frozenset("陳林黃張李王吳劉蔡楊許鄭謝郭洪邱曾廖賴周葉蘇莊呂江何蕭羅高潘簡朱鍾彭游詹胡施沈余盧梁趙顏柯翁魏孫戴")
-_EN_SURNAMES = frozenset({"chen", "lin", "huang", "zhang", "li", "wang", "wu", "liu", "cai", "yang", "xu", "zheng", "xie",
-                          "hong", "guo", "qiu", "zeng", "liao", "lai", "zhou", "ye", "su", "zhuang", "lǚ", "jiang"})
+_HAN_SURNAMES = frozenset(
+    "陳林黃張李王吳劉蔡楊許鄭謝郭洪邱曾廖賴周葉蘇莊呂江何蕭羅高潘簡朱鍾彭游詹胡施沈余盧梁趙顏柯翁魏孫戴"
+)
+_EN_SURNAMES = frozenset({"chen", "lin", "huang", "zhang", "li", "wang", "wu", "liu", "cai", "yang", "xu", "zheng",
+                          "xie", "hong", "guo", "qiu", "zeng", "liao", "lai", "zhou", "ye", "su", "zhuang", "lǚ",
+                          "jiang"})
 _EN_TITLED = re.compile(r"^(?P<title>Mr|Ms|Mrs)\. (?P<surname>\S+)$|^(?P<surname2>\S+), (?P<title2>Mr|Ms)\.$")
 _EN_LINES = ("{address}, I hope this helps; please see a doctor in person if it gets worse.",
              "{address}, please do not worry too much and take care of yourself.")
@@ -379,6 +380,7 @@ def addresses(written: str, asker: str) -> bool:
     """Whether a name written in a text ("Ms. Lin", "Jiaying") is the asker's: its words without a title are
     words of the asker's name, in any case ("Lin Meiling", "Ms. Lin", "Yang Jiaying")."""
     def words(name: str) -> set[str]:
-        return {word.casefold() for word in re.split(r"[\s,]+", name) if word} - {"mr.", "ms.", "mrs.", "mr", "ms", "mrs"}
+        titles = {"mr.", "ms.", "mrs.", "mr", "ms", "mrs"}
+        return {word.casefold() for word in re.split(r"[\s,]+", name) if word} - titles
 
     return bool(words(written)) and words(written) <= words(asker)

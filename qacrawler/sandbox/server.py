@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import collections
 import math
+import socket
 import sys
 import threading
 import time
@@ -12,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
-from typing import Protocol
+from typing import Any, Protocol
 from urllib.parse import parse_qs, urlsplit
 
 from qacrawler.sandbox.faults import Delivery, FaultInjector, FaultPlan, Response, _uniform
@@ -71,7 +72,8 @@ class _Handler(BaseHTTPRequestHandler):
         host = self.headers.get("Host") or "{}:{}".format(*self.server.server_address[:2])
         response = self.server.site.render(
             target.path,
-            parse_qs(target.query, keep_blank_values=True, encoding=getattr(self.server.site, "query_encoding", "utf-8")),
+            parse_qs(target.query, keep_blank_values=True,
+                     encoding=getattr(self.server.site, "query_encoding", "utf-8")),
             base_url=f"http://{host}",
         )
         self.server.record_hit(target.path)
@@ -119,7 +121,7 @@ class _SiteHTTPServer(ThreadingHTTPServer):
         self.deliver = deliver
         self.network_delay = network_delay
 
-    def handle_error(self, request: object, client_address: object) -> None:
+    def handle_error(self, request: socket.socket | tuple[bytes, socket.socket], client_address: Any) -> None:
         """A client hanging up mid-response is normal for crawlers; anything else is a sandbox bug."""
         if not isinstance(sys.exc_info()[1], ConnectionError):
             super().handle_error(request, client_address)
@@ -144,7 +146,7 @@ class SandboxServer:
             malformable = getattr(site, "malformable_paths", None)
             if faults.malformed and malformable is None:
                 raise ValueError("malformed faults need the site's malformable_paths(): only articles are garbled")
-            self._injector = FaultInjector(faults, malformable() if faults.malformed else ())
+            self._injector = FaultInjector(faults, malformable() if faults.malformed and malformable else ())
             self.faults_injected = self._injector.injected
         self._hits_lock = threading.Lock()
         self._httpd: _SiteHTTPServer | None = None
@@ -154,8 +156,7 @@ class SandboxServer:
     def base_url(self) -> str:
         if self._httpd is None:
             raise RuntimeError("the sandbox server is not started")
-        host, port = self._httpd.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{self.host}:{self._httpd.server_port}"
 
     def malformed_paths(self) -> list[str]:
         """The article URLs that always answer garbage: a crawl must count each as a parse reject."""

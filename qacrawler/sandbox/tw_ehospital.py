@@ -37,11 +37,11 @@ from html import escape
 from typing import Any
 from urllib.parse import quote, urlsplit
 
+from qacrawler.page.sites import tw_ehospital
 from qacrawler.sandbox.doctorqna_text import Dice, cumulative
 from qacrawler.sandbox.hostile_pages import CHARSET_TRICKS, HostilePages
 from qacrawler.sandbox.pii import NAMED_SHARE, Planting, name_asker, plant, planted_count
 from qacrawler.sandbox.tw_ehospital_text import DEPARTMENTS, Question, normalised, write_question
-from qacrawler.page.sites import tw_ehospital
 
 FIRST_Q_NO, LAST_Q_NO = 1, 212_700
 FIRST_DAY, LAST_DAY = date(2003, 1, 1), date(2024, 12, 31)
@@ -282,7 +282,7 @@ class TwEHospitalSite:
         self._pii_ordinals = {q_no: k for k, q_no in enumerate(sorted(planted))}
 
         self._listed: list[list[int]] = [[] for _ in DEPARTMENTS]  # newest first
-        for q_no, department in zip(reversed(self._ids), reversed(self._departments)):
+        for q_no, department in zip(reversed(self._ids), reversed(self._departments), strict=True):
             self._listed[department].append(q_no)
         self._department_by_name = {department.name: i for i, department in enumerate(DEPARTMENTS)}
         disguised = [q_no for q_no in self._ids if q_no not in self._broken][: len(CHARSET_TRICKS)]
@@ -500,7 +500,7 @@ class TwEHospitalSite:
         departments = "".join(
             f'<li><a href="{_department_href(d.name)}">{_HOME_LABELS.get(d.name, d.name)}</a> '
             f'<a href="{_history_href(d.name)}">歷史問答</a> ({len(listed)})</li>\n'
-            for d, listed in zip(DEPARTMENTS, self._listed)
+            for d, listed in zip(DEPARTMENTS, self._listed, strict=True)
         )
         newest = "".join(
             f'<li><a href="{SITE.article_path(q_no)}">{_text(self._question(q_no).title)}</a> '
@@ -521,7 +521,8 @@ class TwEHospitalSite:
             return self._not_found()
         body = (
             f"<h1>{name}</h1>\n"
-            f"<p>歡迎提出{name}相關的問題，將由衛生福利部所屬醫院的醫師回覆。目前共有 {len(self._listed[index])} 則問答。</p>\n"
+            f"<p>歡迎提出{name}相關的問題，將由衛生福利部所屬醫院的醫師回覆。"
+            f"目前共有 {len(self._listed[index])} 則問答。</p>\n"
             f'<p><a href="{_history_href(name, relative=True)}">{name}歷史問答</a></p>\n'
         )
         style = self._chrome_style(f"{DEPARTMENT_PATH}?{name}")

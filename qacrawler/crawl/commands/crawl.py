@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 
-from qacrawler.dataset.files import RUNS
 from qacrawler.crawl.run import output_dir, run_id
+from qacrawler.dataset.files import RUNS
 
 if TYPE_CHECKING:
     import argparse

@@ -12,13 +12,13 @@ from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 
 from qacrawler.crawl import gates
-from qacrawler.dataset.card import CARD_NAME, write_dataset_card
-from qacrawler.dataset.files import RUNS, run_files
 from qacrawler.crawl.extensions import resume
 from qacrawler.crawl.fetch_failures import fetch_failures
 from qacrawler.crawl.ledger import ledger_counts
 from qacrawler.crawl.memory import release_free_memory
 from qacrawler.crawl.run import output_dir, run_id
+from qacrawler.dataset.card import CARD_NAME, write_dataset_card
+from qacrawler.dataset.files import RUNS, run_files
 
 
 def _jsonable(value: Any) -> Any:
@@ -64,7 +64,7 @@ class RunManifest:
         settings = self.crawler.settings
         thresholds = gates.merged_thresholds(
             settings.getdict("QA_GATES"),
-            dict(getattr(spider, "site", None) and spider.site.gates or {}),  # a test's plain Spider has none
+            dict(site.gates if (site := getattr(spider, "site", None)) else {}),  # a test's plain Spider has none
             settings.getdict("QA_GATES_BY_SITE").get(spider.name),
             settings.getdict("QA_GATES_OVERRIDES"),
         )

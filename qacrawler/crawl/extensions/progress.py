@@ -12,6 +12,7 @@ from twisted.internet import task
 
 from qacrawler.crawl import gates
 from qacrawler.crawl.extensions.manifest import run_counts
+from qacrawler.crawl.run import open_spider
 
 
 class ProgressLine:
@@ -36,7 +37,8 @@ class ProgressLine:
         counts = run_counts(stats)
         # records are written in batches: items that passed dedupe show progress before the next flush
         sys.stderr.write(
-            f"{self.crawler.spider.name:<13} pages {counts['pages']:>7}  records {stats.get('dedupe/unique', 0):>7}  "
+            f"{open_spider(self.crawler).name:<13} pages {counts['pages']:>7}  "
+            f"records {stats.get('dedupe/unique', 0):>7}  "
             f"rejects {gates.rejects(stats):>5}  "
             f"elapsed {time.monotonic() - self.started:6.1f}s{end}"
         )

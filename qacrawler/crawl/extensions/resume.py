@@ -14,6 +14,7 @@ import json
 from collections import Counter
 from pathlib import Path
 from typing import Any
+from weakref import WeakKeyDictionary
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -23,8 +24,8 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from scrapy.utils.job import job_dir
 
-from qacrawler.dataset.files import RUNS, read_file_columns, run_files
 from qacrawler.crawl.run import output_dir, run_id
+from qacrawler.dataset.files import RUNS, read_file_columns, run_files
 
 STATE_FILE = "qacrawler-run.json"
 SKIPPED = "incremental/skipped_unchanged"
@@ -88,14 +89,17 @@ def finished(root: Path, previous_run_id: str) -> bool:
     return manifest.exists() and json.loads(manifest.read_text("utf-8")).get("finish_reason") == "finished"
 
 
+_RESUMED: WeakKeyDictionary[Crawler, tuple[str, dict[str, int]]] = WeakKeyDictionary()  # the run resumed, its counts
+
+
 def judged_stats(crawler: Crawler, stats: dict[str, Any]) -> dict[str, Any]:
     """The stats the output gates read: the run's own, or for a resumed run the chain's combined counts."""
-    earlier = getattr(crawler, "qa_earlier_counts", None)
+    earlier = _RESUMED[crawler][1] if crawler in _RESUMED else None
     return {**stats, **combine(earlier, chain_counts(stats))} if earlier else stats
 
 
 def resumed_run_id(crawler: Crawler) -> str | None:
-    return getattr(crawler, "qa_resumes", None)
+    return _RESUMED[crawler][0] if crawler in _RESUMED else None
 
 
 class ResumedRun:
@@ -120,8 +124,7 @@ class ResumedRun:
             previous = json.loads(self.state.read_text("utf-8"))
             if not finished(root, previous["run_id"]):  # its queue is what this run carries on with
                 earlier = combine(previous["earlier"], counts_of(root, previous["run_id"]))
-                self.crawler.qa_resumes = previous["run_id"]
-                self.crawler.qa_earlier_counts = earlier
+                _RESUMED[self.crawler] = (previous["run_id"], earlier)
         from qacrawler.crawl.extensions.manifest import write_json_atomically  # here: the manifest imports this module
 
         write_json_atomically(self.state, {"run_id": run_id(self.crawler), "earlier": earlier})

@@ -4,7 +4,7 @@ Records are buffered up to QA_PARQUET_BATCH_ROWS, then written as one finished f
 partition (site, ask_year), so memory stays flat and a crash loses at most the unwritten batch.
 The buffer holds Arrow tables, not Python rows: every QA_PARQUET_CHUNK_ROWS records are converted,
 which keeps a batch at less than half the memory of its dicts and spreads the conversion out.
-site and ask_year are both folder names and columns (see dataset_files.PARTITION_COLUMNS).
+site and ask_year are both folder names and columns (see qacrawler.dataset.files.partition_dir).
 Rejects and unchanged fetches go to one file per run each, appended row group by row group and renamed
 at the end. At the end of a run, a partition it wrote to that holds more than QA_COMPACT_FILES_PER_PARTITION
 files has its small files merged into one, every row kept (compact.merge_small_files), so daily runs do
@@ -22,14 +22,20 @@ from typing import Any
 import pyarrow as pa
 from scrapy.crawler import Crawler
 
+from qacrawler.crawl.memory import release_free_memory
+from qacrawler.crawl.run import output_dir, run_id
 from qacrawler.dataset.compact import merge_small_files
 from qacrawler.dataset.files import (
-    RECORDS, REJECTS, UNCHANGED, AtomicParquetFile, partition_dir, record_file_schema, write_table,
+    RECORDS,
+    REJECTS,
+    UNCHANGED,
+    AtomicParquetFile,
+    partition_dir,
+    record_file_schema,
+    write_table,
 )
-from qacrawler.crawl.memory import release_free_memory
-from qacrawler.page.records import QARecord, Reject, UnchangedFetch
-from qacrawler.crawl.run import output_dir, run_id
 from qacrawler.dataset.schema import arrow_schema
+from qacrawler.page.records import QARecord, Reject, UnchangedFetch
 
 logger = logging.getLogger(__name__)
 
@@ -63,7 +69,8 @@ class ParquetWriterPipeline:
             UnchangedFetch: RunFile(self.root / UNCHANGED / final, UnchangedFetch, self.batch_rows, self.stats,
                                     "parquet/unchanged_fetches"),
         }
-        if removed := self.crawler.settings.getint("QA_LEFTOVERS_REMOVED"):  # by qacrawler.crawl.process, under the lock
+        # set by qacrawler.crawl.process, under the lock
+        if removed := self.crawler.settings.getint("QA_LEFTOVERS_REMOVED"):
             self.stats.set_value("parquet/leftovers_removed", removed)
 
     def process_item(self, item: Any) -> Any:
@@ -91,7 +98,8 @@ class ParquetWriterPipeline:
     def flush_records(self) -> None:
         self.convert_records()
         for (site, year), tables in sorted(self.converted.items(), key=lambda entry: (entry[0][0], entry[0][1] or 0)):
-            path = partition_dir(self.root / RECORDS, site, year) / f"part-{self.run_id}-{next(self.part_numbers):05d}.parquet"
+            name = f"part-{self.run_id}-{next(self.part_numbers):05d}.parquet"
+            path = partition_dir(self.root / RECORDS, site, year) / name
             table = pa.concat_tables(tables)
             write_table(path, table)
             self.partitions_written.add(path.parent)

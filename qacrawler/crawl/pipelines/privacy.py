@@ -81,7 +81,8 @@ class PrivacyPipeline:
     @staticmethod
     def masked_entry(entry: SimilarQuestion, masked: list[str | None]) -> SimilarQuestion:
         """The entry with its masked texts; the entry itself when nothing in it was masked (no copy)."""
-        update = {name: value for name, value in zip(MASKED_SIMILAR, masked, strict=True) if value != getattr(entry, name)}
+        update = {name: value for name, value in zip(MASKED_SIMILAR, masked, strict=True)
+                  if value != getattr(entry, name)}
         return entry.model_copy(update=update) if update else entry
 
     def count(self, counts: Counter[str]) -> int:

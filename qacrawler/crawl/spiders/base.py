@@ -26,17 +26,17 @@ from twisted.internet.error import DNSLookupError
 from twisted.python.failure import Failure
 
 from qacrawler import __version__
-from qacrawler.crawl.frontier import Frontier
+from qacrawler.arguments import check_base_url, check_id_range
 from qacrawler.crawl.dataset_index import dataset_index
+from qacrawler.crawl.frontier import Frontier
 from qacrawler.crawl.incremental import RepeatRequest, UnchangedPage
 from qacrawler.crawl.ledger import article_settled
-from qacrawler.arguments import check_base_url, check_id_range
-from qacrawler.page.records import QARecord, Reject, make_reject, validation_reasons
 from qacrawler.crawl.request_policy import RESOLVER_REFUSALS, RefusedRequest, original_url
 from qacrawler.crawl.retry_after import PostponedRequest
+from qacrawler.page.records import QARecord, Reject, make_reject, validation_reasons
 from qacrawler.page.sites.errors import NotAnArticle, PageMissing
-from qacrawler.page.sites.site import Site, import_object
 from qacrawler.page.sites.page_text import MarkupTooComplex, check_limits, page_lines
+from qacrawler.page.sites.site import Site, import_object
 
 EXCERPT_CHARS = 300
 # Statuses with which a server says "not now" (rate limit, maintenance): an article still answered so after
@@ -69,15 +69,18 @@ def user_agent(contact: str) -> str:
 
 class QASpider(Spider):
     site: Site  # the class's declaration; an instance holds it at its base URL (Site.at)
+    frontier: Frontier  # set by from_crawler: it needs the crawler
 
-    def __init__(self, base_url: str | None = None, min_id: str | None = None, max_id: str | None = None, **kwargs: Any):
+    def __init__(self, base_url: str | None = None, min_id: str | None = None, max_id: str | None = None,
+                 **kwargs: Any):
         super().__init__(**kwargs)
         self.base_url = check_base_url(base_url or self.site.base_url)
         self.site = self.site.at(self.base_url)
         parts = urlsplit(self.base_url)
         self.netloc = parts.netloc
-        self.allowed_domains = [parts.hostname]
-        self.allowed_hosts = host_twins(parts.hostname) | set(self.site.hosts)  # see qacrawler.crawl.request_policy
+        hostname = parts.hostname or ""  # check_base_url insists on a host
+        self.allowed_domains = [hostname]
+        self.allowed_hosts = host_twins(hostname) | set(self.site.hosts)  # see qacrawler.crawl.request_policy
         discovery = self.site.discovery
         self.listing_pattern = re.compile(discovery.listing_pattern) if discovery.listing_pattern else None
         self.id_range = check_id_range(min_id, max_id)
@@ -142,7 +145,7 @@ class QASpider(Spider):
             parts = urlsplit(url)
             yield self.url(parts.path + (f"?{parts.query}" if parts.query else ""))
 
-    def absolute_links(self, response: TextResponse) -> Iterator[str]:
+    def absolute_links(self, response: Response) -> Iterator[str]:
         """Every href of the page made absolute. A malformed one (``http://[::1/``, a control character in
         the host…) is skipped and counted in ``links/skipped_malformed``: it never costs the links after
         it. A page beyond the parser's input limits (qacrawler.page.sites.page_text.check_limits) is not read
@@ -204,7 +207,8 @@ class QASpider(Spider):
         self.requested_articles.add(url)
         return True
 
-    def follow_listings(self, response: Response, pattern: re.Pattern[str], callback: Callable) -> Iterator[Request]:
+    def follow_listings(self, response: Response, pattern: re.Pattern[str],
+                        callback: Callable[[Response], Iterator[Request]]) -> Iterator[Request]:
         for url in self.followable(self.absolute_links(response), pattern):
             yield Request(url, callback=callback)
 
@@ -253,7 +257,7 @@ class QASpider(Spider):
 
     def discovery_failed(self, failure: Failure) -> None:
         self.crawler.stats.inc_value("spider/discovery_failed")
-        self.logger.info("discovery page unavailable: %s (%s)", failure.request.url, failure.getErrorMessage())
+        self.logger.info("discovery page unavailable: %s (%s)", failed_request(failure).url, failure.getErrorMessage())
 
     # -- items ---------------------------------------------------------------------------------
 
@@ -268,8 +272,9 @@ class QASpider(Spider):
 
     def parse_article(self, response: Response) -> Iterator[Any]:
         # The URL asked for: a redirect reaches here only when it kept the article (qacrawler.crawl.request_policy).
+        assert response.request is not None  # Scrapy sets it on every response it hands a callback
         url = original_url(response.request).split("#", 1)[0]
-        content_type = response.headers.get("Content-Type", b"").decode("latin-1")
+        content_type = (response.headers.get("Content-Type") or b"").decode("latin-1")
         lastmod = response.meta.get("lastmod")  # kept with the version: the next run compares the site's values
         if not isinstance(response, TextResponse):
             yield self.reject(url, "parse", [f"not a text response ({content_type})"], lastmod=lastmod)
@@ -311,7 +316,7 @@ class QASpider(Spider):
         """The reject a failed article request becomes, or None when the article ledger hears of it otherwise:
         a repeat (counted under the first request), unchanged since the last crawl (skipped), a Retry-After
         over the cap or a 429/503 that outlasted the retries (deferred), a missing id."""
-        request = failure.request
+        request = failed_request(failure)
         url = original_url(request)
         if failure.check(RepeatRequest):
             return None
@@ -352,11 +357,17 @@ class QASpider(Spider):
             return f"decompressed body over {limit} (DOWNLOAD_MAXSIZE)"
         if failure.check(IgnoreRequest):
             return message  # robots.txt, too many redirects: Scrapy's message says it
-        host = (urlsplit(failure.request.url).hostname or "").rstrip(".")
+        host = (urlsplit(failed_request(failure).url).hostname or "").rstrip(".")
         if failure.check(DNSLookupError, CannotResolveHostError) and host in RESOLVER_REFUSALS:
             self.crawler.stats.inc_value("policy/refused/resolved address")
             return f"request refused: {RESOLVER_REFUSALS[host]}"
         return f"{failure.type.__name__}: {message}"
+
+
+def failed_request(failure: Failure) -> Request:
+    """The request of a download's failure: Scrapy sets it on the Failure, which Twisted does not declare."""
+    request: Request = failure.request  # type: ignore[attr-defined]  # set by Scrapy at run time
+    return request
 
 
 def page_excerpt(response: TextResponse) -> str | None:

@@ -3,11 +3,13 @@
 
 from __future__ import annotations
 
+import builtins
+
 from scrapy import Request, Spider
 from scrapy.settings import BaseSettings
 
-from qacrawler.page.sites.registry import all_sites, load_site_modules
 from qacrawler.crawl.spiders.base import spider_for
+from qacrawler.page.sites.registry import all_sites, load_site_modules
 
 
 class SiteSpiderLoader:
@@ -25,8 +27,8 @@ class SiteSpiderLoader:
         except KeyError:
             raise KeyError(f"Spider not found: {spider_name}") from None
 
-    def list(self) -> list[str]:
+    def list(self) -> builtins.list[str]:
         return sorted(self._spiders)
 
-    def find_by_request(self, request: Request) -> list[str]:
+    def find_by_request(self, request: Request) -> builtins.list[str]:
         return [name for name, spider in self._spiders.items() if spider.handles_request(request)]

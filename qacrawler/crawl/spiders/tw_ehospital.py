@@ -7,8 +7,8 @@ from collections.abc import Iterator
 from scrapy import Request
 from scrapy.http import Response
 
-from qacrawler.page.sites import tw_ehospital
 from qacrawler.crawl.spiders.base import QASpider
+from qacrawler.page.sites import tw_ehospital
 
 PAGE_NUMBER = re.compile(r"([?&]PageNo=)[^&#]*")
 

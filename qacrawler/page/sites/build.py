@@ -15,7 +15,8 @@ if TYPE_CHECKING:
 _specialty_for = lru_cache(maxsize=4096)(specialty_for)  # pure; a site has a few hundred department names
 
 
-def build_record(*, site: Site, source_id: str, url: str, crawled_at: datetime | None = None, **fields: Any) -> QARecord:
+def build_record(*, site: Site, source_id: str, url: str, crawled_at: datetime | None = None,
+                 **fields: Any) -> QARecord:
     """Raises pydantic.ValidationError when the extracted fields do not make a valid record."""
     return QARecord(
         record_id=site.record_id(source_id),

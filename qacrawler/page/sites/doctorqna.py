@@ -10,7 +10,8 @@ from __future__ import annotations
 from qacrawler.page.sites.site import Discovery, Site
 from qacrawler.page.sites.template import Labels, TemplateParser
 
-__all__ = ["DECLARATION", "LABELS", "SITE", "PARSER_VERSION", "LANGUAGE", "parse", "source_id_from_url", "asker_name_spans"]
+__all__ = ["DECLARATION", "LABELS", "SITE", "PARSER_VERSION", "LANGUAGE", "parse", "source_id_from_url",
+           "asker_name_spans"]
 
 LABELS = Labels(
     ask_date=("Ask Date:",),

@@ -223,6 +223,6 @@ def decode_html(
             return _decode(data, codec)
         except UnicodeError as error:
             failures.append((codec, error))
-    codec, error = failures[0]
+    first_codec, first_error = failures[0]
     reason = "; ".join(_failure(data, name, failure) for name, failure in failures)
-    raise UndecodablePage(reason, offset=getattr(error, "start", None), encoding=codec)
+    raise UndecodablePage(reason, offset=getattr(first_error, "start", None), encoding=first_codec)

@@ -34,10 +34,6 @@ def all_sites() -> list[Site]:
     return sorted(_SITES.values(), key=lambda site: site.id)
 
 
-def site_ids() -> list[str]:
-    return sorted(_SITES)
-
-
 def load_site_modules(modules: Iterable[str]) -> None:
     """Imports each module named in QA_SITE_MODULES: importing it registers its sites."""
     from importlib import import_module

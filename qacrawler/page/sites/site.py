@@ -146,7 +146,8 @@ class Site:
     def sandbox_class(self) -> type:
         if self.sandbox is None:
             raise LookupError(f"site {self.id} has no sandbox mirror")
-        return import_object(self.sandbox)
+        mirror: type = import_object(self.sandbox)
+        return mirror
 
 
 def article_match(pattern: re.Pattern[str], url: str) -> re.Match[str] | None:

@@ -468,7 +468,8 @@ class TemplateParser:
         source_id = site.source_id_from_url(url)
         if source_id is None:
             raise NotAnArticle(
-                f"URL is not an article URL {site.article_path('<id>')} (id of 1-{MAX_INT_DIGITS} digits): {url[:200]!r}"
+                f"URL is not an article URL {site.article_path('<id>')} (id of 1-{MAX_INT_DIGITS} digits): "
+                f"{url[:200]!r}"
             )
         if isinstance(html, (bytes, bytearray)):
             html = decode_html(html, content_type)

@@ -60,8 +60,8 @@ DEFAULT_ENCODING = "cp950"
 FALLBACK_ENCODINGS = ("big5hkscs", "utf-8")
 """Undeclared pages: CP950 (with Big5-HKSCS pairs), then Big5-HKSCS, then UTF-8 — each strictly."""
 
-ASKER_LABEL, DOCTOR_LABEL = "發問者", "答復者"
-ASK_LABEL, REPLY_LABEL = "提問：", "回覆："
+ASKER_LABEL = "發問者"
+ASK_LABEL = "提問："
 VIEWS_LABEL, CATEGORIES_LABEL = "瀏覽數", "相關分類"
 NOT_FOUND = "不存在"
 SEPARATOR = "／"
@@ -184,6 +184,7 @@ def _looks_like_part(value: str) -> bool:
 def _find_anchor(lines: list[Line], asker: bool, start: int = 0) -> Anchor | None:
     """The first asker (``asker=True``) or doctor line from ``start``: a prefix label
     (發問者 / 答復者) or a suffix label (提問： / 回覆：) whose value reads as ``a／b…, date``."""
+    used: tuple[int, ...]
     for index in range(start, len(lines)):
         text = lines[index].text
         match = _PREFIX.match(text)
@@ -239,10 +240,10 @@ def _meta_lines(lines: list[Line], taken: set[int]) -> dict[int, dict[str, str]]
             continue
         meta[index] = values
         for label, value in values.items():  # a label alone: its value is the next block
-            if not value and index + 1 < len(lines) and index + 1 not in taken:
-                if _meta_values(lines[index + 1].text) is None:
-                    values[label] = lines[index + 1].text
-                    meta.setdefault(index + 1, {})
+            if (not value and index + 1 < len(lines) and index + 1 not in taken
+                    and _meta_values(lines[index + 1].text) is None):
+                values[label] = lines[index + 1].text
+                meta.setdefault(index + 1, {})
     return meta
 
 
@@ -250,9 +251,10 @@ def _elements(root: etree._Element | None, token: str) -> list[etree._Element]:
     """Elements whose class holds ``token``, outside chrome (nav, header, footer, hidden…)."""
     if root is None:
         return []
-    return root.xpath(
+    elements: list[etree._Element] = root.xpath(
         f"//*[contains(concat(' ', normalize-space(@class), ' '), ' {token} ')][not({_CHROME_ANCESTOR})]"
     )
+    return elements
 
 
 def _container_lines(element: etree._Element | None) -> list[str] | None:
@@ -279,9 +281,9 @@ def _title(lines: list[Line], subject: int, taken: set[int]) -> tuple[str | None
     if rest:
         return rest, subject
     following = subject + 1
-    if following < len(lines) and following not in taken and not _is_chrome(lines[following]):
-        if _meta_values(lines[following].text) is None:
-            return lines[following].text, following
+    if (following < len(lines) and following not in taken and not _is_chrome(lines[following])
+            and _meta_values(lines[following].text) is None):
+        return lines[following].text, following
     return None, subject
 
 
