@@ -29,7 +29,7 @@ from qacrawler.sandbox.tw_ehospital import (
 from qacrawler.sandbox.tw_ehospital_text import DEPARTMENTS
 from tests.planted_pii import LOOKALIKE_KINDS, assert_masking_matches_planting
 
-SITES_MD_DEPARTMENTS = (
+REAL_SITE_DEPARTMENTS = (
     "神經內科 神經外科 胸腔內科 整型外科 肝膽腸胃科 潛水醫學科 核子醫學科 心臟血管專科 乳房甲狀腺科 "
     "產後憂鬱諮詢 內科 牙科 外科 兒科 骨科 "
     "眼科 漢生病 中醫科 皮膚科 泌尿科 家醫科 高年科 婦產科 麻醉科 復健科 腫瘤科 精神科 體適能 營養教室 "
@@ -206,7 +206,7 @@ def test_numbers_run_from_one_with_about_five_percent_missing_inside_the_range(p
 
 
 def test_departments_are_the_35_of_the_real_site():
-    assert [department.name for department in DEPARTMENTS] == SITES_MD_DEPARTMENTS
+    assert [department.name for department in DEPARTMENTS] == REAL_SITE_DEPARTMENTS
 
 
 def test_ask_dates_rise_with_the_number_and_replies_follow_within_five_days(site, good_ids):
@@ -279,7 +279,7 @@ def test_truth_covers_every_form_the_contract_allows(site, good_ids, bodies):
                and truth["reply_date"] is None for truth in unanswered)
     without_hospital = sum(truth["doctor"]["hospital"] is None for truth in answered)
     assert 0.2 < without_hospital / len(answered) < 0.4
-    assert {truth["department"] for truth in answered} <= set(SITES_MD_DEPARTMENTS)
+    assert {truth["department"] for truth in answered} <= set(REAL_SITE_DEPARTMENTS)
     assert Counter(truth["asker"]["gender"] for truth in truths).keys() == {"male", "female", None}
     assert any(truth["asker"]["name"] is None for truth in truths)
     ages = {(truth["asker"]["age_min"] is None, truth["asker"]["age_max"] is None,
@@ -431,10 +431,10 @@ def test_home_links_every_department_in_big5_and_the_newest_questions(site):
     status, _, body = site.render(HOME_PATH)
     assert status == 200
     links = document(body).xpath(f'//ul[@class="dept"]//a[starts-with(@href, "{DEPARTMENT_PATH}?d_class=")]')
-    labels = ["內　科" if name == "內科" else name for name in SITES_MD_DEPARTMENTS]
+    labels = ["內　科" if name == "內科" else name for name in REAL_SITE_DEPARTMENTS]
     assert [link.text_content() for link in links] == labels
     assert links[0].get("href") == f"{DEPARTMENT_PATH}?d_class=%AF%AB%B8g%A4%BA%AC%EC"
-    assert [query_of(link.get("href"))["d_class"] for link in links] == [[name] for name in SITES_MD_DEPARTMENTS]
+    assert [query_of(link.get("href"))["d_class"] for link in links] == [[name] for name in REAL_SITE_DEPARTMENTS]
     assert f"{HISTORY_PATH}?UrlClass=%A8x%C1x%B8z%ADG%AC%EC&SortBy=q_no&PageNo=1" in hrefs(body)
     newest = [href for href in hrefs(body) if href.startswith(ARTICLE_PATH)]
     assert newest == [f"{ARTICLE_PATH}?q_no={q_no}" for q_no in site.article_ids()[::-1][:10]]
@@ -448,7 +448,7 @@ def listing_rows(body: bytes) -> list[int]:
 
 def test_history_listings_page_through_the_select_and_cover_every_article_once(site):
     listed: list[int] = []
-    for name in SITES_MD_DEPARTMENTS:
+    for name in REAL_SITE_DEPARTMENTS:
         status, _, page = site.render(DEPARTMENT_PATH, {"d_class": [name]})
         history = [href for href in hrefs(page) if href.startswith("history.php?")]
         assert status == 200 and len(history) == 1 and "%" in history[0]
