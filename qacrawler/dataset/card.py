@@ -34,10 +34,10 @@ from qacrawler.dataset.schema import _unwrap_optional, field_table
 from qacrawler.page.privacy import PATTERNS
 from qacrawler.page.records import QARecord
 from qacrawler.page.sites.registry import UnknownSite, get_site
+from qacrawler.page.sites.site import is_loopback
 
 CARD_NAME = "README.md"
 OLD_CARD_NAME = "DATASET.md"  # 0.2.0 and earlier: Hugging Face did not read it, so it is replaced
-LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 # The card is computed inside the crawler at the end of every run, so its memory must not grow with the
 # dataset: DuckDB gets one thread and this budget, and spills to a temporary folder beyond it. The newest-
 # version keys every query joins on must fit (about 200 bytes a record): enough for a million records.
@@ -249,7 +249,7 @@ def _provenance(facts: _Facts) -> list[str]:
         runs = facts.runs_of(row["site"])
         started = sorted(str(run["started_at"])[:10] for run in runs if run.get("started_at"))
         bases = sorted({run.get("base_url") or "the site" for run in runs})
-        where = ", ".join(f"{base} (local sandbox mirror)" if urlsplit(base).hostname in LOOPBACK_HOSTS else base
+        where = ", ".join(f"{base} (local sandbox mirror)" if is_loopback(urlsplit(base).hostname or "") else base
                           for base in bases)
         robots = sum(1 for run in runs if run.get("stats", {}).get("robotstxt/request_count"))
         rows.append([f"`{row['site']}`", site_description(row["site"]), row["language"], where or "–", len(runs),

@@ -7,7 +7,6 @@ One spider class serves every site (``spider_for``); a site declares a subclass 
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from datetime import UTC, datetime
@@ -36,21 +35,12 @@ from qacrawler.crawl.retry_after import PostponedRequest
 from qacrawler.page.records import QARecord, Reject, make_reject, validation_reasons
 from qacrawler.page.sites.errors import NotAnArticle, PageMissing
 from qacrawler.page.sites.page_text import MarkupTooComplex, check_limits, page_lines
-from qacrawler.page.sites.site import Site, import_object
+from qacrawler.page.sites.site import Site, import_object, is_loopback
 
 EXCERPT_CHARS = 300
 # Statuses with which a server says "not now" (rate limit, maintenance): an article still answered so after
 # the retries is deferred to the next run, not rejected, so a busy site cannot fill the rejects and fail the run.
 DEFERRED_STATUSES = (429, 503)
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def host_twins(host: str) -> set[str]:

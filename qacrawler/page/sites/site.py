@@ -8,6 +8,7 @@ sandbox never enters the crawl's imports.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
@@ -20,8 +21,6 @@ from urllib.parse import urlsplit
 from qacrawler.page.records import QARecord
 from qacrawler.page.sites.errors import NotAnArticle
 from qacrawler.page.sites.fields import MAX_INT_DIGITS
-
-LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
 class PageParser(Protocol):
@@ -97,7 +96,7 @@ class Site:
             host = parts.hostname or ""
         except ValueError:
             return False
-        return host in self.accepted_hosts or host in LOOPBACK_HOSTS or not (parts.scheme or parts.netloc)
+        return host in self.accepted_hosts or is_loopback(host) or not (parts.scheme or parts.netloc)
 
     def source_id_from_url(self, url: str) -> str | None:
         """The article id in an article URL of this site; None for any other URL, another host's included,
@@ -148,6 +147,16 @@ class Site:
             raise LookupError(f"site {self.id} has no sandbox mirror")
         mirror: type = import_object(self.sandbox)
         return mirror
+
+
+def is_loopback(host: str) -> bool:
+    """This machine: a mirror served here is never another public site."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def article_match(pattern: re.Pattern[str], url: str) -> re.Match[str] | None:
