@@ -73,8 +73,9 @@ class DatasetIndex:
             if stored is not None and not stored.rejected and row["crawled_at"] > stored.crawled_at:
                 known[row["record_id"]] = replace(stored, crawled_at=row["crawled_at"],
                                                   source_lastmod=row["source_lastmod"])
-        index.unfetched_links = sorted({url for url in linked if url and site.record_id_from_url(url) is not None
-                                        and site.record_id_from_url(url) not in known})
+        unknown = (url for url in linked if url and (record_id := site.record_id_from_url(url)) is not None
+                   and record_id not in known)
+        index.unfetched_links = sorted(set(unknown))
         return index
 
 

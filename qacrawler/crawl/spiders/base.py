@@ -35,7 +35,7 @@ from qacrawler.crawl.retry_after import PostponedRequest
 from qacrawler.page.records import QARecord, Reject, make_reject, validation_reasons
 from qacrawler.page.sites.errors import NotAnArticle, PageMissing
 from qacrawler.page.sites.page_text import MarkupTooComplex, check_limits, page_lines
-from qacrawler.page.sites.site import Site, import_object, is_loopback
+from qacrawler.page.sites.site import Site, import_object, is_loopback, usable_id
 
 EXCERPT_CHARS = 300
 # Statuses with which a server says "not now" (rate limit, maintenance): an article still answered so after
@@ -162,11 +162,11 @@ class QASpider(Spider):
         """The absolute URLs that are articles of this site, at this crawl's address. One shaped like an article
         but without a usable id (4,000 digits: no site numbers its articles so) is counted and skipped."""
         for url in urls:
-            if not self.on_site(url):
+            if not self.on_site(url) or (match := self.site.article_match(url)) is None:
                 continue
-            if self.site.is_article_url(url):
+            if usable_id(match) is not None:
                 yield url
-            elif self.site.has_article_shape(url):
+            else:
                 self.crawler.stats.inc_value("links/skipped_no_article_id")
 
     def follow_articles(self, urls: Iterable[str]) -> None:

@@ -16,7 +16,7 @@ from datetime import datetime
 from functools import cached_property
 from importlib import import_module
 from typing import Any, Protocol
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from qacrawler.page.records import QARecord
 from qacrawler.page.sites.errors import NotAnArticle
@@ -91,26 +91,25 @@ class Site:
     def is_own_url(self, url: str) -> bool:
         """On one of the site's hosts, on loopback (a mirror on this machine, never another public site), or
         relative (a link read from one of the site's pages)."""
-        try:
-            parts = urlsplit(url)
-            host = parts.hostname or ""
-        except ValueError:
-            return False
+        parts = split_url(url)
+        return parts is not None and self._is_own(parts)
+
+    def _is_own(self, parts: SplitResult) -> bool:
+        host = parts.hostname or ""
         return host in self.accepted_hosts or is_loopback(host) or not (parts.scheme or parts.netloc)
+
+    def article_match(self, url: str) -> re.Match[str] | None:
+        """The article pattern's match on a URL of this site, whatever its id (a link with an id of 4,000
+        digits matches); None for any other URL, another host's included."""
+        parts = split_url(url) if url else None
+        if parts is None or not self._is_own(parts):
+            return None
+        return self.article_pattern.search(path_and_query(parts))
 
     def source_id_from_url(self, url: str) -> str | None:
         """The article id in an article URL of this site; None for any other URL, another host's included,
         and for an id of more than MAX_INT_DIGITS digits (no site numbers its articles so: a broken link)."""
-        return source_id_in(self.article_pattern, url) if url and self.is_own_url(url) else None
-
-    def _article_match(self, url: str) -> re.Match[str] | None:
-        if not url or not self.is_own_url(url):
-            return None
-        return article_match(self.article_pattern, url)
-
-    def has_article_shape(self, url: str) -> bool:
-        """Shaped like an article URL of this site, whatever its id (a link with an id of 4,000 digits is one)."""
-        return self._article_match(url) is not None
+        return usable_id(self.article_match(url))
 
     def is_article_url(self, url: str) -> bool:
         return self.source_id_from_url(url) is not None
@@ -159,22 +158,31 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def article_match(pattern: re.Pattern[str], url: str) -> re.Match[str] | None:
-    """``pattern`` on a URL's path and query (the URL may be relative); None for a malformed URL."""
+def split_url(url: str) -> SplitResult | None:
+    """The URL's parts; None for a malformed one (``http://[::1/``)."""
     try:
-        parts = urlsplit(url)
+        return urlsplit(url)
     except ValueError:
         return None
-    return pattern.search(parts.path + (f"?{parts.query}" if parts.query else ""))
 
 
-def source_id_in(pattern: re.Pattern[str], url: str) -> str | None:
-    """The source id ``pattern`` finds in a URL of any host, or None (also for an id of more than
-    MAX_INT_DIGITS digits)."""
-    match = article_match(pattern, url)
+def path_and_query(parts: SplitResult) -> str:
+    """What an article pattern is matched on: "/a/1?x=2"."""
+    return parts.path + (f"?{parts.query}" if parts.query else "")
+
+
+def usable_id(match: re.Match[str] | None) -> str | None:
+    """Group 1 of an article pattern's match; None without a match and for an id of more than MAX_INT_DIGITS
+    digits (no site numbers its articles so: a broken or hostile link)."""
     if match is None or len(match.group(1).lstrip("0")) > MAX_INT_DIGITS:
         return None
     return match.group(1)
+
+
+def source_id_in(pattern: re.Pattern[str], url: str) -> str | None:
+    """The source id ``pattern`` finds in a URL of any host, or None."""
+    parts = split_url(url)
+    return usable_id(pattern.search(path_and_query(parts))) if parts is not None else None
 
 
 def import_object(path: str) -> Any:
