@@ -35,7 +35,7 @@ from qacrawler.crawl.retry_after import PostponedRequest
 from qacrawler.page.records import QARecord, Reject, make_reject, validation_reasons
 from qacrawler.page.sites.errors import NotAnArticle, PageMissing
 from qacrawler.page.sites.page_text import MarkupTooComplex, check_limits, page_lines
-from qacrawler.page.sites.site import Site, import_object, is_loopback, usable_id
+from qacrawler.page.sites.site import Site, import_object, is_loopback, path_and_query, usable_id
 
 EXCERPT_CHARS = 300
 # Statuses with which a server says "not now" (rate limit, maintenance): an article still answered so after
@@ -132,8 +132,7 @@ class QASpider(Spider):
         if not self.crawler.settings.getbool("QA_INCREMENTAL"):
             return
         for url in dataset_index(self.crawler).unfetched_links:
-            parts = urlsplit(url)
-            yield self.url(parts.path + (f"?{parts.query}" if parts.query else ""))
+            yield self.url(path_and_query(urlsplit(url)))
 
     def absolute_links(self, response: Response) -> Iterator[str]:
         """Every href of the page made absolute. A malformed one (``http://[::1/``, a control character in
