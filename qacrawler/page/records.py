@@ -5,6 +5,7 @@ Field names and meanings follow docs/design.md ("The record"). Descriptions here
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import unicodedata
 from collections.abc import Mapping
@@ -54,6 +55,22 @@ class RelatedFaq(_Model):
     url: str | None = Field(None, description="Absolute URL of the FAQ topic page")
 
 
+class Answer(_Model):
+    """One reply on the page. Sites with one doctor's reply hold that reply here too, so every site's
+    answers read the same way."""
+
+    text: str = Field(min_length=1, description="The reply's text: paragraphs joined by a newline")
+    author_name: str | None = Field(None, description="Who wrote it, as the page names them")
+    author_url: str | None = Field(None, description="Absolute URL of the author's page on the site")
+    date: dt.date | None = Field(None, description="Date of the reply (the page's own calendar date)")
+    upvotes: int | None = Field(None, ge=0, description="Votes the page shows for it; null when not shown")
+    accepted: bool | None = Field(
+        None, description="True when the page marks it as the accepted answer; null when the site has no such mark")
+
+
+RecordKind = Literal["question", "faq"]
+
+
 class QARecord(_Model):
     """One question page, as a dataset row."""
 
@@ -73,6 +90,12 @@ class QARecord(_Model):
                                   description="Canonical specialty id from the shipped taxonomy; null when unknown")
     doctor: Doctor = Field(default_factory=Doctor, description="The answering doctor")
     answer: str | None = Field(None, description="The doctor's reply with its sign-off; null when unanswered")
+    answers: list[Answer] = Field(
+        default_factory=list,
+        description="Every reply on the page in page order, `answer` among them; empty when unanswered. Added in 0.3.0")
+    kind: RecordKind = Field(
+        "question", description="`question`: a patient's question; `faq`: a question-answer pair of an FAQ page "
+                                "(kept only when the site asks for them). Added in 0.3.0")
     more_info: str | None = Field(
         None, description="Site-supplied supplementary article, not written by the answering doctor")
     similar_questions: list[SimilarQuestion] = Field(default_factory=list, description="Linked similar questions")
