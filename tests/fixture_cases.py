@@ -3,8 +3,10 @@
 tests/fixtures/<site>/<case>/: page.html (the raw page bytes), url.txt, meta.json (`crawled_at`, fixed, and
 `content_type`, the HTTP header passed to the parser, when the case has one) and expected.json: the record
 (`model_dump(mode="json")` without the crawl's own fields, `crawled_at` and `source_lastmod`) checked by
-hand against the page, or `{"not_an_article": "<part of the reason>"}`. `qacrawler fixture save` writes
-such a folder.
+hand against the page, or `{"not_an_article": "<part of the reason>"}`; a list of records for a page that is
+several (an FAQ page whose site keeps its pairs). `qacrawler fixture save` writes such a folder.
+
+The site of a folder is the registered site of its name, or one declared for fixtures only (tests/qapage_site.py).
 """
 
 from __future__ import annotations
@@ -16,8 +18,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from qacrawler.fixture_save import CRAWL_FIELDS, FIXTURE_CRAWLED_AT
+from qacrawler.fixture_save import CRAWL_FIELDS, FIXTURE_CRAWLED_AT, parser_for
 from qacrawler.page.records import QARecord
+from qacrawler.page.sites.site import Site
+from tests.qapage_site import FIXTURE_SITES
 
 FIXTURES_ROOT = Path(__file__).parent / "fixtures"
 CRAWLED_AT = FIXTURE_CRAWLED_AT
@@ -35,12 +39,18 @@ class Case:
         return f"{self.site}/{self.name}"
 
     @functools.cached_property
-    def expected(self) -> dict[str, Any]:
+    def expected(self) -> Any:
         return json.loads((self.folder / "expected.json").read_text(encoding="utf-8"))
 
     @property
     def is_article(self) -> bool:
         return "not_an_article" not in self.expected
+
+    @property
+    def records(self) -> list[dict[str, Any]]:
+        """The expected records: one, or a list for a page that is several."""
+        expected = self.expected
+        return expected if isinstance(expected, list) else [expected]
 
     @functools.cached_property
     def url(self) -> str:
@@ -61,6 +71,16 @@ class Case:
     @property
     def crawled_at(self) -> datetime:
         return datetime.fromisoformat(self.meta["crawled_at"])
+
+
+def site_of(site_id: str) -> Site:
+    """The site that parses a fixture folder: declared for fixtures only, else registered."""
+    return FIXTURE_SITES.get(site_id) or parser_for(site_id)
+
+
+def dumps(result: QARecord | list[QARecord]) -> list[dict[str, Any]]:
+    """A parser's result as expected.json's records."""
+    return [record.model_dump(mode="json") for record in (result if isinstance(result, list) else [result])]
 
 
 def cases_of(root: Path, site: str) -> list[Case]:

@@ -27,7 +27,9 @@ from typing import Any
 
 from lxml import etree
 
-__all__ = ["SYNTAXES", "Node", "StructuredData", "extract", "schema_name", "walk"]
+from qacrawler.page.sites.page_text import BLOCK_TAGS
+
+__all__ = ["PARAGRAPH", "SYNTAXES", "Node", "StructuredData", "extract", "schema_name", "walk"]
 
 SYNTAXES = ("json-ld", "microdata", "rdfa")
 Node = dict[str, Any]
@@ -44,6 +46,9 @@ _JSON_LD_SCRIPTS = etree.XPath(
 _WRAPPERS = re.compile(r"^\s*(?://\s*)?(?:<!--|<!\[CDATA\[)|(?://\s*)?(?:-->|\]\]>)\s*$")
 _TRAILING_COMMA = re.compile(r'"(?:\\.|[^"\\])*"|,(\s*[}\]])', re.DOTALL)
 _ITEMSCOPES = etree.XPath("//*[@itemscope]")
+PARAGRAPH = "\u2029"
+"""Marks where a block element or a ``<br>`` ended in an RDFa literal, whose text is otherwise run together;
+read as a line break by the field functions (qapage.plain_text)."""
 
 
 @dataclass
@@ -214,6 +219,7 @@ def _rdfa_nodes(html: str, base_url: str) -> list[Node]:
         return []
     try:
         tree = lxml.html.fromstring(html.encode("utf-8"), parser=XmlDomHTMLParser(encoding="utf-8"))
+        _mark_paragraphs(tree)
         expanded = RDFaExtractor().extract_items(tree, base_url=base_url)
     except (ValueError, etree.LxmlError):
         return []
@@ -224,6 +230,15 @@ def _rdfa_nodes(html: str, base_url: str) -> list[Node]:
     referenced |= {id(item) for node in walk(resolved) for key, value in node.items()
                    if not key.startswith("@") and isinstance(value, list) for item in value if isinstance(item, dict)}
     return [node for node in resolved if id(node) not in referenced and node.get("@type")]
+
+
+def _mark_paragraphs(tree: etree._Element) -> None:
+    for element in tree.iter():
+        tag = element.tag.lower() if isinstance(element.tag, str) else ""
+        if tag == "br" or tag in BLOCK_TAGS:
+            element.tail = PARAGRAPH + (element.tail or "")
+        if tag in BLOCK_TAGS:
+            element.text = PARAGRAPH + (element.text or "")
 
 
 def _rdfa_node(value: Any) -> Any:

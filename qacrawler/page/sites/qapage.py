@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from cssselect import HTMLTranslator, SelectorError
@@ -27,7 +28,7 @@ from qacrawler.page.sites.encoding import decode_html
 from qacrawler.page.sites.errors import NotAnArticle
 from qacrawler.page.sites.fields import absolute_url, clean_text, find_ymd_date, parse_int
 from qacrawler.page.sites.page_text import page_lines, parse_html
-from qacrawler.page.structured_data import Node, StructuredData, extract, schema_name, walk
+from qacrawler.page.structured_data import PARAGRAPH, Node, StructuredData, extract, schema_name, walk
 
 if TYPE_CHECKING:
     from qacrawler.page.sites.site import Site
@@ -96,8 +97,9 @@ def _is(node: Any, *types: str) -> bool:
 
 def _string(value: Any) -> str | None:
     """A scalar value as text; a node's ``name`` (an author, a specialty given as an object)."""
-    if isinstance(value, dict):
-        value = _first(value, "name")
+    if isinstance(value, dict):  # a node, or a bare reference to a URL (RDFa's link to an author page)
+        ref = value.get("@id")
+        value = ref if len(value) == 1 and isinstance(ref, str) and not ref.startswith("_:") else _first(value, "name")
     if isinstance(value, bool) or value is None or isinstance(value, (dict, list)):
         return None
     return str(value)
@@ -111,6 +113,8 @@ def plain_text(value: Any) -> str | None:
         return None
     if _TAG.search(text):
         lines = [line.text for line in page_lines(f"<div>{text}</div>")]
+    elif PARAGRAPH in text:
+        lines = [clean_text(line) or "" for line in text.split(PARAGRAPH)]
     else:
         lines = [clean_text(line) or "" for line in html_module.unescape(text).splitlines()]
     return "\n".join(line for line in lines if line) or None
@@ -275,25 +279,35 @@ def _specialty_name(value: Any) -> str | None:
     return clean_text(schema_name(name).rsplit("/", 1)[-1] if "://" in name else schema_name(name))
 
 
+def _crumb(item: Node) -> tuple[str | None, str | None]:
+    """A ListItem's name and URL (``item`` is a URL or a Thing with a name and an @id/url)."""
+    target = _first(item, "item")
+    url = _string(target.get("@id") or _first(target, "url")) if isinstance(target, dict) else _string(target)
+    return _name(_first(item, "name")) or (_name(target) if isinstance(target, dict) else None), url
+
+
 def _breadcrumb_department(page: _Page, title: str | None) -> str | None:
-    """The crumb above the page: the last one that is neither the site's home (the first) nor the page."""
+    """The crumb above the page: the last one that is neither the site's home (a URL of path /) nor the page
+    itself (no URL, the page's URL, or the question's title)."""
     for node in walk(page.nodes):
         if not _is(node, "BreadcrumbList"):
             continue
-        crumbs = [item for item in _values(node, "itemListElement") if isinstance(item, dict)]
-        crumbs.sort(key=lambda item: _count(_first(item, "position")) or 0)
-        names = [(_name(item) or _name(_first(item, "item")), _string(_first(item, "item"))) for item in crumbs]
-        names = names[1:]
-        if names and (names[-1][0] == title or (names[-1][1] or "").rstrip("/") == page.url.rstrip("/")):
-            names = names[:-1]
-        if names and names[-1][0]:
-            return names[-1][0]
+        items = [item for item in _values(node, "itemListElement") if isinstance(item, dict)]
+        items.sort(key=lambda item: _count(_first(item, "position")) or 0)
+        crumbs = [crumb for crumb in map(_crumb, items) if not (crumb[1] and urlsplit(crumb[1]).path in ("", "/"))]
+        if crumbs and (crumbs[-1][1] is None or crumbs[-1][0] == title
+                       or crumbs[-1][1].rstrip("/") == page.url.rstrip("/")):
+            crumbs = crumbs[:-1]
+        if crumbs and crumbs[-1][0]:
+            return crumbs[-1][0]
     return None
 
 
 def _department(page: _Page, doctor: Node | None, title: str | None) -> str | None:
+    """The page's ``specialty`` (MedicalWebPage, or any other WebPage type), else the answering doctor's
+    ``medicalSpecialty``, else the breadcrumb."""
     for node in walk(page.nodes):
-        if _is(node, "MedicalWebPage"):
+        if any(name.endswith("Page") for name in node.get("@type", ())):
             for value in _values(node, "specialty"):
                 name = _specialty_name(value)
                 if name:
@@ -321,8 +335,10 @@ def _categories(page: _Page) -> list[str]:
     """``keywords`` (a list, or text separated by commas) and the names of what the question is ``about``."""
     found: list[str] = []
     for value in _values(page.question, "keywords"):
-        text = _string(value)
-        found.extend(part for part in (clean_text(part) for part in (text or "").split(",")) if part)
+        text = _string(value) or ""
+        if "://" in text:  # microdata on a tag link reads its href: the tag is the URL's last segment
+            text = unquote(urlsplit(text).path.rstrip("/").rsplit("/", 1)[-1])
+        found.extend(part for part in (clean_text(part) for part in text.split(",")) if part)
     found.extend(name for name in (_name(value) for value in _values(page.question, "about")) if name)
     return list(dict.fromkeys(found))
 
