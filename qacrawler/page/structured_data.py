@@ -9,7 +9,8 @@ short names too, and whose ``@id`` references to other nodes of the page are rep
   block of a page when one is broken. A block wrapped in an HTML comment or CDATA, with trailing commas or
   raw newlines in its strings, still reads; a block that does not is counted in ``broken_blocks`` and
   skipped. ``@graph`` is unwrapped.
-- Microdata comes from extruct on the tree already parsed (its values are strings: "2", not 2). Each item
+- Microdata comes from extruct on the tree already parsed (its values are strings: "2", not 2; a property's
+  text is read by ``element_text``, line breaks at block ends, as the page shows it). Each item
   keeps its place in the document as ``@order``, since the property lists of an item lose the interleaving
   of its answers (Question2Answer writes the accepted answer among the suggested ones).
 - RDFa needs extruct's own DOM (a second parse, 30 times slower than the rest): only when asked. Its node
@@ -29,7 +30,7 @@ from lxml import etree
 
 from qacrawler.page.sites.page_text import BLOCK_TAGS
 
-__all__ = ["PARAGRAPH", "SYNTAXES", "Node", "StructuredData", "extract", "schema_name", "walk"]
+__all__ = ["PARAGRAPH", "SYNTAXES", "Node", "StructuredData", "element_text", "extract", "schema_name", "walk"]
 
 SYNTAXES = ("json-ld", "microdata", "rdfa")
 Node = dict[str, Any]
@@ -183,11 +184,43 @@ def _resolved(nodes: list[Node]) -> list[Node]:
 # --- microdata ----------------------------------------------------------------------------------
 
 
+_NO_TEXT = frozenset({"script", "style", "template"})
+
+
+def element_text(element: etree._Element) -> str:
+    """An element's text with a line break where a block element or a ``<br>`` ends, whitespace normalised in
+    each line; hidden elements are read too (microdata often sits in ``display:none`` spans)."""
+    parts: list[str] = []
+    walker = etree.iterwalk(element, events=("start", "end"))
+    for event, node in walker:
+        tag = node.tag.lower() if isinstance(node.tag, str) else ""
+        if event == "start":
+            if tag in _NO_TEXT:
+                walker.skip_subtree()
+            else:
+                if tag == "br" or tag in BLOCK_TAGS:
+                    parts.append(PARAGRAPH)
+                parts.append(node.text or "")
+        else:
+            if tag in BLOCK_TAGS:
+                parts.append(PARAGRAPH)
+            if node is not element and node.tail:
+                parts.append(node.tail)
+    lines = (" ".join(line.split()) for line in "".join(parts).split(PARAGRAPH))
+    return "\n".join(line for line in lines if line)
+
+
 def _microdata_nodes(root: etree._Element, base_url: str) -> list[Node]:
     from extruct.w3cmicrodata import MicrodataExtractor
 
+    class Extractor(MicrodataExtractor):
+        """extruct's text of a property runs inline elements apart with spaces ("gard en ing"): ours does not."""
+
+        def _extract_textContent(self, node: etree._Element) -> str:
+            return element_text(node)
+
     order = {element: index for index, element in enumerate(_ITEMSCOPES(root))}
-    items = MicrodataExtractor(add_html_node=True).extract_items(root, base_url)
+    items = Extractor(add_html_node=True).extract_items(root, base_url)
     return [node for node in (_microdata_node(item, order) for item in items) if node]
 
 
