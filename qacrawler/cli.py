@@ -128,6 +128,11 @@ def build_parser() -> argparse.ArgumentParser:
     parse.add_argument("--url", help="the pages' URL (default: url.txt beside each file)")
     parse.add_argument("files", nargs="+", type=Path, metavar="FILE")
 
+    probe = commands.add_parser("probe", help="which schema.org data a page carries and the record the QAPage parser "
+                                              "makes of it: does the site need only a site file?")
+    probe.add_argument("source", metavar="URL-or-FILE", help="an http(s) URL (fetched once) or a saved page")
+    probe.add_argument("--url", help="a file's URL, for its relative links (default: url.txt beside it)")
+
     fixture = commands.add_parser("fixture", help="parser fixtures: tests/fixtures/<site>/<name>/")
     fixture_commands = fixture.add_subparsers(dest="fixture_command", metavar="save", required=True,
                                               parser_class=OneLineParser)
@@ -229,6 +234,12 @@ def command_parse(args: argparse.Namespace) -> int:
         else:
             print(json.dumps(record.model_dump(mode="json"), ensure_ascii=False))
     return status
+
+
+def command_probe(args: argparse.Namespace) -> int:
+    from qacrawler.probe import probe
+
+    return probe(args.source, args.url)
 
 
 def known_site(site_id: str, site_modules: str = "") -> Site:
@@ -569,7 +580,8 @@ def command_runs(args: argparse.Namespace) -> int:
 
 COMMANDS = {"demo": command_demo, "crawl": command_crawl, "compact": command_compact, "export": command_export,
             "report": command_report, "parse": command_parse, "runs": command_runs,
-            "sandbox": command_sandbox, "check": command_check, "sites": command_sites, "fixture": command_fixture}
+            "sandbox": command_sandbox, "check": command_check, "sites": command_sites, "fixture": command_fixture,
+            "probe": command_probe}
 
 if __name__ == "__main__":
     sys.exit(main())

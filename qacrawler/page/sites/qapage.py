@@ -170,24 +170,23 @@ def _main_questions(page_node: Node) -> list[Node]:
     return [entity for entity in _values(page_node, "mainEntity") if _is(entity, "Question")]
 
 
-def _questions(data: StructuredData, syntaxes: tuple[str, ...]) -> list[Node]:
-    """The QAPage questions of the first syntax that has any (one site publishing the same question twice,
-    in JSON-LD and microdata, is one question)."""
+def _questions(data: StructuredData, syntaxes: tuple[str, ...]) -> tuple[str | None, list[Node]]:
+    """The QAPage questions of the first syntax that has any, and that syntax (one site publishing the same
+    question twice, in JSON-LD and microdata, is one question)."""
     for syntax in syntaxes:
         nodes = data.nodes.get(syntax, [])
         found: dict[int, Node] = {}
         for node in walk(nodes):
             if _is(node, "QAPage"):
                 found.update((id(question), question) for question in _main_questions(node))
-        if not found:  # a QAPage without mainEntity beside its Question node
-            pages = [node for node in walk(nodes) if _is(node, "QAPage")]
-            if pages:
-                found.update((id(node), node) for node in walk(nodes) if _is(node, "Question")
-                             and not any(_is(parent, "FAQPage") for parent in walk(nodes)
-                                         if node in _main_questions(parent)))
+        if not found and any(_is(node, "QAPage") for node in walk(nodes)):  # no mainEntity: the Question beside
+            faq_questions = {id(question) for node in walk(nodes) if _is(node, "FAQPage")
+                             for question in _main_questions(node)}
+            found.update((id(node), node) for node in walk(nodes)
+                         if _is(node, "Question") and id(node) not in faq_questions)
         if found:
-            return list(found.values())
-    return []
+            return syntax, list(found.values())
+    return None, []
 
 
 def _faq_pages(data: StructuredData) -> list[Node]:
@@ -431,7 +430,7 @@ class QAPageParser:
     def records(self, data: StructuredData, root: etree._Element, url: str, source_id: str, *, site: Site,
                 crawled_at: datetime | None = None) -> QARecord | list[QARecord]:
         nodes = data.all_nodes()
-        questions = _questions(data, self.syntaxes)
+        _, questions = _questions(data, self.syntaxes)
         if len(questions) > 1:
             raise NotAnArticle(f"{len(questions)} QAPage questions: a listing, not one question")
         if questions:
@@ -443,6 +442,10 @@ class QAPageParser:
                 raise NotAnArticle(FAQ_REFUSAL)
             return self.faq_records(data, root, url, source_id, site=site, crawled_at=crawled_at)
         raise NotAnArticle(self.why_no_question(data))
+
+    def question_syntax(self, data: StructuredData) -> str | None:
+        """The syntax the record's question is read from; None when the page has no QAPage question."""
+        return _questions(data, self.syntaxes)[0]
 
     def why_no_question(self, data: StructuredData) -> str:
         types = data.type_counts()
