@@ -58,13 +58,20 @@ class StructuredData:
 
     nodes: dict[str, list[Node]] = field(default_factory=dict)
     broken_blocks: int = 0  # JSON-LD blocks that are not JSON even after the usual repairs
+    _every: dict[str | None, list[Node]] = field(default_factory=dict, repr=False)
 
-    def all_nodes(self) -> list[Node]:
-        return [node for nodes in self.nodes.values() for node in nodes]
+    def every_node(self, syntax: str | None = None) -> list[Node]:
+        """Every node of one syntax (of all when None), nested and referenced ones included, each once; walked
+        once per page, since every field looks for its nodes here."""
+        found = self._every.get(syntax)
+        if found is None:
+            top = self.nodes.get(syntax, []) if syntax else [node for nodes in self.nodes.values() for node in nodes]
+            found = self._every[syntax] = list(walk(top))
+        return found
 
     def type_counts(self) -> Counter[str]:
         """Every ``@type`` on the page, nested nodes included, each node counted once."""
-        return Counter(name for node in walk(self.all_nodes()) for name in node.get("@type", ()))
+        return Counter(name for node in self.every_node() for name in node.get("@type", ()))
 
 
 def schema_name(term: str) -> str:
@@ -76,15 +83,16 @@ def schema_name(term: str) -> str:
 def walk(nodes: list[Node]) -> Iterator[Node]:
     """Every node reachable from ``nodes`` (nested and referenced), each once, depth-first in document order."""
     seen: set[int] = set()
-    stack: list[Any] = list(reversed(nodes))
+    stack: list[Any] = [node for node in reversed(nodes) if isinstance(node, (dict, list))]
     while stack:
         value = stack.pop()
         if isinstance(value, list):
-            stack.extend(reversed(value))
-        elif isinstance(value, dict) and id(value) not in seen:
+            stack.extend(reversed([item for item in value if isinstance(item, (dict, list))]))
+        elif id(value) not in seen:
             seen.add(id(value))
             yield value
-            stack.extend(reversed([item for key, item in value.items() if not key.startswith("@")]))
+            stack.extend(reversed([item for key, item in value.items()
+                                   if isinstance(item, (dict, list)) and not key.startswith("@")]))
 
 
 def extract(root: etree._Element, syntaxes: tuple[str, ...], *, base_url: str, html: str) -> StructuredData:

@@ -28,7 +28,7 @@ from qacrawler.page.sites.encoding import decode_html
 from qacrawler.page.sites.errors import NotAnArticle
 from qacrawler.page.sites.fields import absolute_url, clean_text, find_ymd_date, parse_int
 from qacrawler.page.sites.page_text import page_lines, parse_html
-from qacrawler.page.structured_data import PARAGRAPH, Node, StructuredData, extract, schema_name, walk
+from qacrawler.page.structured_data import PARAGRAPH, Node, StructuredData, extract, schema_name
 
 if TYPE_CHECKING:
     from qacrawler.page.sites.site import Site
@@ -158,7 +158,8 @@ def _date(value: Any, zone: ZoneInfo | None) -> date | None:
 
 @dataclass
 class _Page:
-    """What the fields are read from: the question node, every node of the page, the page's tree and URL."""
+    """What the fields are read from: the question node, every node of the page (nested ones too), the page's
+    tree and URL."""
 
     question: Node
     nodes: list[Node]
@@ -174,15 +175,15 @@ def _questions(data: StructuredData, syntaxes: tuple[str, ...]) -> tuple[str | N
     """The QAPage questions of the first syntax that has any, and that syntax (one site publishing the same
     question twice, in JSON-LD and microdata, is one question)."""
     for syntax in syntaxes:
-        nodes = data.nodes.get(syntax, [])
+        nodes = data.every_node(syntax)
         found: dict[int, Node] = {}
-        for node in walk(nodes):
+        for node in nodes:
             if _is(node, "QAPage"):
                 found.update((id(question), question) for question in _main_questions(node))
-        if not found and any(_is(node, "QAPage") for node in walk(nodes)):  # no mainEntity: the Question beside
-            faq_questions = {id(question) for node in walk(nodes) if _is(node, "FAQPage")
+        if not found and any(_is(node, "QAPage") for node in nodes):  # no mainEntity: the Question beside it
+            faq_questions = {id(question) for node in nodes if _is(node, "FAQPage")
                              for question in _main_questions(node)}
-            found.update((id(node), node) for node in walk(nodes)
+            found.update((id(node), node) for node in nodes
                          if _is(node, "Question") and id(node) not in faq_questions)
         if found:
             return syntax, list(found.values())
@@ -190,7 +191,7 @@ def _questions(data: StructuredData, syntaxes: tuple[str, ...]) -> tuple[str | N
 
 
 def _faq_pages(data: StructuredData) -> list[Node]:
-    return [node for node in walk(data.all_nodes()) if _is(node, "FAQPage")]
+    return [node for node in data.every_node() if _is(node, "FAQPage")]
 
 
 # --- answers ------------------------------------------------------------------------------------
@@ -288,7 +289,7 @@ def _crumb(item: Node) -> tuple[str | None, str | None]:
 def _breadcrumb_department(page: _Page, title: str | None) -> str | None:
     """The crumb above the page: the last one that is neither the site's home (a URL of path /) nor the page
     itself (no URL, the page's URL, or the question's title)."""
-    for node in walk(page.nodes):
+    for node in page.nodes:
         if not _is(node, "BreadcrumbList"):
             continue
         items = [item for item in _values(node, "itemListElement") if isinstance(item, dict)]
@@ -305,7 +306,7 @@ def _breadcrumb_department(page: _Page, title: str | None) -> str | None:
 def _department(page: _Page, doctor: Node | None, title: str | None) -> str | None:
     """The page's ``specialty`` (MedicalWebPage, or any other WebPage type), else the answering doctor's
     ``medicalSpecialty``, else the breadcrumb."""
-    for node in walk(page.nodes):
+    for node in page.nodes:
         if any(name.endswith("Page") for name in node.get("@type", ())):
             for value in _values(node, "specialty"):
                 name = _specialty_name(value)
@@ -319,7 +320,7 @@ def _department(page: _Page, doctor: Node | None, title: str | None) -> str | No
 
 
 def _view_count(page: _Page) -> int | None:
-    for holder in (page.question, *[node for node in walk(page.nodes) if _is(node, "QAPage", "WebPage")]):
+    for holder in (page.question, *[node for node in page.nodes if _is(node, "QAPage", "WebPage")]):
         for statistic in _values(holder, "interactionStatistic"):
             kind = _first(statistic, "interactionType")
             kind_name = _string(kind.get("@type", [None])[0]) if isinstance(kind, dict) else _string(kind)
@@ -429,7 +430,7 @@ class QAPageParser:
 
     def records(self, data: StructuredData, root: etree._Element, url: str, source_id: str, *, site: Site,
                 crawled_at: datetime | None = None) -> QARecord | list[QARecord]:
-        nodes = data.all_nodes()
+        nodes = data.every_node()
         _, questions = _questions(data, self.syntaxes)
         if len(questions) > 1:
             raise NotAnArticle(f"{len(questions)} QAPage questions: a listing, not one question")
@@ -485,7 +486,7 @@ class QAPageParser:
         """One record of kind ``faq`` per Question of the FAQ page with an answer; ids ``<page id>#<n>``, n
         counting every Question of the page from 1, so an edited pair keeps its id."""
         zone = self.zone
-        nodes = data.all_nodes()
+        nodes = data.every_node()
         records = []
         pairs = [question for faq in _faq_pages(data) for question in _main_questions(faq)]
         for number, question in enumerate(pairs, start=1):
