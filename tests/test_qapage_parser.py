@@ -9,6 +9,9 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pydantic import ValidationError
 
 from qacrawler.page.records import QARecord
 from qacrawler.page.sites.errors import NotAnArticle
@@ -131,6 +134,16 @@ def test_the_same_question_in_json_ld_and_microdata_is_one_and_json_ld_wins():
                  '<div itemprop="text">Body</div></div></div>')
     assert parse(page(qapage(question()), body=microdata)).title == "Sore throat"
     assert parse(page(body=microdata)).title == "Microdata title"
+
+
+def test_a_malformed_link_in_microdata_is_no_value_and_the_page_is_read():
+    body = ('<div itemscope itemtype="https://schema.org/QAPage"><div itemprop="mainEntity" itemscope '
+            'itemtype="https://schema.org/Question"><h1 itemprop="name">T</h1><div itemprop="text">Q</div>'
+            '<div itemprop="suggestedAnswer" itemscope itemtype="https://schema.org/Answer"><p itemprop="text">A</p>'
+            '<span itemprop="author" itemscope itemtype="https://schema.org/Person"><a itemprop="url" '
+            'href="http://[::1"><span itemprop="name">Dr. B</span></a></span></div></div></div>')
+    record = parse(page(body=body))
+    assert [(reply.text, reply.author_name, reply.author_url) for reply in record.answers] == [("A", "Dr. B", None)]
 
 
 def test_only_the_syntaxes_asked_for_are_read():
@@ -324,3 +337,33 @@ def test_a_page_over_the_markup_limits_is_refused_before_it_is_read():
 def test_an_empty_page_and_a_foreign_url_are_refused():
     assert refusal("") == "empty document: no markup"
     assert "does not match the article pattern" in refusal(page(qapage(question())), url=URL.replace("/7", "/x"))
+
+
+# --- any JSON where a value was expected ------------------------------------------------------------
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers(-10**20, 10**20) | st.floats(allow_nan=False) | st.text(max_size=20)
+    | st.sampled_from(["", "Answer", "Question", "QAPage", "#q", "_:b0", "https://schema.org/ViewAction", "2024-02-30",
+                       "<p>x</p>", "http://[::1", "1,204", "-3"]),
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(
+        st.sampled_from(["@type", "@id", "@value", "@graph", "name", "text", "author", "url", "dateCreated",
+                         "upvoteCount", "acceptedAnswer", "suggestedAnswer", "mainEntity", "specialty",
+                         "medicalSpecialty", "interactionStatistic", "interactionType", "userInteractionCount",
+                         "keywords", "about", "itemListElement", "item", "position"]), children, max_size=4),
+    max_leaves=12,
+)
+KEYS = ["@type", "@id", "mainEntity", "name", "text", "author", "dateCreated", "acceptedAnswer", "suggestedAnswer",
+        "keywords", "about", "interactionStatistic", "specialty"]
+
+
+@settings(derandomize=True, max_examples=300, deadline=None, database=None)
+@given(st.sampled_from(KEYS), JSON, st.booleans())
+def test_any_json_value_anywhere_gives_a_record_or_a_refusal(key, value, on_page):
+    entity = question(acceptedAnswer=answer("Rest.", author={"name": "Dr. A"}), suggestedAnswer=[answer("Water.")])
+    block = qapage(entity, specialty="ENT")
+    (block if on_page else entity)[key] = value
+    try:
+        record = parse(page(block))
+    except (NotAnArticle, ValidationError):
+        return
+    assert QARecord.model_validate(record.model_dump()) == record  # the record survives its own validation

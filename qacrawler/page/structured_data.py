@@ -222,10 +222,18 @@ def _microdata_nodes(root: etree._Element, base_url: str) -> list[Node]:
     from extruct.w3cmicrodata import MicrodataExtractor
 
     class Extractor(MicrodataExtractor):
-        """extruct's text of a property runs inline elements apart with spaces ("gard en ing"): ours does not."""
+        """extruct's text of a property runs inline elements apart with spaces ("gard en ing"): ours does not;
+        and a malformed link is an empty value instead of a ValueError that would lose the page."""
 
         def _extract_textContent(self, node: etree._Element) -> str:
             return element_text(node)
+
+        def _extract_property_value(self, node: etree._Element, items_seen: set[Any], base_url: str,
+                                    itemids: dict[Any, int], force: bool = False) -> Any:
+            try:
+                return super()._extract_property_value(node, items_seen, base_url, itemids, force)
+            except ValueError:  # a link extruct cannot join ("http://[::1"): no value, not a lost page
+                return ""
 
     order = {element: index for index, element in enumerate(_ITEMSCOPES(root))}
     items = Extractor(add_html_node=True).extract_items(root, base_url)
