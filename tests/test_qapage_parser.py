@@ -193,6 +193,7 @@ def test_asker_as_a_string_an_object_or_a_list(author, name):
     ("2024-03-02T03:30:00+00:00", "America/New_York", date(2024, 3, 1)),
     ("2024-03-02 garbage", None, date(2024, 3, 2)),
     ("2024-02-30", None, None),
+    ("0001-01-01T00:00:00Z", "America/New_York", None),
     ("March 1st", None, None),
 ])
 def test_ask_date_is_the_page_calendar_date(written, zone, day):
@@ -226,9 +227,10 @@ def test_an_answer_both_accepted_and_suggested_is_kept_once():
 
 def test_answers_without_text_are_dropped_and_odd_votes_read_as_unknown():
     entity = question(suggestedAnswer=[answer(""), answer("Ok.", upvoteCount=-3), answer("Fine.", upvoteCount=True),
-                                       answer("Two.", upvoteCount=2.0), {"@type": "Answer"}, "a string"])
+                                       answer("Two.", upvoteCount=2.0), answer("Huge.", upvoteCount=10**19),
+                                       answer("Float.", upvoteCount=1e300), {"@type": "Answer"}, "a string"])
     assert [(reply.text, reply.upvotes) for reply in parse(page(qapage(entity))).answers] == [
-        ("Ok.", None), ("Fine.", None), ("Two.", 2)]
+        ("Ok.", None), ("Fine.", None), ("Two.", 2), ("Huge.", None), ("Float.", None)]
 
 
 @pytest.mark.parametrize(("specialty", "department"), [

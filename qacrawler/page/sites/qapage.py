@@ -26,7 +26,7 @@ from qacrawler.page.records import Answer, Asker, Doctor, QARecord
 from qacrawler.page.sites.build import build_record
 from qacrawler.page.sites.encoding import decode_html
 from qacrawler.page.sites.errors import NotAnArticle
-from qacrawler.page.sites.fields import absolute_url, clean_text, find_ymd_date, parse_int
+from qacrawler.page.sites.fields import MAX_INT_DIGITS, absolute_url, clean_text, find_ymd_date, parse_int
 from qacrawler.page.sites.page_text import page_lines, parse_html
 from qacrawler.page.structured_data import PARAGRAPH, Node, StructuredData, extract, schema_name
 
@@ -126,11 +126,11 @@ def _name(value: Any) -> str | None:
 
 
 def _count(value: Any) -> int | None:
-    """A count written as a number or as text ("2", "1,234"); None for a negative or unreadable one."""
+    """A count written as a number or as text ("2", "1,234"); None for a negative, huge or unreadable one."""
     if isinstance(value, bool):
         return None
-    if isinstance(value, int):
-        return value if value >= 0 else None
+    if isinstance(value, int):  # at most MAX_INT_DIGITS digits, as parse_int: the dataset's columns are int64
+        return value if 0 <= value < 10**MAX_INT_DIGITS else None
     if isinstance(value, float) and value.is_integer():
         return _count(int(value))
     return parse_int(_string(value))
@@ -147,9 +147,11 @@ def _date(value: Any, zone: ZoneInfo | None) -> date | None:
         moment = datetime.fromisoformat(text)
     except ValueError:
         return find_ymd_date(text[:10])
-    offset = moment.utcoffset()
-    if zone is not None and offset == timedelta(0):
-        moment = moment.astimezone(zone)
+    if zone is not None and moment.utcoffset() == timedelta(0):
+        try:
+            moment = moment.astimezone(zone)
+        except OverflowError:  # 0001-01-01T00:00Z west of Greenwich: before the first representable day
+            return None
     return moment.date()
 
 
