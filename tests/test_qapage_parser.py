@@ -285,10 +285,13 @@ def test_field_rules_win_over_structured_data_and_fall_back_when_they_find_nothi
         "categories": FieldRule(css="a[rel=tag]"),
         "title": FieldRule(css="h1.missing"),
         "ask_date": FieldRule(xpath="string(//nothing)"),
+        "question": FieldRule(css="div.q"),
     })
+    body += '<div class="q"><p>Line   one</p>two<br>three</div>'
     record = parse(page(qapage(question(author="Someone", dateCreated="2024-01-01")), body=body), parser)
     assert (record.department, record.view_count, record.asker.name, record.categories) == (
         "ENT", 2048, "Ann", ["a", "b"])
+    assert record.question == "Line one\ntwo\nthree"
     assert (record.title, record.ask_date) == ("Sore throat", date(2024, 1, 1))
 
 

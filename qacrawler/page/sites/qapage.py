@@ -28,7 +28,7 @@ from qacrawler.page.sites.encoding import decode_html
 from qacrawler.page.sites.errors import NotAnArticle
 from qacrawler.page.sites.fields import MAX_INT_DIGITS, absolute_url, clean_text, find_ymd_date, parse_int
 from qacrawler.page.sites.page_text import page_lines, parse_html
-from qacrawler.page.structured_data import PARAGRAPH, Node, StructuredData, extract, schema_name
+from qacrawler.page.structured_data import PARAGRAPH, Node, StructuredData, element_text, extract, schema_name
 
 if TYPE_CHECKING:
     from qacrawler.page.sites.site import Site
@@ -349,23 +349,28 @@ def _categories(page: _Page) -> list[str]:
 
 
 def _matches(root: etree._Element, rule: FieldRule) -> list[str]:
-    """The texts the rule finds on the page, in document order, each whitespace-normalised; empty ones dropped."""
+    """The texts the rule finds on the page, in document order: an element's lines (block ends, ``<br>``), a
+    string or attribute whitespace-normalised; empty ones dropped."""
     try:
         result = _compiled(rule)(root)
     except etree.XPathError:
         return []
     items = result if isinstance(result, list) else [result]
-    texts = ["".join(item.itertext()) if isinstance(item, etree._Element) else str(item) for item in items]
-    return [text for text in map(clean_text, texts) if text]
+    texts = [element_text(item) if isinstance(item, etree._Element) else clean_text(str(item)) for item in items]
+    return [text for text in texts if text]
 
 
 def _overridden(fields: dict[str, Any], root: etree._Element, overrides: Mapping[str, FieldRule],
                 zone: ZoneInfo | None) -> None:
     """The site file's rules win over the structured data for their field, when they find something."""
     for name, rule in overrides.items():
-        texts = _matches(root, rule)
-        if not texts:
+        found = _matches(root, rule)
+        if not found:
             continue
+        if name == "question":  # the one field of several lines
+            fields["question"] = found[0]
+            continue
+        texts = [clean_text(text) or "" for text in found]
         if name == "categories":
             fields["categories"] = list(dict.fromkeys(texts))
         elif name in ("ask_date", "reply_date"):
