@@ -453,6 +453,8 @@ def command_sandbox(args: argparse.Namespace) -> int:
         site = mirror(pages=args.pages, seed=args.seed, **options)
     except ValueError as error:
         raise UsageError(f"--pages: {error}") from None
+    if args.faults is not None and args.faults.malformed and not hasattr(site, "malformable_paths"):
+        raise UsageError(f"--faults malformed is not available for the {args.site} mirror")
     try:
         if args.hostile is None:
             serve_forever(site, port=args.port, faults=args.faults, latency=latency,

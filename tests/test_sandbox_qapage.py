@@ -453,8 +453,11 @@ def test_qacrawler_sandbox_serves_the_qapage_mirror_and_prints_the_crawl_command
     assert SANDBOX_SITE_FILES["qapage"].is_file()
 
 
-def test_qacrawler_sandbox_refuses_options_the_qapage_mirror_lacks():
-    result = subprocess.run([sys.executable, "-m", "qacrawler.cli", "sandbox", "--site", "qapage",
-                             "--renamed-labels"], capture_output=True, text=True, timeout=60)
-    assert (result.returncode, result.stderr) == (
-        2, "qacrawler sandbox: error: --renamed-labels is not available for the qapage mirror\n")
+@pytest.mark.parametrize(("option", "line"), [
+    (["--renamed-labels"], "--renamed-labels is not available for the qapage mirror"),
+    (["--faults", "malformed=0.1"], "--faults malformed is not available for the qapage mirror"),
+])
+def test_qacrawler_sandbox_refuses_options_the_qapage_mirror_lacks_in_one_line(option, line):
+    result = subprocess.run([sys.executable, "-m", "qacrawler.cli", "sandbox", "--site", "qapage", *option],
+                            capture_output=True, text=True, timeout=60)
+    assert (result.returncode, result.stderr) == (2, f"qacrawler sandbox: error: {line}\n")

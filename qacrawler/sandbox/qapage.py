@@ -18,11 +18,13 @@ URL, and related-question links); another slug answers 301 to the right one. Lis
 
 Ground truth, the API the end-to-end tests read:
 
-- ``article_ids()``: every id served at an article URL; ``refused()``: ``{id: reason}`` of those that are no
-  question record (``FAQ_REASON``, ``NOT_QA_REASON``); ``question_ids()``: the rest, ascending.
-- ``truth(id)``: the fields the parser must read from a question page, as published (asker names and contact
-  details as written). URLs are paths: ``path`` (the canonical path the record's ``url`` ends with) and each
-  answer's ``author_url``; dates are ``date`` objects. ``answers`` lists every reply in the order the
+- ``article_ids()``: every id served at an article URL; ``refused()`` (also as ``broken()``, the name the
+  other mirrors' end-to-end helpers read): ``{id: reason}`` of those that are no question record
+  (``FAQ_REASON``, ``NOT_QA_REASON``); ``question_ids()``: the rest, ascending.
+- ``truth(id)``: the record fields the parser must read from a question page, as published (asker names and
+  contact details as written; ``more_info``, ``categories``, similar questions and related FAQs empty). URLs
+  are paths: ``path`` (the canonical path the record's ``url`` ends with) and each answer's ``author_url``;
+  dates are ``date`` objects. ``answers`` lists every reply in the order the
   structured data gives them (JSON-LD: ``acceptedAnswer`` then ``suggestedAnswer`` in list order; microdata:
   document order), ``accepted`` True for the accepted one and False for the others; ``upvotes`` None where
   the page shows no votes. ``answer``, ``doctor`` and ``reply_date`` come from the accepted answer, else the
@@ -254,6 +256,10 @@ class QAPageSite:
     def refused(self) -> dict[int, str]:
         return dict(self._refused)
 
+    def broken(self) -> dict[int, str]:
+        """The pages that make no question record, by the name the other mirrors' end-to-end helpers read."""
+        return self.refused()
+
     def article_path(self, article_id: int) -> str:
         """The canonical path, which the record's url ends with."""
         return f"/questions/{article_id}"
@@ -290,6 +296,10 @@ class QAPageSite:
                 for reply in article.replies
             ],
             "view_count": None,
+            "more_info": None,
+            "categories": [],
+            "similar_questions": [],
+            "related_faqs": [],
             "path": self.article_path(article_id),
         }
 
