@@ -113,11 +113,24 @@ def _question_and_answers(site: QAPageSite, article_id: int, html: str) -> tuple
 
 
 def _author_name(author, nodes: list[dict]) -> str | None:
+    if isinstance(author, list):
+        [author] = author
     if isinstance(author, str):
         return author
     if "@id" in author and "name" not in author:
         [author] = [node for node in nodes if node.get("@id") == author["@id"]]
     return author["name"]
+
+
+def _author_url(author) -> str | None:
+    [author] = author if isinstance(author, list) else [author]
+    return urlsplit(author["url"]).path if isinstance(author, dict) and "url" in author else None
+
+
+def _view_count(question: dict) -> int | None:
+    counters = [counter for counter in _listed(question.get("interactionStatistic"))
+                if counter["interactionType"] in ("https://schema.org/ViewAction", {"@type": "ViewAction"})]
+    return counters[0]["userInteractionCount"] if counters else None
 
 
 # --- determinism ------------------------------------------------------------------------------------
@@ -145,6 +158,11 @@ def test_every_style_and_broken_kind_occurs_and_only_the_planted_blocks_are_inva
     questions = site.question_ids()
     assert {site.style(i) for i in questions} == set(STYLES)
     assert {site.broken_jsonld(i) for i in questions} == {None, *BROKEN_KINDS}
+    pages = [_html(site, site.linked_path(i)) for i in questions]
+    odd_shapes = ('"author": [', '"author": "', '"mainEntity": [', '"suggestedAnswer": {', '"interactionStatistic": [',
+                  '"@context": "http://schema.org"', 'itemprop="suggestedAnswer acceptedAnswer"', "@graph", ".000Z")
+    assert [shape for shape in odd_shapes if not any(shape in page for page in pages)] == []
+    assert any(re.search(r'"upvoteCount": "[0-9]+"', page) for page in pages)
     for article_id in questions:
         html = _html(site, site.linked_path(article_id))
         blocks = _blocks(html)
@@ -166,11 +184,11 @@ def test_structured_data_holds_the_truths_question_and_every_answer_in_order(sit
         assert unescape(question["name"]) == truth["title"], article_id
         assert _text_lines(question["text"]) == truth["question"].split("\n"), article_id
         assert _day(question.get("dateCreated") or question["datePublished"]) == truth["ask_date"], article_id
+        assert _view_count(question) == truth["view_count"], article_id
         asker = question.get("author")
         assert (None if asker is None else _author_name(asker, nodes)) == truth["asker"]["name"], article_id
         read = [{"text": "\n".join(_text_lines(answer["text"])), "author_name": _author_name(answer["author"], nodes),
-                 "author_url": (urlsplit(answer["author"]["url"]).path
-                                if isinstance(answer["author"], dict) and "url" in answer["author"] else None),
+                 "author_url": _author_url(answer["author"]),
                  "date": _day(answer.get("dateCreated") or answer["datePublished"]),
                  "upvotes": None if "upvoteCount" not in answer else int(answer["upvoteCount"]),
                  "accepted": answer["accepted"]} for answer in answers]
@@ -193,6 +211,7 @@ def test_the_answer_is_the_accepted_else_the_best_voted_else_the_first_reply(sit
         assert truth["doctor"]["name"] == (chosen and chosen["author_name"]), truth["source_id"]
         assert truth["reply_date"] == (chosen and chosen["date"]), truth["source_id"]
         assert truth["reply_date"] is None or truth["reply_date"] >= truth["ask_date"], truth["source_id"]
+    assert any(truth["view_count"] for truth in truths) and None in {truth["view_count"] for truth in truths}
     counts = [len(truth["answers"]) for truth in truths]
     assert 0 in counts and 1 in counts and max(counts) == 5
     assert any(not reply["accepted"] and reply["upvotes"] for truth in truths for reply in truth["answers"])

@@ -3,9 +3,10 @@
 The sandbox of the structured-data parser (qacrawler.page.sites.qapage) and of sites declared by a site file
 (``qapage.toml`` beside this module, site id ``healthanswers``). docs/sites/qapage_sandbox.md says what it
 imitates. Each article page is written in one of ``STYLES``, chosen per article, each modelled on real
-software: ``jsonld`` (a plain JSON-LD QAPage, sometimes with a BreadcrumbList block, ``mainEntity`` as a list,
-the author as a string), ``yoast`` (one ``@graph``, ``"@type": ["WebPage", "QAPage"]``, ``@id`` references),
-``anspress`` and ``q2a`` (microdata), ``discourse`` (HTML inside ``name``/``text``, Rails timestamps,
+software: ``jsonld`` (a plain JSON-LD QAPage, sometimes with a BreadcrumbList block, ``mainEntity`` or an
+author as a list, an author as a string, votes as strings, a view count), ``yoast`` (one ``@graph``,
+``"@type": ["WebPage", "QAPage"]``, ``@id`` references), ``anspress`` and ``q2a`` (microdata),
+``discourse`` (HTML inside ``name``/``text``, Rails timestamps,
 ``answerCount`` 0 and votes order when nothing is accepted) and ``medical`` (``["MedicalWebPage",
 "QAPage"]``, Physician authors). About one JSON-LD page in six also carries a broken block (trailing
 comma, raw newline, CDATA) beside the good one. About 4 % of the pages at article URLs are FAQPage-only
@@ -169,6 +170,7 @@ class Article:
     variant: random.Random  # drawn while rendering, from a fresh Random(variant_seed) each time
     breadcrumb: bool  # jsonld: a BreadcrumbList block; medical: a `specialty`
     broken: str | None
+    views: int | None  # jsonld and medical: a ViewAction InteractionCounter on the Question
 
     @property
     def slug(self) -> str:
@@ -295,7 +297,7 @@ class QAPageSite:
                  "date": reply.stamp.day(), "upvotes": reply.upvotes, "accepted": reply.accepted}
                 for reply in article.replies
             ],
-            "view_count": None,
+            "view_count": article.views,
             "more_info": None,
             "categories": [],
             "similar_questions": [],
@@ -484,7 +486,9 @@ class QAPageSite:
         return Article(article_id, style, department, title, question, asker, replace(dates, moment=asked),
                        tuple(replies), f"{self.seed}:{article_id}:variant", random.Random(),
                        markup.random() < 0.5, markup.choice(BROKEN_KINDS) if (
-                           style in JSONLD_STYLES and markup.random() < 1 / 6) else None)
+                           style in JSONLD_STYLES and markup.random() < 1 / 6) else None,
+                       markup.randrange(20, 90_000) if style in ("jsonld", "medical") and markup.random() < 0.6
+                       else None)
 
     def _reply(self, rng: Dice, markup: random.Random, style: str, dates: Stamp, department: text.Department,
                asker: str | None,
@@ -704,11 +708,13 @@ def _answer_data(article: Article, reply: Reply, canonical: str, base: str) -> d
                           "Person", **(extra if article.style == "medical" else {}))
     if article.style == "jsonld" and reply.author_path is None and article.variant.random() < 0.5:
         author = reply.author  # a plain string, as many templates write it
+    elif article.style == "jsonld" and article.variant.random() < 0.2:
+        author = [author]  # a list where one author was meant
     data: dict[str, Any] = {"@type": "Answer", "text": body,
                             ("datePublished" if article.style == "discourse" else "dateCreated"): reply.stamp.written(),
                             "url": f"{canonical}#answer-{reply.number}", "author": author}
     if reply.upvotes is not None:
-        data["upvoteCount"] = reply.upvotes
+        data["upvoteCount"] = str(reply.upvotes) if article.variant.random() < 0.15 else reply.upvotes
     return data
 
 
@@ -733,11 +739,24 @@ def _question_data(article: Article, canonical: str, base: str) -> dict[str, Any
             data["author"] = article.asker
         else:
             data["author"] = _person(article.asker, handle, base)
+    if article.views is not None:
+        data["interactionStatistic"] = _views(article.views, variant)
     if accepted:
         data["acceptedAnswer"] = _answer_data(article, accepted[0], canonical, base)
     if suggested:
         data["suggestedAnswer"] = suggested[0] if len(suggested) == 1 and variant.random() < 0.3 else suggested
     return data
+
+
+def _views(views: int, variant: random.Random) -> Any:
+    """The view count as schema.org writes it: one counter, or a list beside other actions' counters, with the
+    action as a URL or as a typed object."""
+    action = "https://schema.org/ViewAction" if variant.random() < 0.5 else {"@type": "ViewAction"}
+    counter = {"@type": "InteractionCounter", "interactionType": action, "userInteractionCount": views}
+    if variant.random() < 0.5:
+        return counter
+    return [{"@type": "InteractionCounter", "interactionType": "https://schema.org/LikeAction",
+             "userInteractionCount": views // 40}, counter]
 
 
 def _breadcrumb(article: Article, canonical: str, base: str, node_id: str | None = None) -> dict[str, Any]:
