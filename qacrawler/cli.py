@@ -11,6 +11,7 @@ import shlex
 import shutil
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -28,6 +29,9 @@ from qacrawler.page.sites.registry import BUILTIN, UnknownSite, all_sites, get_s
 from qacrawler.page.sites.site import Site
 
 DEMO_MARKER = ".qacrawler-demo"
+# Mirrors of sites declared by a site file shipped beside them: `qacrawler sandbox --site NAME` serves the mirror
+# the file's `sandbox` key names and prints the command that crawls it with that file.
+SANDBOX_SITE_FILES = {"qapage": Path(__file__).parent / "sandbox" / "qapage.toml"}
 EXIT_LOCKED = 3
 
 
@@ -174,7 +178,8 @@ def build_parser() -> argparse.ArgumentParser:
     sandbox.add_argument("--pages", type=positive_int, default=1200, help="article pages (default 1200)")
     sandbox.add_argument("--seed", type=int, default=7, help="seed (default 7)")
     sandbox.add_argument("--site", default="doctorqna",
-                         help="which site to mirror (default doctorqna; `qacrawler sites`)")
+                         help="which site to mirror (default doctorqna; `qacrawler sites`; "
+                              f"{', '.join(SANDBOX_SITE_FILES)}: a site declared by a site file)")
     sandbox.add_argument("--faults", type=fault_plan, metavar="SPEC",
                          help="inject faults, e.g. server_error=0.05,too_many_requests=0.05,drop=0.02,truncate=0.02")
     sandbox.add_argument("--latency", type=milliseconds, default=0.0, metavar="MS",
@@ -446,7 +451,8 @@ def command_sandbox(args: argparse.Namespace) -> int:
         raise UsageError(f"--jitter {args.jitter:g} is larger than --latency {args.latency:g}") from None
     if args.site != "doctorqna" and args.hostile is not None:
         raise UsageError("--hostile is available for the doctorqna mirror only")
-    mirror = sandbox_mirror(known_site(args.site))
+    site_file = SANDBOX_SITE_FILES.get(args.site)
+    mirror = site_file_mirror(site_file) if site_file else sandbox_mirror(known_site(args.site))
     flags = {"--renamed-labels": ("labels", "renamed"), "--plant-pii": ("pii", True),
              "--hostile-pages": ("hostile", True)}
     options = dict(option for flag, option in flags.items() if getattr(args, flag[2:].replace("-", "_")))
@@ -458,9 +464,12 @@ def command_sandbox(args: argparse.Namespace) -> int:
         site = mirror(pages=args.pages, seed=args.seed, **options)
     except ValueError as error:
         raise UsageError(f"--pages: {error}") from None
+    if args.faults is not None and args.faults.malformed and not hasattr(site, "malformable_paths"):
+        raise UsageError(f"--faults malformed is not available for the {args.site} mirror")
     try:
         if args.hostile is None:
-            serve_forever(site, port=args.port, faults=args.faults, latency=latency)
+            serve_forever(site, port=args.port, faults=args.faults, latency=latency,
+                          announce=crawl_hint(site_file) if site_file else None)
         else:
             serve_hostile(site, args, latency)
     except OSError as error:
@@ -476,6 +485,23 @@ def sandbox_mirror(site: Site) -> Any:
         return site.sandbox_class()
     except LookupError as error:
         raise UsageError(str(error)) from None
+
+
+def site_file_mirror(path: Path) -> Any:
+    """The mirror class a shipped site file names in its `sandbox` key."""
+    import tomllib
+
+    from qacrawler.page.sites.site import import_object
+
+    return import_object(tomllib.loads(path.read_text("utf-8"))["sandbox"])
+
+
+def crawl_hint(site_file: Path) -> Callable[[str], None]:
+    def announce(base_url: str) -> None:
+        print(f"crawl it: qacrawler crawl {shlex.quote(str(site_file))} --base-url {base_url}", file=sys.stderr,
+              flush=True)
+
+    return announce
 
 
 def serve_hostile(site: Any, args: argparse.Namespace, latency: Any) -> None:

@@ -205,11 +205,14 @@ class SandboxServer:
 
 
 def serve_forever(site: Site, port: int = 0, host: str = "127.0.0.1", faults: FaultPlan | None = None,
-                  latency: Latency | None = None) -> None:
-    """For the CLI: serve until Ctrl-C, printing the base URL once so scripts can pick it up."""
+                  latency: Latency | None = None, announce: Callable[[str], None] | None = None) -> None:
+    """For the CLI: serve until Ctrl-C, printing the base URL once so scripts can pick it up; `announce`
+    receives it too, to tell a person how to crawl the mirror."""
     with SandboxServer(site, host=host, port=port, faults=faults, latency=latency) as server:
         try:  # the print too: a client may read the URL and send Ctrl-C before the wait begins
             print(server.base_url, flush=True)
+            if announce is not None:
+                announce(server.base_url)
             threading.Event().wait()
         except KeyboardInterrupt:
             pass
