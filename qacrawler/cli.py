@@ -24,7 +24,14 @@ from qacrawler.crawl.process import CrawlResult, run_crawls
 from qacrawler.crawl.run import InvalidRunId, check_run_id
 from qacrawler.dataset.files import LOCK_FILE, CorruptFile, DatasetLocked, run_manifests
 from qacrawler.page.records import validation_reasons
-from qacrawler.page.sites.registry import BUILTIN, UnknownSite, all_sites, get_site, load_site_modules
+from qacrawler.page.sites.registry import (
+    BUILTIN,
+    UnknownSite,
+    all_sites,
+    get_site,
+    load_site_modules,
+    register_site_files,
+)
 from qacrawler.page.sites.site import Site
 
 DEMO_MARKER = ".qacrawler-demo"
@@ -106,9 +113,11 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--pages", type=positive_int, default=1200, help="sandbox article pages (default 1200)")
     demo.add_argument("--seed", type=int, default=7, help="sandbox seed (default 7)")
 
-    crawl = commands.add_parser("crawl", help="crawl one site into a dataset folder")
-    crawl.add_argument("site", help="site id (`qacrawler sites` lists them)")
-    crawl.add_argument("--out", type=Path, help="dataset folder (default output/<site>)")
+    crawl = commands.add_parser("crawl", help="crawl sites into a dataset folder")
+    crawl.add_argument("site", nargs="+", metavar="SITE",
+                       help="site id (`qacrawler sites` lists them), site file (PATH.toml) or folder of them (DIR/); "
+                            "several crawl side by side into one dataset")
+    crawl.add_argument("--out", type=Path, help="dataset folder (default output/<site>; required for several sites)")
     crawl.add_argument("--base-url", help="crawl this mirror instead of the real site (e.g. the sandbox's URL)")
     crawl.add_argument("--max-pages", type=positive_int, help="stop after this many responses")
     crawl.add_argument("--min-id", type=positive_int, help="also walk article ids from here (with --max-id)")
@@ -124,7 +133,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="override a quality gate for this run, e.g. min_records=500 or coverage.reply_date=0.9")
 
     parse = commands.add_parser("parse", help="print the parser's record for saved pages, one JSON line per file")
-    parse.add_argument("--site", required=True, help="site id (`qacrawler sites` lists them)")
+    parse.add_argument("--site", required=True, help="site id (`qacrawler sites` lists them) or site file (PATH.toml)")
     parse.add_argument("--url", help="the pages' URL (default: url.txt beside each file)")
     parse.add_argument("files", nargs="+", type=Path, metavar="FILE")
 
@@ -159,7 +168,11 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--quarantine", action="store_true",
                        help="move bad files to DIR/quarantine/ (out of every reader's way), logging what moved")
 
-    commands.add_parser("sites", help="list the sites qacrawler can crawl: language, base URL, discovery")
+    sites = commands.add_parser("sites",
+                                help="list the sites qacrawler can crawl: language, base URL, source, discovery")
+    sites.add_argument("paths", nargs="*", metavar="PATH", help="also these site files (PATH.toml) or folders of them")
+    sites.add_argument("-s", "--set", action="append", default=[], type=setting_override, metavar="NAME=VALUE",
+                       help="the crawl's QA_SITE_FILES or QA_SITE_MODULES, to list the sites a scheduled job knows")
 
     runs = commands.add_parser("runs", help="list a dataset's past runs: counts, durations, gate results")
     runs.add_argument("dataset", type=Path, metavar="DIR")
@@ -211,12 +224,12 @@ def main(argv: list[str] | None = None) -> int:
 def command_parse(args: argparse.Namespace) -> int:
     from qacrawler.page.sites.errors import NotAnArticle
 
-    site = known_site(args.site)
+    [site] = sites_named([args.site], one_each=True)
     status = 0
     for path in args.files:
         url = args.url or _url_beside(path)
         try:
-            record = site.parse(path.read_bytes(), url)
+            records = site.records(path.read_bytes(), url)
         except OSError as error:
             print(f"{path}: cannot read: {error.strerror}", file=sys.stderr)
             status = 1
@@ -227,25 +240,62 @@ def command_parse(args: argparse.Namespace) -> int:
             print(f"{path}: invalid record: {'; '.join(validation_reasons(error))}", file=sys.stderr)
             status = 1
         else:
-            print(json.dumps(record.model_dump(mode="json"), ensure_ascii=False))
+            for record in records:  # one, or one per pair of an FAQ page its site keeps
+                print(json.dumps(record.model_dump(mode="json"), ensure_ascii=False))
     return status
 
 
-def known_site(site_id: str, site_modules: str = "") -> Site:
-    """The registered site of that id, after importing the modules a `-s QA_SITE_MODULES=` names."""
-    load_site_modules(name.strip() for name in site_modules.split(",") if name.strip())
+def setting_list(value: str) -> list[str]:
+    """A `-s NAME=a,b` list, split as Scrapy's getlist splits it."""
+    return [part.strip() for part in value.split(",") if part.strip()]
+
+
+def known_site(site_id: str, site_modules: str = "", site_files: str = "") -> Site:
+    """The registered site of that id, after importing the modules a `-s QA_SITE_MODULES=` names and reading the
+    site files of a `-s QA_SITE_FILES=`."""
+    load_site_modules(setting_list(site_modules))
+    register_site_files(setting_list(site_files))
     try:
         return get_site(site_id)
     except UnknownSite as error:
         raise UsageError(f"{error}; Try: qacrawler sites") from None
 
 
+def is_site_path(name: str) -> bool:
+    """A site file or folder of them where a site id is expected: it ends in .toml or holds a slash (a folder is
+    written `sites/`, so a folder named like a site id, e.g. a dataset's, is never taken for one)."""
+    return name.endswith(".toml") or "/" in name or os.sep in name
+
+
+def sites_named(names: list[str], settings: dict[str, str] | None = None, one_each: bool = False) -> list[Site]:
+    """The sites the command line names, each once: ids (of builtin sites, and of the modules and site files
+    `-s QA_SITE_MODULES=` / `-s QA_SITE_FILES=` name) and site files or folders of them."""
+    settings = settings or {}
+    sites: dict[str, Site] = {}
+    for name in names:
+        if is_site_path(name):
+            declared = register_site_files([name])
+            if one_each and len(declared) != 1:
+                raise UsageError(f"{name} declares {len(declared)} sites; give one site file")
+        else:
+            declared = [known_site(name, settings.get("QA_SITE_MODULES", ""), settings.get("QA_SITE_FILES", ""))]
+        sites.update((site.id, site) for site in declared)
+    return list(sites.values())
+
+
 def command_sites(args: argparse.Namespace) -> int:
-    rows = [(site.id, site.language, site.base_url, site.discovery.describe()) for site in all_sites()]
-    widths = [max(len(row[column]) for row in [("site", "language", "base URL", ""), *rows]) for column in range(3)]
-    print(f"{'site':<{widths[0]}}  {'language':<{widths[1]}}  {'base URL':<{widths[2]}}  discovery")
-    for row in rows:
-        print(f"{row[0]:<{widths[0]}}  {row[1]:<{widths[1]}}  {row[2]:<{widths[2]}}  {row[3]}")
+    settings = dict(args.set)
+    load_site_modules(setting_list(settings.get("QA_SITE_MODULES", "")))
+    register_site_files([*setting_list(settings.get("QA_SITE_FILES", "")), *args.paths])
+    builtin = {site.id for site in BUILTIN}
+    rows = [(site.id, site.language, site.base_url,
+             "builtin" if site.id in builtin else site.source or "site module",
+             site.discovery.describe(id_walk=bool(site.article_template)))
+            for site in all_sites()]
+    header = ("site", "language", "base URL", "source", "discovery")
+    widths = [max(len(row[column]) for row in [header, *rows]) for column in range(4)]
+    for row in [header, *rows]:
+        print("  ".join(f"{cell:<{width}}" for cell, width in zip(row, widths, strict=False)) + f"  {row[4]}")
     return 0
 
 
@@ -287,15 +337,29 @@ def crawl_overrides(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def command_crawl(args: argparse.Namespace) -> int:
-    known_site(args.site, dict(args.set).get("QA_SITE_MODULES", ""))
+    settings = dict(args.set)
+    sites = sites_named(args.site, settings)
+    if len(sites) > 1:
+        names = ", ".join(site.id for site in sites)
+        if not args.out:
+            raise UsageError(f"give --out when crawling several sites ({names}) into one dataset")
+        if args.base_url or args.min_id is not None or args.max_id is not None:
+            raise UsageError(f"--base-url, --min-id and --max-id are one site's; crawl {names} one at a time with them")
     arguments: dict[str, Any] = {}
     if args.base_url:
         arguments["base_url"] = check_base_url(args.base_url)
     if args.min_id is not None or args.max_id is not None:
         check_id_range(args.min_id, args.max_id)
+        if not sites[0].article_template:
+            raise UsageError(f"site {sites[0].id} has no article_template, so it cannot walk ids; add one to "
+                             f"{sites[0].source or 'its declaration'} or drop --min-id/--max-id")
         arguments.update(min_id=str(args.min_id), max_id=str(args.max_id))
-    out = writable_folder(args.out or Path("output") / args.site, "--out")
-    results = run_crawls([(args.site, arguments)], out, crawl_overrides(args), prepare=announce_new_dataset)
+    out = writable_folder(args.out or Path("output") / sites[0].id, "--out")
+    overrides = crawl_overrides(args)
+    site_files = [str(Path(site.source).resolve()) for site in sites if site.source]
+    if site_files:  # the crawl's spider loader registers them again, beside those of -s QA_SITE_FILES
+        overrides["QA_SITE_FILES"] = [*setting_list(settings.get("QA_SITE_FILES", "")), *site_files]
+    results = run_crawls([(site.id, arguments) for site in sites], out, overrides, prepare=announce_new_dataset)
     print_summary(results)
     return exit_status(results)
 
