@@ -28,9 +28,11 @@ def ids(cases: list[Case]) -> list[str]:
 
 @functools.cache
 def parsed(case: Case) -> dict[str, Any]:
-    record = parser_for(case.site).parse(case.page, case.url, crawled_at=case.crawled_at,
-                                         content_type=case.content_type)
-    return record.model_dump(mode="json")
+    """The case's record, read as the crawl reads pages (Site.records); a fixture holds a page of one record."""
+    records = parser_for(case.site).records(case.page, case.url, crawled_at=case.crawled_at,
+                                            content_type=case.content_type)
+    assert len(records) == 1, f"{case.id}: the page makes {len(records)} records; a fixture case holds one"
+    return records[0].model_dump(mode="json")
 
 
 @pytest.mark.parametrize("site", fixture_sites())
@@ -72,7 +74,7 @@ def test_crawled_at_is_the_fixed_one_of_meta_json(case):
 @pytest.mark.parametrize("case", NOT_ARTICLES, ids=ids(NOT_ARTICLES))
 def test_not_an_article(case):
     with pytest.raises(NotAnArticle) as raised:
-        parser_for(case.site).parse(case.page, case.url, crawled_at=case.crawled_at, content_type=case.content_type)
+        parser_for(case.site).records(case.page, case.url, crawled_at=case.crawled_at, content_type=case.content_type)
     assert case.expected["not_an_article"] in raised.value.reason
     assert "\n" not in raised.value.reason and raised.value.reason == str(raised.value)
 
