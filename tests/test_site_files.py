@@ -300,3 +300,39 @@ def test_a_site_whose_pages_make_several_records_is_crawled_into_all_of_them_onc
     again = manifest_of(out, 1)
     assert again["ledger"]["unaccounted"] == 0 and again["counts"]["records"] == 0
     assert again["ledger"]["skipped"] + again["ledger"]["recorded"] == len(mirror.ids)
+
+
+class QAPageMirror:
+    """Two pages with schema.org QAPage JSON-LD and a sitemap: enough for a crawl of a site file to schedule,
+    fetch and account for every article, whatever the structured-data parser makes of them."""
+
+    ids = (1, 2)
+
+    def render(self, path: str, query: dict[str, list[str]], *, base_url: str) -> tuple[int, dict[str, str], bytes]:
+        if path == "/sitemap.xml":
+            urls = "".join(f"<url><loc>{base_url}/questions/{number}</loc></url>" for number in self.ids)
+            body = f'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{urls}</urlset>'
+            return 200, {"Content-Type": "application/xml"}, body.encode("utf-8")
+        match = re.fullmatch(r"/questions/([0-9]+)", path)
+        if match is None or int(match.group(1)) not in self.ids:
+            return 404, {"Content-Type": "text/html"}, b"<html><body>not found</body></html>"
+        data = {"@context": "https://schema.org", "@type": "QAPage", "mainEntity": {
+            "@type": "Question", "name": f"Headache question {match.group(1)}",
+            "text": "Why do I wake with a headache?", "dateCreated": "2024-01-02T10:00:00Z", "answerCount": 1,
+            "acceptedAnswer": {"@type": "Answer", "text": "See a neurologist.", "dateCreated": "2024-01-03T10:00:00Z",
+                               "author": {"@type": "Person", "name": "Dr. Lee"}}}}
+        page = (f'<html><head><script type="application/ld+json">{json.dumps(data)}</script></head>'
+                f"<body><h1>{data['mainEntity']['name']}</h1></body></html>")
+        return 200, {"Content-Type": "text/html; charset=utf-8"}, page.encode("utf-8")
+
+
+def test_qacrawler_crawl_takes_a_site_file_into_the_crawl_process(tmp_path):
+    site_file = write(tmp_path, "example.toml", SMALLEST)
+    out = tmp_path / "dataset"
+    with SandboxServer(QAPageMirror()) as server:
+        result = run_cli("crawl", str(site_file), "--base-url", server.base_url, "--out", str(out))
+    assert result.returncode in (0, 2), result.stdout + result.stderr[-3000:]  # 2: a gate, until the parser reads
+    manifest = manifest_of(out, 0)
+    assert manifest["spider"] == "example_health"  # the crawl's spider loader registered the file again
+    ledger = manifest["ledger"]
+    assert (ledger["scheduled"], ledger["recorded"] + ledger["rejected"], ledger["unaccounted"]) == (2, 2, 0)
