@@ -336,3 +336,19 @@ def test_qacrawler_crawl_takes_a_site_file_into_the_crawl_process(tmp_path):
     assert manifest["spider"] == "example_health"  # the crawl's spider loader registered the file again
     ledger = manifest["ledger"]
     assert (ledger["scheduled"], ledger["recorded"] + ledger["rejected"], ledger["unaccounted"]) == (2, 2, 0)
+
+
+def toml_blocks(text: str) -> list[str]:
+    return re.findall(r"```toml\n(.*?)```", text, re.S)
+
+
+def test_the_readme_leads_adding_a_site_with_the_smallest_file_which_sites_accepts(tmp_path):
+    readme = (ROOT / "README.md").read_text("utf-8")
+    adding = readme[readme.index("## Adding a site"):]
+    assert toml_blocks(adding)[0] == SMALLEST  # the smallest file, verbatim
+    assert toml_blocks((ROOT / "docs" / "site-files.md").read_text("utf-8"))[0] == SMALLEST
+    path = write(tmp_path, "smallest.toml", toml_blocks(adding)[0])
+    listed = run_cli("sites", str(path), timeout=60)
+    assert listed.returncode == 0, listed.stderr
+    assert any(line.split()[:4] == ["example_health", "en", "https://answers.example.org", str(path)]
+               for line in listed.stdout.splitlines())
