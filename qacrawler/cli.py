@@ -142,7 +142,7 @@ def build_parser() -> argparse.ArgumentParser:
                                               parser_class=OneLineParser)
     fixture_save = fixture_commands.add_parser(
         "save", help="save a page and the current parser's record as a fixture folder, for review")
-    fixture_save.add_argument("site", help="site id (a parser in qacrawler/page/sites/)")
+    fixture_save.add_argument("site", help="site id (a parser in qacrawler/page/sites/) or site file (PATH.toml)")
     fixture_save.add_argument("source", metavar="URL-or-FILE", help="an http(s) URL fetched once, or a saved page")
     fixture_save.add_argument("name", metavar="NAME", help="the case's folder name, e.g. open_ended_age")
     fixture_save.add_argument("--url", help="the page's address for url.txt (required with a FILE)")
@@ -302,11 +302,16 @@ def command_sites(args: argparse.Namespace) -> int:
 def command_fixture(args: argparse.Namespace) -> int:
     from qacrawler.fixture_save import save_fixture
 
-    folder, expected = save_fixture(args.site, args.source, args.name, url=args.url, content_type=args.content_type,
-                                    root=args.root, force=args.force)
+    site = sites_named([args.site], one_each=True)[0] if args.site.endswith(".toml") else None  # else an id
+    folder, expected = save_fixture(site.id if site else args.site, args.source, args.name, url=args.url,
+                                    content_type=args.content_type, root=args.root, force=args.force)
     verdict = (f"not an article: {expected['not_an_article']}" if "not_an_article" in expected
                else f"record {expected['record_id']}")
     print(f"wrote {folder} ({verdict}); review expected.json against the page before committing it")
+    site_file = folder.parent / "site.toml"  # the fixture runner registers the site from it
+    if site is not None and site.source and not site_file.exists():
+        shutil.copyfile(site.source, site_file)
+        print(f"wrote {site_file} (the site file the cases of {site.id} are parsed with)")
     return 0
 
 

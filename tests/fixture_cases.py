@@ -4,7 +4,8 @@ tests/fixtures/<site>/<case>/: page.html (the raw page bytes), url.txt, meta.jso
 `content_type`, the HTTP header passed to the parser, when the case has one) and expected.json: the record
 (`model_dump(mode="json")` without the crawl's own fields, `crawled_at` and `source_lastmod`) checked by
 hand against the page, or `{"not_an_article": "<part of the reason>"}`. `qacrawler fixture save` writes
-such a folder.
+such a folder. A site declared by a site file keeps that file as tests/fixtures/<site>/site.toml: it is
+registered before its cases are read.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 
 from qacrawler.fixture_save import CRAWL_FIELDS, FIXTURE_CRAWLED_AT
 from qacrawler.page.records import QARecord
+from qacrawler.page.sites.registry import register_site_files
 
 FIXTURES_ROOT = Path(__file__).parent / "fixtures"
 CRAWLED_AT = FIXTURE_CRAWLED_AT
@@ -65,6 +67,8 @@ class Case:
 
 def cases_of(root: Path, site: str) -> list[Case]:
     folder = root / site
+    if (folder / "site.toml").is_file():
+        register_site_files([folder / "site.toml"])
     return [Case(site, path.name, path) for path in sorted(folder.iterdir()) if (path / "expected.json").is_file()]
 
 

@@ -352,3 +352,18 @@ def test_the_readme_leads_adding_a_site_with_the_smallest_file_which_sites_accep
     assert listed.returncode == 0, listed.stderr
     assert any(line.split()[:4] == ["example_health", "en", "https://answers.example.org", str(path)]
                for line in listed.stdout.splitlines())
+
+
+def test_fixture_save_keeps_the_site_file_beside_the_cases_and_the_runner_registers_it(tmp_path):
+    from tests.fixture_cases import all_cases
+
+    site_file = write(tmp_path, "fixture.toml", smallest_with(drop=("id",), add='id = "fixture_health"\n'))
+    page = write(tmp_path, "page.html", "<html><body><p>No structured data here.</p></body></html>")
+    root = tmp_path / "fixtures"
+    saved = run_cli("fixture", "save", str(site_file), str(page), "plain_page", "--url",
+                    "https://answers.example.org/questions/5", "--root", str(root), timeout=60)
+    assert saved.returncode == 0, saved.stderr
+    assert (root / "fixture_health" / "site.toml").read_text("utf-8") == site_file.read_text("utf-8")
+    [case] = all_cases(root)
+    assert case.id == "fixture_health/plain_page" and not case.is_article
+    assert get_site("fixture_health").source == str(root / "fixture_health" / "site.toml")
