@@ -118,7 +118,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="site id (`qacrawler sites` lists them), site file (PATH.toml) or folder of them (DIR/); "
                             "several crawl side by side into one dataset")
     crawl.add_argument("--out", type=Path, help="dataset folder (default output/<site>; required for several sites)")
-    crawl.add_argument("--base-url", help="crawl this mirror instead of the real site (e.g. the sandbox's URL)")
+    crawl.add_argument("--base-url", action="append", default=[], metavar="[SITE=]URL",
+                       help="crawl this mirror instead of the real site (e.g. the sandbox's URL); with several sites "
+                            "SITE=URL, once per site")
     crawl.add_argument("--max-pages", type=positive_int, help="stop after this many responses")
     crawl.add_argument("--min-id", type=positive_int, help="also walk article ids from here (with --max-id)")
     crawl.add_argument("--max-id", type=positive_int, help="last article id of the walk")
@@ -348,25 +350,44 @@ def command_crawl(args: argparse.Namespace) -> int:
         names = ", ".join(site.id for site in sites)
         if not args.out:
             raise UsageError(f"give --out when crawling several sites ({names}) into one dataset")
-        if args.base_url or args.min_id is not None or args.max_id is not None:
-            raise UsageError(f"--base-url, --min-id and --max-id are one site's; crawl {names} one at a time with them")
-    arguments: dict[str, Any] = {}
-    if args.base_url:
-        arguments["base_url"] = check_base_url(args.base_url)
+        if args.min_id is not None or args.max_id is not None:
+            raise UsageError(f"--min-id and --max-id are one site's; crawl {names} one at a time with them")
+    base_urls = mirror_urls(args.base_url, sites)
+    id_walk: dict[str, str] = {}
     if args.min_id is not None or args.max_id is not None:
         check_id_range(args.min_id, args.max_id)
         if not sites[0].article_template:
             raise UsageError(f"site {sites[0].id} has no article_template, so it cannot walk ids; add one to "
                              f"{sites[0].source or 'its declaration'} or drop --min-id/--max-id")
-        arguments.update(min_id=str(args.min_id), max_id=str(args.max_id))
+        id_walk = {"min_id": str(args.min_id), "max_id": str(args.max_id)}
     out = writable_folder(args.out or Path("output") / sites[0].id, "--out")
     overrides = crawl_overrides(args)
     site_files = [str(Path(site.source).resolve()) for site in sites if site.source]
     if site_files:  # the crawl's spider loader registers them again, beside those of -s QA_SITE_FILES
         overrides["QA_SITE_FILES"] = [*setting_list(settings.get("QA_SITE_FILES", "")), *site_files]
-    results = run_crawls([(site.id, arguments) for site in sites], out, overrides, prepare=announce_new_dataset)
+    jobs = [(site.id, {**id_walk, **({"base_url": base_urls[site.id]} if site.id in base_urls else {})})
+            for site in sites]
+    results = run_crawls(jobs, out, overrides, prepare=announce_new_dataset)
     print_summary(results)
     return exit_status(results)
+
+
+def mirror_urls(values: list[str], sites: list[Site]) -> dict[str, str]:
+    """Site id -> the --base-url its crawl uses: a plain URL for one site, SITE=URL for any of several."""
+    ids = [site.id for site in sites]
+    urls: dict[str, str] = {}
+    for value in values:
+        name, separator, url = value.partition("=")
+        if not separator or "://" in name:  # a plain URL (whose query may hold a "=")
+            if len(sites) > 1:
+                raise UsageError(f"--base-url {value}: give SITE=URL when crawling several sites ({', '.join(ids)})")
+            name, url = ids[0], value
+        if name not in ids:
+            raise UsageError(f"--base-url {value}: {name!r} is not a site of this crawl ({', '.join(ids)})")
+        if name in urls:
+            raise UsageError(f"--base-url given twice for {name}")
+        urls[name] = check_base_url(url)
+    return urls
 
 
 def writable_folder(path: Path, option: str) -> Path:

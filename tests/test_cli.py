@@ -255,6 +255,12 @@ CLI_TABLE = {
                                                   2, "site example_health has no article_template, so it cannot walk"),
     "crawl several sites without --out": (["crawl", "{base}/smallest.toml", "doctorqna"], 2,
                                           "give --out when crawling several sites (example_health, doctorqna)"),
+    "crawl several sites with one --base-url": (["crawl", "{base}/smallest.toml", "doctorqna", "--out", "{base}/x",
+                                                 "--base-url", "http://127.0.0.1:1"], 2,
+                                                "--base-url http://127.0.0.1:1: give SITE=URL when crawling several"),
+    "crawl --base-url of another site": (["crawl", "doctorqna", "--base-url", "adoctor=http://127.0.0.1:1"], 2,
+                                         "--base-url adoctor=http://127.0.0.1:1: 'adoctor' is not a site of this "
+                                         "crawl (doctorqna)"),
     "crawl with a bad QA_SITE_FILES": (["crawl", "doctorqna", "-s", "QA_SITE_FILES={base}/bad.toml"], 2,
                                        "{base}/bad.toml: langauge: unknown key"),
     "parse --site a bad site file": (["parse", "--site", "{base}/bad.toml", "--url", "https://x.example/1",

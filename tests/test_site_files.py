@@ -367,3 +367,19 @@ def test_fixture_save_keeps_the_site_file_beside_the_cases_and_the_runner_regist
     [case] = all_cases(root)
     assert case.id == "fixture_health/plain_page" and not case.is_article
     assert get_site("fixture_health").source == str(root / "fixture_health" / "site.toml")
+
+
+def test_a_site_file_and_a_site_module_crawl_side_by_side_into_one_dataset(tmp_path):
+    site_file = write(tmp_path, "example.toml", SMALLEST)
+    out = tmp_path / "dataset"
+    pairs = PairsMirror()
+    with SandboxServer(QAPageMirror()) as qapage, SandboxServer(pairs) as faq:
+        result = run_cli("crawl", str(site_file), "pairsqa", "--out", str(out),
+                         "--base-url", f"example_health={qapage.base_url}", "--base-url", f"pairsqa={faq.base_url}",
+                         "-s", "QA_SITE_MODULES=tests.multi_record_site")
+    assert result.returncode in (0, 2), result.stdout + result.stderr[-3000:]  # 2: a gate, until the parser reads
+    manifests = {manifest_of(out, run)["spider"]: manifest_of(out, run) for run in (0, 1)}
+    assert manifests["example_health"]["base_url"] == qapage.base_url
+    assert manifests["pairsqa"]["base_url"] == faq.base_url and manifests["pairsqa"]["gates_passed"]
+    assert all(manifest["ledger"]["unaccounted"] == 0 for manifest in manifests.values())
+    assert {row["record_id"] for row in read_records(out) if row["site"] == "pairsqa"} == pairs.record_ids()
