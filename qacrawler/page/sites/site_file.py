@@ -90,8 +90,9 @@ class _Reader:
             raise self.error(key, f"expected {example}, got {_toml_type(value)} {_shown(value)}")
         return value
 
-    def string(self, key: str, default: str | None = None, example: str = 'a string, e.g. "…"') -> str | None:
-        return self.typed(key, str, example) if key in self.table else default
+    def string(self, key: str, example: str) -> str | None:
+        """The key's string, or None when the file leaves it out."""
+        return self.typed(key, str, example) if key in self.table else None
 
     def boolean(self, key: str, default: bool) -> bool:
         if key not in self.table:
@@ -295,7 +296,8 @@ def _hosts(reader: _Reader) -> tuple[str, ...]:
     for index, host in enumerate(hosts):
         if not _HOST.fullmatch(host):
             raise reader.error(f"hosts[{index}]", f"{host!r} is not a host name; give the host alone, without "
-                                                  "scheme or path, e.g. \"answers-cdn.example.org\"")
+                                                  "scheme or path (an international name in its xn-- form), "
+                                                  "e.g. \"answers-cdn.example.org\"")
     return tuple(host.lower() for host in hosts)
 
 
