@@ -25,7 +25,14 @@ from qacrawler.crawl.process import CrawlResult, run_crawls
 from qacrawler.crawl.run import InvalidRunId, check_run_id
 from qacrawler.dataset.files import LOCK_FILE, CorruptFile, DatasetLocked, run_manifests
 from qacrawler.page.records import validation_reasons
-from qacrawler.page.sites.registry import BUILTIN, UnknownSite, all_sites, get_site, load_site_modules
+from qacrawler.page.sites.registry import (
+    BUILTIN,
+    UnknownSite,
+    all_sites,
+    get_site,
+    load_site_modules,
+    register_site_files,
+)
 from qacrawler.page.sites.site import Site
 
 DEMO_MARKER = ".qacrawler-demo"
@@ -110,10 +117,14 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--pages", type=positive_int, default=1200, help="sandbox article pages (default 1200)")
     demo.add_argument("--seed", type=int, default=7, help="sandbox seed (default 7)")
 
-    crawl = commands.add_parser("crawl", help="crawl one site into a dataset folder")
-    crawl.add_argument("site", help="site id (`qacrawler sites` lists them)")
-    crawl.add_argument("--out", type=Path, help="dataset folder (default output/<site>)")
-    crawl.add_argument("--base-url", help="crawl this mirror instead of the real site (e.g. the sandbox's URL)")
+    crawl = commands.add_parser("crawl", help="crawl sites into a dataset folder")
+    crawl.add_argument("site", nargs="+", metavar="SITE",
+                       help="site id (`qacrawler sites` lists them), site file (PATH.toml) or folder of them (DIR/); "
+                            "several crawl side by side into one dataset")
+    crawl.add_argument("--out", type=Path, help="dataset folder (default output/<site>; required for several sites)")
+    crawl.add_argument("--base-url", action="append", default=[], metavar="[SITE=]URL",
+                       help="crawl this mirror instead of the real site (e.g. the sandbox's URL); with several sites "
+                            "SITE=URL, once per site")
     crawl.add_argument("--max-pages", type=positive_int, help="stop after this many responses")
     crawl.add_argument("--min-id", type=positive_int, help="also walk article ids from here (with --max-id)")
     crawl.add_argument("--max-id", type=positive_int, help="last article id of the walk")
@@ -128,7 +139,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="override a quality gate for this run, e.g. min_records=500 or coverage.reply_date=0.9")
 
     parse = commands.add_parser("parse", help="print the parser's record for saved pages, one JSON line per file")
-    parse.add_argument("--site", required=True, help="site id (`qacrawler sites` lists them)")
+    parse.add_argument("--site", required=True, help="site id (`qacrawler sites` lists them) or site file (PATH.toml)")
     parse.add_argument("--url", help="the pages' URL (default: url.txt beside each file)")
     parse.add_argument("files", nargs="+", type=Path, metavar="FILE")
 
@@ -142,7 +153,7 @@ def build_parser() -> argparse.ArgumentParser:
                                               parser_class=OneLineParser)
     fixture_save = fixture_commands.add_parser(
         "save", help="save a page and the current parser's record as a fixture folder, for review")
-    fixture_save.add_argument("site", help="site id (a parser in qacrawler/page/sites/)")
+    fixture_save.add_argument("site", help="site id (a parser in qacrawler/page/sites/) or site file (PATH.toml)")
     fixture_save.add_argument("source", metavar="URL-or-FILE", help="an http(s) URL fetched once, or a saved page")
     fixture_save.add_argument("name", metavar="NAME", help="the case's folder name, e.g. open_ended_age")
     fixture_save.add_argument("--url", help="the page's address for url.txt (required with a FILE)")
@@ -168,7 +179,11 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--quarantine", action="store_true",
                        help="move bad files to DIR/quarantine/ (out of every reader's way), logging what moved")
 
-    commands.add_parser("sites", help="list the sites qacrawler can crawl: language, base URL, discovery")
+    sites = commands.add_parser("sites",
+                                help="list the sites qacrawler can crawl: language, base URL, source, discovery")
+    sites.add_argument("paths", nargs="*", metavar="PATH", help="also these site files (PATH.toml) or folders of them")
+    sites.add_argument("-s", "--set", action="append", default=[], type=setting_override, metavar="NAME=VALUE",
+                       help="the crawl's QA_SITE_FILES or QA_SITE_MODULES, to list the sites a scheduled job knows")
 
     runs = commands.add_parser("runs", help="list a dataset's past runs: counts, durations, gate results")
     runs.add_argument("dataset", type=Path, metavar="DIR")
@@ -221,12 +236,12 @@ def main(argv: list[str] | None = None) -> int:
 def command_parse(args: argparse.Namespace) -> int:
     from qacrawler.page.sites.errors import NotAnArticle
 
-    site = known_site(args.site)
+    [site] = sites_named([args.site], one_each=True)
     status = 0
     for path in args.files:
         url = args.url or _url_beside(path)
         try:
-            record = site.parse(path.read_bytes(), url)
+            records = site.records(path.read_bytes(), url)
         except OSError as error:
             print(f"{path}: cannot read: {error.strerror}", file=sys.stderr)
             status = 1
@@ -237,7 +252,8 @@ def command_parse(args: argparse.Namespace) -> int:
             print(f"{path}: invalid record: {'; '.join(validation_reasons(error))}", file=sys.stderr)
             status = 1
         else:
-            print(json.dumps(record.model_dump(mode="json"), ensure_ascii=False))
+            for record in records:  # one, or one per pair of an FAQ page its site keeps
+                print(json.dumps(record.model_dump(mode="json"), ensure_ascii=False))
     return status
 
 
@@ -247,32 +263,73 @@ def command_probe(args: argparse.Namespace) -> int:
     return probe(args.source, args.url)
 
 
-def known_site(site_id: str, site_modules: str = "") -> Site:
-    """The registered site of that id, after importing the modules a `-s QA_SITE_MODULES=` names."""
-    load_site_modules(name.strip() for name in site_modules.split(",") if name.strip())
+def setting_list(value: str) -> list[str]:
+    """A `-s NAME=a,b` list, split as Scrapy's getlist splits it."""
+    return [part.strip() for part in value.split(",") if part.strip()]
+
+
+def known_site(site_id: str, site_modules: str = "", site_files: str = "") -> Site:
+    """The registered site of that id, after importing the modules a `-s QA_SITE_MODULES=` names and reading the
+    site files of a `-s QA_SITE_FILES=`."""
+    load_site_modules(setting_list(site_modules))
+    register_site_files(setting_list(site_files))
     try:
         return get_site(site_id)
     except UnknownSite as error:
         raise UsageError(f"{error}; Try: qacrawler sites") from None
 
 
+def is_site_path(name: str) -> bool:
+    """A site file or folder of them where a site id is expected: it ends in .toml or holds a slash (a folder is
+    written `sites/`, so a folder named like a site id, e.g. a dataset's, is never taken for one)."""
+    return name.endswith(".toml") or "/" in name or os.sep in name
+
+
+def sites_named(names: list[str], settings: dict[str, str] | None = None, one_each: bool = False) -> list[Site]:
+    """The sites the command line names, each once: ids (of builtin sites, and of the modules and site files
+    `-s QA_SITE_MODULES=` / `-s QA_SITE_FILES=` name) and site files or folders of them."""
+    settings = settings or {}
+    sites: dict[str, Site] = {}
+    for name in names:
+        if is_site_path(name):
+            declared = register_site_files([name])
+            if one_each and len(declared) != 1:
+                raise UsageError(f"{name} declares {len(declared)} sites; give one site file")
+        else:
+            declared = [known_site(name, settings.get("QA_SITE_MODULES", ""), settings.get("QA_SITE_FILES", ""))]
+        sites.update((site.id, site) for site in declared)
+    return list(sites.values())
+
+
 def command_sites(args: argparse.Namespace) -> int:
-    rows = [(site.id, site.language, site.base_url, site.discovery.describe()) for site in all_sites()]
-    widths = [max(len(row[column]) for row in [("site", "language", "base URL", ""), *rows]) for column in range(3)]
-    print(f"{'site':<{widths[0]}}  {'language':<{widths[1]}}  {'base URL':<{widths[2]}}  discovery")
-    for row in rows:
-        print(f"{row[0]:<{widths[0]}}  {row[1]:<{widths[1]}}  {row[2]:<{widths[2]}}  {row[3]}")
+    settings = dict(args.set)
+    load_site_modules(setting_list(settings.get("QA_SITE_MODULES", "")))
+    register_site_files([*setting_list(settings.get("QA_SITE_FILES", "")), *args.paths])
+    builtin = {site.id for site in BUILTIN}
+    rows = [(site.id, site.language, site.base_url,
+             "builtin" if site.id in builtin else site.source or "site module",
+             site.discovery.describe(id_walk=bool(site.article_template)))
+            for site in all_sites()]
+    header = ("site", "language", "base URL", "source", "discovery")
+    widths = [max(len(row[column]) for row in [header, *rows]) for column in range(4)]
+    for row in [header, *rows]:
+        print("  ".join(f"{cell:<{width}}" for cell, width in zip(row, widths, strict=False)) + f"  {row[4]}")
     return 0
 
 
 def command_fixture(args: argparse.Namespace) -> int:
     from qacrawler.fixture_save import save_fixture
 
-    folder, expected = save_fixture(args.site, args.source, args.name, url=args.url, content_type=args.content_type,
-                                    root=args.root, force=args.force)
+    site = sites_named([args.site], one_each=True)[0] if args.site.endswith(".toml") else None  # else an id
+    folder, expected = save_fixture(site.id if site else args.site, args.source, args.name, url=args.url,
+                                    content_type=args.content_type, root=args.root, force=args.force)
     verdict = (f"not an article: {expected['not_an_article']}" if "not_an_article" in expected
                else f"record {expected['record_id']}")
     print(f"wrote {folder} ({verdict}); review expected.json against the page before committing it")
+    site_file = folder.parent / "site.toml"  # the fixture runner registers the site from it
+    if site is not None and site.source and not site_file.exists():
+        shutil.copyfile(site.source, site_file)
+        print(f"wrote {site_file} (the site file the cases of {site.id} are parsed with)")
     return 0
 
 
@@ -303,17 +360,50 @@ def crawl_overrides(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def command_crawl(args: argparse.Namespace) -> int:
-    known_site(args.site, dict(args.set).get("QA_SITE_MODULES", ""))
-    arguments: dict[str, Any] = {}
-    if args.base_url:
-        arguments["base_url"] = check_base_url(args.base_url)
+    settings = dict(args.set)
+    sites = sites_named(args.site, settings)
+    if len(sites) > 1:
+        names = ", ".join(site.id for site in sites)
+        if not args.out:
+            raise UsageError(f"give --out when crawling several sites ({names}) into one dataset")
+        if args.min_id is not None or args.max_id is not None:
+            raise UsageError(f"--min-id and --max-id are one site's; crawl {names} one at a time with them")
+    base_urls = mirror_urls(args.base_url, sites)
+    id_walk: dict[str, str] = {}
     if args.min_id is not None or args.max_id is not None:
         check_id_range(args.min_id, args.max_id)
-        arguments.update(min_id=str(args.min_id), max_id=str(args.max_id))
-    out = writable_folder(args.out or Path("output") / args.site, "--out")
-    results = run_crawls([(args.site, arguments)], out, crawl_overrides(args), prepare=announce_new_dataset)
+        if not sites[0].article_template:
+            raise UsageError(f"site {sites[0].id} has no article_template, so it cannot walk ids; add one to "
+                             f"{sites[0].source or 'its declaration'} or drop --min-id/--max-id")
+        id_walk = {"min_id": str(args.min_id), "max_id": str(args.max_id)}
+    out = writable_folder(args.out or Path("output") / sites[0].id, "--out")
+    overrides = crawl_overrides(args)
+    site_files = [str(Path(site.source).resolve()) for site in sites if site.source]
+    if site_files:  # the crawl's spider loader registers them again, beside those of -s QA_SITE_FILES
+        overrides["QA_SITE_FILES"] = [*setting_list(settings.get("QA_SITE_FILES", "")), *site_files]
+    jobs = [(site.id, {**id_walk, **({"base_url": base_urls[site.id]} if site.id in base_urls else {})})
+            for site in sites]
+    results = run_crawls(jobs, out, overrides, prepare=announce_new_dataset)
     print_summary(results)
     return exit_status(results)
+
+
+def mirror_urls(values: list[str], sites: list[Site]) -> dict[str, str]:
+    """Site id -> the --base-url its crawl uses: a plain URL for one site, SITE=URL for any of several."""
+    ids = [site.id for site in sites]
+    urls: dict[str, str] = {}
+    for value in values:
+        name, separator, url = value.partition("=")
+        if not separator or "://" in name:  # a plain URL (whose query may hold a "=")
+            if len(sites) > 1:
+                raise UsageError(f"--base-url {value}: give SITE=URL when crawling several sites ({', '.join(ids)})")
+            name, url = ids[0], value
+        if name not in ids:
+            raise UsageError(f"--base-url {value}: {name!r} is not a site of this crawl ({', '.join(ids)})")
+        if name in urls:
+            raise UsageError(f"--base-url given twice for {name}")
+        urls[name] = check_base_url(url)
+    return urls
 
 
 def writable_folder(path: Path, option: str) -> Path:

@@ -84,7 +84,7 @@ def probe(source: str, url: str | None, emit: Callable[[str], None] = print) -> 
     emit(f"types: {', '.join(f'{name} {count}' for name, count in types.most_common()) or 'none'}")
     parts = urlsplit(page.url)
     site = Site(id="probe", language="und", base_url=f"{parts.scheme}://{parts.netloc}", article=r"^(.*)$",
-                article_template="{id}", parser=parser.parse,  # type: ignore[arg-type]  # a list for FAQ pairs
+                article_template="{id}", parser=parser.parse,
                 parser_version="probe", description="the probed page")
     try:
         result = parser.records(data, root, page.url, "page", site=site)

@@ -7,6 +7,8 @@ hand against the page, or `{"not_an_article": "<part of the reason>"}`; a list o
 several (an FAQ page whose site keeps its pairs). `qacrawler fixture save` writes such a folder.
 
 The site of a folder is the registered site of its name, or one declared for fixtures only (tests/qapage_site.py).
+A site declared by a site file keeps that file as tests/fixtures/<site>/site.toml: it is registered before its
+cases are read.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import Any
 
 from qacrawler.fixture_save import CRAWL_FIELDS, FIXTURE_CRAWLED_AT, parser_for
 from qacrawler.page.records import QARecord
+from qacrawler.page.sites.registry import register_site_files
 from qacrawler.page.sites.site import Site
 from tests.qapage_site import FIXTURE_SITES
 
@@ -78,13 +81,15 @@ def site_of(site_id: str) -> Site:
     return FIXTURE_SITES.get(site_id) or parser_for(site_id)
 
 
-def dumps(result: QARecord | list[QARecord]) -> list[dict[str, Any]]:
-    """A parser's result as expected.json's records."""
-    return [record.model_dump(mode="json") for record in (result if isinstance(result, list) else [result])]
+def dumps(records: list[QARecord]) -> list[dict[str, Any]]:
+    """A page's records as expected.json's."""
+    return [record.model_dump(mode="json") for record in records]
 
 
 def cases_of(root: Path, site: str) -> list[Case]:
     folder = root / site
+    if (folder / "site.toml").is_file():
+        register_site_files([folder / "site.toml"])
     return [Case(site, path.name, path) for path in sorted(folder.iterdir()) if (path / "expected.json").is_file()]
 
 

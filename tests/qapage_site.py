@@ -26,7 +26,7 @@ def qapage_site(site_id: str, parser: QAPageParser) -> Site:
         base_url=f"https://{HOSTS[0]}",
         article=ARTICLE,
         article_template="/questions/{id}",
-        parser=parser.parse,  # type: ignore[arg-type]  # a list of records for a kept FAQ page
+        parser=parser.parse,
         parser_version=f"qapage-{PARSER_VERSION}+1",
         description="QAPage fixture pages of several platforms",
         hosts=HOSTS[1:],

@@ -168,6 +168,18 @@ def test_parse_refuses_a_non_article_with_its_reason():
     assert result.stderr.strip().count("\n") == 0
 
 
+def test_parse_and_sites_take_a_site_file(paths):
+    smallest = paths / "smallest.toml"
+    listed = run_cli("sites", str(smallest), timeout=60)
+    assert listed.returncode == 0, listed.stderr
+    [row] = [line.split() for line in listed.stdout.splitlines() if line.startswith("example_health ")]
+    assert row[:4] == ["example_health", "en", "https://answers.example.org", str(smallest)]
+    page = paths / "afile"  # no structured data: the site's parser refuses it, after the file was accepted
+    parsed = run_cli("parse", "--site", str(smallest), "--url", "https://answers.example.org/questions/1", str(page),
+                     timeout=60)
+    assert parsed.returncode == 1 and parsed.stderr.startswith(f"{page}: not an article: "), parsed.stderr
+
+
 def test_a_second_run_on_a_locked_dataset_is_refused(tmp_path):
     out = tmp_path / "dataset"
     with dataset_lock(out):
@@ -198,11 +210,16 @@ def test_report_without_its_extra_says_what_to_install(tmp_path):
 
 @pytest.fixture(scope="module")
 def paths(tmp_path_factory):
-    """A file, an empty folder, a dataset with one answered record and one without any, for the table below."""
+    """A file, an empty folder, a dataset with one answered record and one without any, site files, for the table
+    below."""
     from tests.test_pipelines import record, write_run
+    from tests.test_site_files import SMALLEST, smallest_with
 
     base = tmp_path_factory.mktemp("cli-table")
     (base / "afile").write_text("not a dataset")
+    (base / "smallest.toml").write_text(SMALLEST)
+    (base / "bad.toml").write_text(smallest_with(add='langauge = "en"\n'))
+    (base / "builtin.toml").write_text(smallest_with(drop=("id",), add='id = "doctorqna"\n'))
     (base / "empty").mkdir()
     write_run(base / "dataset", [record("1")])
     write_run(base / "unanswered", [record("2", answer=None, doctor={}, department=None, reply_date=None)])
@@ -228,6 +245,28 @@ CLI_TABLE = {
     "export of no answered question": (["export", "{base}/unanswered"], 2,
                                        "{base}/unanswered holds no answered question to export "
                                        "(1 records, none answered)"),
+    "crawl a bad site file": (["crawl", "{base}/bad.toml"], 2,
+                              "{base}/bad.toml: langauge: unknown key; did you mean 'language'?"),
+    "crawl a missing site file": (["crawl", "{base}/nosuch.toml"], 2,
+                                  "{base}/nosuch.toml: no such site file or folder"),
+    "crawl a site file of a builtin id": (["crawl", "{base}/builtin.toml"], 2,
+                                          "id: 'doctorqna' is already declared by a builtin site"),
+    "crawl an id walk without article_template": (["crawl", "{base}/smallest.toml", "--min-id", "1", "--max-id", "2"],
+                                                  2, "site example_health has no article_template, so it cannot walk"),
+    "crawl several sites without --out": (["crawl", "{base}/smallest.toml", "doctorqna"], 2,
+                                          "give --out when crawling several sites (example_health, doctorqna)"),
+    "crawl several sites with one --base-url": (["crawl", "{base}/smallest.toml", "doctorqna", "--out", "{base}/x",
+                                                 "--base-url", "http://127.0.0.1:1"], 2,
+                                                "--base-url http://127.0.0.1:1: give SITE=URL when crawling several"),
+    "crawl --base-url of another site": (["crawl", "doctorqna", "--base-url", "adoctor=http://127.0.0.1:1"], 2,
+                                         "--base-url adoctor=http://127.0.0.1:1: 'adoctor' is not a site of this "
+                                         "crawl (doctorqna)"),
+    "crawl with a bad QA_SITE_FILES": (["crawl", "doctorqna", "-s", "QA_SITE_FILES={base}/bad.toml"], 2,
+                                       "{base}/bad.toml: langauge: unknown key"),
+    "parse --site a bad site file": (["parse", "--site", "{base}/bad.toml", "--url", "https://x.example/1",
+                                      "{base}/afile"], 2, "{base}/bad.toml: langauge: unknown key"),
+    "sites of a bad site file": (["sites", "{base}/bad.toml"], 2, "{base}/bad.toml: langauge: unknown key"),
+    "sites of a folder without site files": (["sites", "{base}/empty/"], 2, "holds no *.toml site file"),
     **{f"{command} on a file": ([command, "{base}/afile"], 2, "{base}/afile is not a qacrawler dataset (not a folder)")
        for command in ("runs", "report", "export", "compact", "check")},
     **{f"{command} on an empty folder": ([command, "{base}/empty"], 2,

@@ -27,8 +27,9 @@ def ids(cases: list[Case]) -> list[str]:
 
 @functools.cache
 def parsed(case: Case) -> list[dict[str, Any]]:
-    return dumps(site_of(case.site).parse(case.page, case.url, crawled_at=case.crawled_at,
-                                          content_type=case.content_type))
+    """The case's records, read as the crawl reads pages (Site.records)."""
+    return dumps(site_of(case.site).records(case.page, case.url, crawled_at=case.crawled_at,
+                                            content_type=case.content_type))
 
 
 @pytest.mark.parametrize("site", fixture_sites())
@@ -69,7 +70,7 @@ def test_crawled_at_is_the_fixed_one_of_meta_json(case):
 @pytest.mark.parametrize("case", NOT_ARTICLES, ids=ids(NOT_ARTICLES))
 def test_not_an_article(case):
     with pytest.raises(NotAnArticle) as raised:
-        site_of(case.site).parse(case.page, case.url, crawled_at=case.crawled_at, content_type=case.content_type)
+        site_of(case.site).records(case.page, case.url, crawled_at=case.crawled_at, content_type=case.content_type)
     assert case.expected["not_an_article"] in raised.value.reason
     assert "\n" not in raised.value.reason and raised.value.reason == str(raised.value)
 

@@ -51,9 +51,9 @@ FIXED = frozenset(
 )
 
 
-def parse(document: str | bytes, case: Case) -> QARecord | list[QARecord]:
-    """The page's record; a list of records for a page that is several (an FAQ page whose pairs are kept)."""
-    return site_of(case.site).parse(document, case.url, crawled_at=case.crawled_at, content_type=case.content_type)
+def parse(document: str | bytes, case: Case) -> list[QARecord]:
+    """The page's records: one, or one per pair of an FAQ page whose pairs are kept."""
+    return site_of(case.site).records(document, case.url, crawled_at=case.crawled_at, content_type=case.content_type)
 
 
 @functools.cache
@@ -173,7 +173,7 @@ def test_mutated_pages_give_a_record_or_a_refusal(mutated, as_text):
         result = parse(source, case)
     except (NotAnArticle, pydantic.ValidationError):
         return
-    for record in result if isinstance(result, list) else [result]:
+    for record in result:
         assert isinstance(record, QARecord)
         assert record.record_id == f"{case.site}:{record.source_id}" and record.title and record.question
         QARecord.model_validate(record.model_dump())  # the record survives its own validation again

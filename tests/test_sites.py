@@ -51,8 +51,9 @@ def test_a_bad_declaration_is_refused_with_the_reason():
                   parser_version="1", description="x")
     with pytest.raises(ValueError, match="lower-case"):
         Site(id="Bad-Id", article=r"^/q/(\d+)$", **common)
-    with pytest.raises(ValueError, match="group for the source id"):
-        Site(id="x", article=r"^/q/\d+$", **common)
+    with pytest.raises(ValueError, match="crawl_settings may set only"):
+        Site(id="x", article=r"^/q/(\d+)$", crawl_settings={"AUTOTHROTTLE_ENABLED": False}, **common)
+    assert Site(id="x", article=r"^/q/\d+$", **common).source_id_from_url("https://x.example/q/7") == "/q/7"
 
 
 def test_unknown_site_names_the_known_ones():
@@ -64,10 +65,11 @@ def test_the_sites_command_lists_every_site_with_language_base_url_and_discovery
     result = run_cli("sites", timeout=60)
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert lines[0].split() == ["site", "language", "base", "URL", "discovery"]
+    assert lines[0].split() == ["site", "language", "base", "URL", "source", "discovery"]
     for site in BUILTIN:  # a test may have registered more in this process
         line = next(line for line in lines if line.startswith(site.id + " "))
         assert site.language in line and site.base_url in line and site.discovery.describe() in line
+        assert line.split()[3] == "builtin"
     assert Discovery(sitemaps=("/s.xml",), article_links=False).describe() == "sitemap /s.xml, id walk"
 
 

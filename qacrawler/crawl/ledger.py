@@ -9,6 +9,8 @@ run was stopped early (Ctrl-C, SIGTERM, a page limit), what is still pending is 
 a resumed JOBDIR fetches it again. When it finished on its own, pending articles are unaccounted for, and
 the ``ledger_unaccounted`` gate fails the run. Stats: ``ledger/<outcome>``, ``ledger/deferred/<reason>``,
 ``ledger/unaccounted``, ``ledger/unaccounted_urls`` (the first few).
+A page that makes several records (an FAQ page kept as pairs, record ids ``<page record id>#<n>``) counts
+once, as recorded.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from scrapy.crawler import Crawler
 from qacrawler.crawl.request_policy import original_url
 from qacrawler.crawl.run import open_spider
 from qacrawler.page.records import QARecord, Reject, UnchangedFetch
+from qacrawler.page.sites.site import page_record_id
 
 article_settled = object()  # signal: url=<the article's URL>, outcome="skipped"|"deferred", reason=<str>
 
@@ -73,7 +76,7 @@ class ArticleLedger:
 
     def item_scraped(self, item: Any) -> None:
         if isinstance(item, QARecord | UnchangedFetch):  # an unchanged fetch: the dataset holds the record
-            self.settle(item.record_id, "recorded")
+            self.settle(page_record_id(item.record_id), "recorded")
         elif isinstance(item, Reject):
             self.settle(self.record_id(item.url), "rejected")
 

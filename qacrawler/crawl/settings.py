@@ -9,6 +9,7 @@ from typing import Any
 BOT_NAME = "qacrawler"
 SPIDER_LOADER_CLASS = "qacrawler.crawl.spiders.loader.SiteSpiderLoader"  # one spider per registered site
 QA_SITE_MODULES: list[str] = []  # modules that register more sites (qacrawler.page.sites.registry.register)
+QA_SITE_FILES: list[str] = []  # site files (TOML) and folders of them that declare more sites (docs/site-files.md)
 
 # Politeness: identify the bot with a contact, obey robots.txt, adapt to the server's pace.
 QA_CONTACT = "https://github.com/qacrawler/qacrawler"

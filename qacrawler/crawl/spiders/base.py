@@ -25,7 +25,7 @@ from twisted.internet.error import DNSLookupError
 from twisted.python.failure import Failure
 
 from qacrawler import __version__
-from qacrawler.arguments import check_base_url, check_id_range
+from qacrawler.arguments import UsageError, check_base_url, check_id_range
 from qacrawler.crawl.dataset_index import dataset_index
 from qacrawler.crawl.frontier import Frontier
 from qacrawler.crawl.incremental import RepeatRequest, UnchangedPage
@@ -74,6 +74,9 @@ class QASpider(Spider):
         discovery = self.site.discovery
         self.listing_pattern = re.compile(discovery.listing_pattern) if discovery.listing_pattern else None
         self.id_range = check_id_range(min_id, max_id)
+        if self.id_range is not None and not self.site.article_template:
+            raise UsageError(f"site {self.site.id} has no article_template, so it cannot walk ids; add one to its "
+                             "declaration (e.g. article_template = \"/questions/{id}\") or drop min_id/max_id")
         self.requested_articles: set[str] = set()  # canonical URLs, to request each article once per run
         self.linked_articles: set[str] = set()  # canonical URLs pages linked to, queued once
         self.sitemaps_requested: set[str] = set()
@@ -85,6 +88,8 @@ class QASpider(Spider):
         settings = crawler.settings  # not frozen yet: the spider may still adapt the crawl to its target
         if not settings.get("USER_AGENT"):
             settings.set("USER_AGENT", user_agent(settings.get("QA_CONTACT")), priority="spider")
+        for name, value in spider.site.crawl_settings.items():  # the site's politeness; `-s` still wins
+            settings.set(name, value, priority="spider")
         if is_loopback(urlsplit(spider.base_url).hostname or ""):
             for name, value in settings.getdict("QA_LOCAL_SETTINGS").items():
                 settings.set(name, value, priority="spider")
@@ -268,11 +273,14 @@ class QASpider(Spider):
         if not isinstance(response, TextResponse):
             yield self.reject(url, "parse", [f"not a text response ({content_type})"], lastmod=lastmod)
             return
-        record = None
+        records: list[QARecord] = []
         try:  # bytes, not response.text: the parser decodes strictly and rejects what does not decode
-            record = self.site.parse(response.body, url, crawled_at=datetime.now(UTC), content_type=content_type)
-            yield record.model_copy(update={"source_lastmod": lastmod}) if lastmod else record
+            records = self.site.records(response.body, url, crawled_at=datetime.now(UTC), content_type=content_type)
+            for record in records:
+                yield record.model_copy(update={"source_lastmod": lastmod}) if lastmod else record
             self.crawler.stats.inc_value("spider/articles_parsed")
+            if len(records) > 1:
+                self.crawler.stats.inc_value("spider/multi_record_pages")
         except PageMissing as error:
             if response.meta.get("id_probe"):
                 self.crawler.stats.inc_value("spider/missing_id")  # a gap in the numbering
@@ -283,17 +291,17 @@ class QASpider(Spider):
             yield self.reject(url, "parse", [error.reason], page_excerpt(response), lastmod)
         except ValidationError as error:
             yield self.reject(url, "parse", validation_reasons(error), page_excerpt(response), lastmod)
-        self.follow_articles(self.article_links(response, record))
+        self.follow_articles(self.article_links(response, records))
         self.frontier.feed()
 
-    def article_links(self, response: TextResponse, record: QARecord | None) -> Iterator[str]:
-        """The articles an article page links to: its Similar Q&A links, from the record when the page
-        made one (the page is not parsed a second time), else from the markup."""
+    def article_links(self, response: TextResponse, records: list[QARecord]) -> Iterator[str]:
+        """The articles an article page links to: its Similar Q&A links, from the records when the page
+        made any (the page is not parsed a second time), else from the markup."""
         if not self.site.discovery.article_links:
             return iter(())
-        if record is None:
+        if not records:
             return self.article_urls(self.absolute_links(response))
-        return self.article_urls(similar.url for similar in record.similar_questions)
+        return self.article_urls(similar.url for record in records for similar in record.similar_questions)
 
     def article_failed(self, failure: Failure) -> Iterator[Any]:
         reject = self.fetch_reject(failure)

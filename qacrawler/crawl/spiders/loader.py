@@ -1,5 +1,5 @@
 """Scrapy's spider loader for qacrawler: one spider per registered site (qacrawler.page.sites.registry), so
-``scrapy list`` and ``scrapy crawl <site>`` know every site, those of QA_SITE_MODULES included."""
+``scrapy list`` and ``scrapy crawl <site>`` know every site, those of QA_SITE_MODULES and QA_SITE_FILES included."""
 
 from __future__ import annotations
 
@@ -9,12 +9,13 @@ from scrapy import Request, Spider
 from scrapy.settings import BaseSettings
 
 from qacrawler.crawl.spiders.base import spider_for
-from qacrawler.page.sites.registry import all_sites, load_site_modules
+from qacrawler.page.sites.registry import all_sites, load_site_modules, register_site_files
 
 
 class SiteSpiderLoader:
     def __init__(self, settings: BaseSettings):
         load_site_modules(settings.getlist("QA_SITE_MODULES"))
+        register_site_files(settings.getlist("QA_SITE_FILES"))
         self._spiders: dict[str, type[Spider]] = {site.id: spider_for(site) for site in all_sites()}
 
     @classmethod

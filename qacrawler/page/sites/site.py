@@ -22,12 +22,19 @@ from qacrawler.page.records import QARecord
 from qacrawler.page.sites.errors import NotAnArticle
 from qacrawler.page.sites.fields import MAX_INT_DIGITS
 
+MAX_ID_CHARS = 200  # a source id that is no number (an article path) longer than this is a broken or hostile link
+# What a site may change of the crawl's politeness (Scrapy setting names): slower or faster within AutoThrottle's
+# limits, never robots.txt or AutoThrottle itself.
+POLITENESS_SETTINGS = ("DOWNLOAD_DELAY", "CONCURRENT_REQUESTS_PER_DOMAIN", "AUTOTHROTTLE_TARGET_CONCURRENCY",
+                       "AUTOTHROTTLE_MAX_DELAY", "DOWNLOAD_TIMEOUT")
+
 
 class PageParser(Protocol):
-    """Page bytes (or text) and their URL -> a record; raises NotAnArticle (or PageMissing) otherwise."""
+    """Page bytes (or text) and their URL -> a record, or a list of records for a page that holds several (an FAQ
+    page kept as pairs); raises NotAnArticle (or PageMissing) otherwise."""
 
     def __call__(self, html: str | bytes, url: str, *, site: Site, crawled_at: datetime | None = None,
-                 content_type: str | None = None) -> QARecord: ...
+                 content_type: str | None = None) -> QARecord | list[QARecord]: ...
 
 
 @dataclass(frozen=True)
@@ -40,11 +47,12 @@ class Discovery:
     listing_pattern: str | None = None  # further listing pages linked from a listing (regex on the path)
     article_links: bool = True  # follow article links found on article pages (similar questions)
 
-    def describe(self) -> str:
+    def describe(self, id_walk: bool = True) -> str:
+        """The ways in one line; ``id_walk`` False for a site without article_template."""
         ways = [f"sitemap {path}" for path in self.sitemaps] + [f"listing {path}" for path in self.listings]
         if self.article_links:
             ways.append("article links")
-        return ", ".join([*ways, "id walk"])
+        return ", ".join([*ways, "id walk"] if id_walk else ways)
 
 
 @dataclass(frozen=True)
@@ -52,8 +60,8 @@ class Site:
     id: str  # the `site` column and the record_id prefix: never change it for a site with datasets
     language: str  # BCP 47, e.g. "en", "zh-Hant"
     base_url: str  # the real site; a crawl may point elsewhere with --base-url (a mirror)
-    article: str  # regex on an article URL's path and query ("/a/1?x=2"): group 1 is the source id
-    article_template: str  # the canonical article path and query, with {id}
+    article: str  # regex on an article URL's path and query ("/a/1?x=2"): group 1 is the source id (see usable_id)
+    article_template: str  # the canonical article path and query, with {id}; "" for none (see canonical_url)
     parser: PageParser
     parser_version: str  # bumped when a parser change alters records: rows differ by parser_version
     description: str  # one line for the dataset card and `qacrawler sites`
@@ -65,12 +73,16 @@ class Site:
     asker_name_spans: Callable[[str], list[tuple[int, int]]] | None = None  # names in a reject's flat excerpt
     sandbox: str | None = None  # "module:Class" of its mirror (qacrawler.sandbox), for `qacrawler sandbox`
     spider: str | None = None  # "module:Class" when discovery needs code no Discovery expresses
+    crawl_settings: Mapping[str, Any] = field(default_factory=dict)  # POLITENESS_SETTINGS for a real site's crawl
+    source: str | None = None  # the site file that declared it; None for a declaration in Python
 
     def __post_init__(self) -> None:
         if not re.fullmatch(r"[a-z][a-z0-9_]*", self.id):
             raise ValueError(f"site id {self.id!r}: lower-case letters, digits and _, starting with a letter")
-        if self.article_pattern.groups < 1:
-            raise ValueError(f"site {self.id}: the article pattern needs a group for the source id")
+        refused = sorted(set(self.crawl_settings) - set(POLITENESS_SETTINGS))
+        if refused:
+            raise ValueError(f"site {self.id}: crawl_settings may set only {', '.join(POLITENESS_SETTINGS)}, "
+                             f"not {', '.join(refused)}")
 
     @cached_property
     def article_pattern(self) -> re.Pattern[str]:
@@ -108,7 +120,7 @@ class Site:
 
     def source_id_from_url(self, url: str) -> str | None:
         """The article id in an article URL of this site; None for any other URL, another host's included,
-        and for an id of more than MAX_INT_DIGITS digits (no site numbers its articles so: a broken link)."""
+        and for an id usable_id refuses (4,000 digits, a path of 5,000 characters: a broken link)."""
         return usable_id(self.article_match(url))
 
     def is_article_url(self, url: str) -> bool:
@@ -122,24 +134,45 @@ class Site:
         return self.record_id(source_id) if source_id is not None else None
 
     def article_path(self, source_id: str | int) -> str:
+        """The article's canonical path; LookupError for a site without article_template (no id walk there)."""
+        if not self.article_template:
+            raise LookupError(f"site {self.id} has no article_template, so its articles cannot be walked by id")
         return self.article_template.format(id=source_id)
 
     def canonical_url(self, url: str) -> str:
         """The one URL of an article on the host it was found on, so links with extra parameters, another
-        parameter order or a fragment do not fetch it twice; a URL that is not an article stays as it is."""
-        source_id = self.source_id_from_url(url)
-        if source_id is None:
+        parameter order or a fragment do not fetch it twice; a URL that is not an article stays as it is.
+        Without article_template it is the path and query up to the end of the article pattern's match."""
+        match = self.article_match(url)
+        source_id = usable_id(match)
+        if match is None or source_id is None:
             return url
         parts = urlsplit(url)
-        return f"{parts.scheme}://{parts.netloc}{self.article_path(source_id)}"
+        path = self.article_path(source_id) if self.article_template else match.string[:match.end()]
+        return f"{parts.scheme}://{parts.netloc}{path}"
 
     def parse(self, html: str | bytes, url: str, *, crawled_at: datetime | None = None,
               content_type: str | None = None) -> QARecord:
-        """The record of an article page; NotAnArticle for a URL of another host before the page is read, so
-        two sites can never share a record_id (the parser says why any other URL is no article)."""
+        """The record of an article page that makes one (every page of a site that keeps no FAQ pairs)."""
+        records = self.records(html, url, crawled_at=crawled_at, content_type=content_type)
+        if len(records) != 1:
+            raise NotAnArticle(f"the page makes {len(records)} records (FAQ pairs), not one: read it with "
+                               "Site.records")
+        return records[0]
+
+    def records(self, html: str | bytes, url: str, *, crawled_at: datetime | None = None,
+                content_type: str | None = None) -> list[QARecord]:
+        """Every record of an article page: one, or one per pair of an FAQ page the site keeps. NotAnArticle
+        for a URL of another host before the page is read, so two sites can never share a record_id (the
+        parser says why any other URL is no article)."""
         if not self.is_own_url(url):
             raise NotAnArticle(f"{url[:200]} is not on {self.id}'s hosts ({', '.join(sorted(self.accepted_hosts))})")
-        return self.parser(html, url, site=self, crawled_at=crawled_at, content_type=content_type)
+        made = self.parser(html, url, site=self, crawled_at=crawled_at, content_type=content_type)
+        if not isinstance(made, list):
+            return [made]
+        if not made:
+            raise NotAnArticle("the parser found no record on the page")
+        return made
 
     def sandbox_class(self) -> type:
         if self.sandbox is None:
@@ -172,11 +205,27 @@ def path_and_query(parts: SplitResult) -> str:
 
 
 def usable_id(match: re.Match[str] | None) -> str | None:
-    """Group 1 of an article pattern's match; None without a match and for an id of more than MAX_INT_DIGITS
-    digits (no site numbers its articles so: a broken or hostile link)."""
-    if match is None or len(match.group(1).lstrip("0")) > MAX_INT_DIGITS:
+    """The source id an article pattern's match names: its group 1, or for a pattern without a group the path
+    (and query, when the pattern reaches into it) up to the match's end. None without a match, for an empty
+    id, for one of more than MAX_INT_DIGITS digits (no site numbers its articles so) and for any other of more
+    than MAX_ID_CHARS characters or with whitespace, a control character or "#" (which marks an FAQ pair's
+    record id, see page_record_id): a broken or hostile link."""
+    if match is None:
         return None
-    return match.group(1)
+    source_id = match.group(1) if match.re.groups else match.string[:match.end()]
+    if not source_id:
+        return None
+    if source_id.isascii() and source_id.isdigit():
+        return source_id if len(source_id.lstrip("0")) <= MAX_INT_DIGITS else None
+    if len(source_id) > MAX_ID_CHARS or "#" in source_id or not source_id.isprintable() or " " in source_id:
+        return None
+    return source_id
+
+
+def page_record_id(record_id: str) -> str:
+    """The record id of the page a record came from: an FAQ pair's ``<site>:<page id>#<n>`` names its page's
+    ``<site>:<page id>``; any other record id is its page's."""
+    return record_id.partition("#")[0]
 
 
 def source_id_in(pattern: re.Pattern[str], url: str) -> str | None:
