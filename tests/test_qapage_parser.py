@@ -323,8 +323,7 @@ def test_a_qapage_beside_an_faq_block_is_the_question():
 
 def test_faq_pairs_without_an_answer_are_skipped_but_keep_the_numbering():
     html = page(faq(("One?", ""), ("Two?", "Yes."), ("", "No.")))
-    records = qapage_site("qapage_faq", QAPageParser(keep_faq=True)).parse(html, URL, crawled_at=CRAWLED_AT)
-    assert isinstance(records, list)
+    records = qapage_site("qapage_faq", QAPageParser(keep_faq=True)).records(html, URL, crawled_at=CRAWLED_AT)
     assert [(record.source_id, record.title, record.kind) for record in records] == [("7#2", "Two?", "faq")]
     assert refusal(html) == FAQ_REFUSAL
 
