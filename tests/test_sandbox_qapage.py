@@ -86,9 +86,9 @@ def _text_lines(value: str) -> list[str]:
 
 
 def _day(written: str) -> date:
-    """A timestamp's calendar date: in its own offset; a UTC `Z` stamp in the site's zone."""
+    """A timestamp's calendar date: in its own offset; a UTC stamp (`Z`, `+00:00`, `+0000`) in the site's zone."""
     moment = datetime.fromisoformat(written)
-    if written.endswith("Z"):
+    if moment.utcoffset() == timedelta(0):
         return moment.astimezone(SITE_ZONE).date()
     return moment.date()
 

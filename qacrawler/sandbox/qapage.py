@@ -121,8 +121,9 @@ class Stamp:
         return shifted[:-3] + shifted[-2:] if self.compact else shifted
 
     def day(self) -> date:
-        """The calendar date a correct parser reads: in the written offset, in the site's zone for UTC."""
-        if self.form == "offset":
+        """The calendar date a correct parser reads: in the written offset, in the site's zone for UTC (``Z``,
+        ``+00:00`` and ``+0000`` alike: one instant, and the site file's timezone says where its day is)."""
+        if self.form == "offset" and self.offset != 0:
             return self.moment.astimezone(timezone(timedelta(minutes=self.offset))).date()
         return self.moment.astimezone(SITE_ZONE).date()
 
