@@ -330,8 +330,8 @@ def _duplicates_and_splits(facts: _Facts) -> list[str]:
     rows = [[f"`{site}`", *(facts.split_counts[site][name] for name in qa_dataset.SPLIT_NAMES)] for site in facts.sites]
     return [
         "## Duplicates and splits", "",
-        "- A page is stored again only when its normalised title, question or answer changed (`content_hash`): the "
-        "dataset never holds two rows with the same `record_id` and `content_hash`. "
+        "- A page is stored again only when its normalised title, question, answer or another reply changed "
+        "(`content_hash`): the dataset never holds two rows with the same `record_id` and `content_hash`. "
         f"Records with more than one stored version: {facts.multi_version}. `qacrawler.dataset.latest()` and the "
         "DuckDB view `qa` give the newest one without rewriting files, and `qacrawler compact` rewrites the dataset "
         "to one row per record.",
