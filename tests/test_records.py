@@ -59,7 +59,8 @@ VERSIONS = [
 ]
 
 
-@pytest.mark.parametrize(("first", "second", "same"), [case[1:] for case in VERSIONS], ids=[case[0] for case in VERSIONS])
+@pytest.mark.parametrize(("first", "second", "same"), [case[1:] for case in VERSIONS],
+                         ids=[case[0] for case in VERSIONS])
 def test_further_answers_make_a_new_version(first, second, same):
     assert (content_hash(first) == content_hash(second)) is same
 
@@ -95,3 +96,9 @@ def test_a_bad_reply_is_refused_with_its_place():
 
     with pytest.raises(ValidationError, match=r"answers\.1\.upvotes"):
         record(answers=[PRIMARY, {**SECOND, "upvotes": -1}])
+    # what a parser should not pass is the record's validation error, not a crash of the hash before it
+    for answers in (["just a text"], [{"text": 7}], {"text": "a reply"}, [None]):
+        with pytest.raises(ValidationError, match=r"answers"):
+            record(answers=answers)
+    with pytest.raises(ValidationError, match=r"doctor"):
+        record(doctor="Dr. Wu")

@@ -198,4 +198,4 @@ def _current_columns(table: pa.Table, site: str, year: str, file_schema: pa.Sche
 
 def _replies_before_answers(table: pa.Table) -> list[list[dict[str, Any]]]:
     rows = table.select(["answer", "doctor", "reply_date"]).to_pylist()
-    return [single_answer({**row, "doctor": row["doctor"] or {}}) for row in rows]
+    return [single_answer(row) for row in rows]

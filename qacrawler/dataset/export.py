@@ -61,7 +61,7 @@ def pairs(root: str | Path, ratios: tuple[float, float, float] = qa_dataset.DEFA
             continue
         asker = row["asker"] or {}
         # a row written before 0.3.0 has no answers: its one reply, as the parser gives it now
-        replies = row["answers"] or single_answer({**row, "doctor": row["doctor"] or {}})
+        replies = row["answers"] or single_answer(row)
         yield {
             "id": row["record_id"], "site": row["site"], "language": row["language"], "url": row["url"],
             "kind": row["kind"] or "question", "title": row["title"], "question": row["question"],

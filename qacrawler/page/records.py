@@ -154,8 +154,12 @@ def _normalised(text: str | None) -> str:
     return " ".join(unicodedata.normalize("NFKC", text or "").split())
 
 
-def _answer_text(answer: Answer | Mapping[str, Any]) -> str | None:
-    return answer.text if isinstance(answer, Answer) else answer.get("text")
+def _answer_text(answer: Any) -> str | None:
+    """A reply's text, None for a value that is no reply (left for the record's validation to refuse)."""
+    if isinstance(answer, Answer):
+        return answer.text
+    text = answer.get("text") if isinstance(answer, Mapping) else None
+    return text if isinstance(text, str) else None
 
 
 def content_hash(fields: Mapping[str, Any]) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -34,12 +35,12 @@ def build_record(*, site: Site, source_id: str, url: str, crawled_at: datetime |
     )
 
 
-def single_answer(fields: dict[str, Any]) -> list[dict[str, Any]]:
+def single_answer(fields: Mapping[str, Any]) -> list[dict[str, Any]]:
     """`answers` of a site with one reply per page: that reply, so every site's answers read the same way.
     Given as the model's input (validated with the record, so an error names `answers.0.<field>`)."""
     text = fields.get("answer")
     if not isinstance(text, str) or not text.strip():
         return []  # unanswered
     doctor = fields.get("doctor")
-    name = doctor.name if isinstance(doctor, Doctor) else (doctor or {}).get("name")
+    name = doctor.name if isinstance(doctor, Doctor) else doctor.get("name") if isinstance(doctor, Mapping) else None
     return [{"text": text, "author_name": name, "date": fields.get("reply_date")}]
