@@ -2,9 +2,9 @@
 
 The asker's name is removed from `asker.name` and masked as `[NAME]` wherever it recurs in the record's
 texts, every reply in `answers` included (qacrawler.page.privacy.name_forms says which forms); a reply the
-asker wrote in their own thread loses its `author_name` and `author_url` too. A reject has no record: its excerpt and reasons
-are masked like a record's texts, and the names in them are found from the page's asker lines by the
-site's own reading of them (`asker_name_spans` of each site module).
+asker wrote in their own thread loses its `author_name` and `author_url` too. A reject has no record: its
+excerpt and reasons are masked like a record's texts, and the names in them are found from the page's asker
+lines by the site's own reading of them (`asker_name_spans` of each site module).
 
 content_hash is recomputed from the masked text: a hash of the original would let anyone who knows
 the rest of a question test guesses of the phone number it held.
