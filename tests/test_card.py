@@ -87,6 +87,24 @@ def test_the_card_parses_as_a_hugging_face_dataset_card(demo):
     assert parsed.text.lstrip().startswith("# qacrawler health Q&A")
 
 
+def test_the_card_declares_the_record_files_columns_as_hugging_face_features(demo):
+    """`datasets` reads the declared columns, not the first file's: files from before a column was added read with
+    the newer ones (tests/test_dataset_readers.py)."""
+    from datasets import Features
+
+    meta, _ = split_card((demo / "README.md").read_text("utf-8"))
+    declared = Features._from_yaml_list(meta["dataset_info"]["features"])
+    assert declared == Features.from_arrow_schema(dataset.dataset_schema())
+    assert list(declared) == dataset.dataset_schema().names
+
+
+def test_the_card_says_which_version_added_answers_and_kind(demo):
+    _, body = split_card((demo / "README.md").read_text("utf-8"))
+    rows = {row[0].strip("`"): row for row in table_rows(section(body, "Fields"))}
+    assert rows["answers"][2].endswith("Added in 0.3.0") and rows["kind"][2].endswith("Added in 0.3.0")
+    assert "`answers` and `kind` were added in 0.3.0" in section(body, "Known limitations")
+
+
 def test_the_cards_field_table_is_the_models(demo):
     _, body = split_card((demo / "README.md").read_text("utf-8"))
     fields = section(body, "Fields")

@@ -7,7 +7,9 @@ import csv
 import json
 import os
 import shutil
+from datetime import date
 
+import pyarrow.parquet as pq
 import pytest
 
 from qacrawler import dataset
@@ -42,7 +44,9 @@ def test_jsonl_holds_every_answered_question_once_with_its_split(demo, exported,
     assert [row["id"] for row in rows] == answered
     assert (demo_export.pairs, demo_export.unanswered) == (len(answered), len(splits) - len(answered))
     for row in rows:
-        assert list(row) == [*FIELDS, "messages"]
+        assert list(row) == [*FIELDS, "answers", "messages"]
+        assert row["kind"] == "question"
+        assert [reply["text"] for reply in row["answers"]] == [row["answer"]] and row["answer_count"] == 1
         assert row["split"] == splits[row["id"]]["split"]
         assert row["answer"] == splits[row["id"]]["answer"]
         user, assistant = row["messages"]
@@ -64,7 +68,9 @@ def test_csv_has_the_same_rows_and_survives_a_spreadsheet_round_trip(exported):
     assert [row["id"] for row in rows] == [row["id"] for row in expected]
     for got, want in zip(rows, expected, strict=True):
         assert got["question"] == want["question"] and got["answer"] == want["answer"]  # newlines kept inside quotes
-        assert got["split"] == want["split"]
+        assert got["split"] == want["split"] and got["kind"] == want["kind"]
+        assert got["answer_count"] == str(want["answer_count"])
+        assert "answers" not in got  # a list of replies is no cell: JSON lines carry them
         assert got["asker_age_min"] == ("" if want["asker_age_min"] is None else str(want["asker_age_min"]))
 
 
@@ -102,6 +108,32 @@ def test_a_dataset_without_an_answered_question_writes_no_file(tmp_path):
     with pytest.raises(NothingToExport, match=r"holds no answered question to export \(1 records, none answered\)"):
         export(tmp_path, "jsonl", out)
     assert not (tmp_path / "out").exists()
+
+
+def test_every_reply_of_a_thread_and_the_kind_of_a_faq_pair_are_exported(tmp_path):
+    replies = [{"text": "Hello: usually benign.", "author_name": "Jiang Junyi", "date": date(2018, 3, 8),
+                "accepted": True},
+               {"text": "Mine stopped after a week.", "author_name": "Amy", "upvotes": 4}]
+    faq = record("3", kind="faq", title="What is a twitch?", question="What is a twitch?",
+                 answer="A brief muscle contraction.", asker={}, doctor={})
+    write_run(tmp_path, [record("1")], QA_RUN_ID="20261127T080000Z-aaaaaa")
+    old, = (tmp_path / "records").rglob("*.parquet")
+    pq.write_table(pq.read_table(old).drop_columns(["answers", "kind"]), old)  # as 0.2.0 wrote it
+    write_run(tmp_path, [record("2", answers=replies), faq], QA_RUN_ID="20261128T080000Z-bbbbbb")
+    rows = {row["id"]: row for row in read_jsonl(export(tmp_path, "jsonl", tmp_path / "qa.jsonl").path)}
+    assert rows["doctorqna:2"]["answers"] == [
+        {"text": "Hello: usually benign.", "author_name": "Jiang Junyi", "date": "2018-03-08", "upvotes": None,
+         "accepted": True},
+        {"text": "Mine stopped after a week.", "author_name": "Amy", "date": None, "upvotes": 4, "accepted": None}]
+    assert rows["doctorqna:2"]["answer"] == "Hello: usually benign." and rows["doctorqna:2"]["answer_count"] == 2
+    assert (rows["doctorqna:3"]["kind"], rows["doctorqna:3"]["answer_count"]) == ("faq", 1)
+    # written before 0.3.0: a question, with its one reply
+    assert rows["doctorqna:1"]["kind"] == "question"
+    assert rows["doctorqna:1"]["answers"] == [{"text": "Hello: usually benign.", "author_name": "Jiang Junyi",
+                                                "date": "2018-03-08", "upvotes": None, "accepted": None}]
+    with open(export(tmp_path, "csv", tmp_path / "qa.csv").path, encoding="utf-8-sig", newline="") as handle:
+        cells = {row["id"]: (row["kind"], row["answer_count"]) for row in csv.DictReader(handle)}
+    assert cells == {"doctorqna:1": ("question", "1"), "doctorqna:2": ("question", "2"), "doctorqna:3": ("faq", "1")}
 
 
 def test_csv_cells_a_spreadsheet_would_run_as_formulas_are_text(tmp_path):

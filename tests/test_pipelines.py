@@ -184,6 +184,43 @@ def test_privacy_masks_the_asker_name_in_every_text_and_counts_it(tmp_path):
     assert kept.answer == original.answer and kept.asker.name == "Wang Yiting"
 
 
+def test_privacy_masks_every_reply_as_the_answer_and_rehashes(tmp_path):
+    crawler = crawler_for(tmp_path)
+    answer = "Hello Yiting, call the clinic at 02-2345-6789."
+    original = record(asker={"name": "Wang Yiting"}, answer=answer, answers=[
+        {"text": answer, "author_name": "Dr. Lin"},
+        {"text": "Ms. Wang, mail me: amy@example.com", "author_name": "Amy"},
+        {"text": "Same for me.", "author_name": "Bob"}])
+    cleaned = PrivacyPipeline.from_crawler(crawler).process_item(original)
+    assert cleaned.answer == cleaned.answers[0].text == "Hello [NAME], call the clinic at [PHONE]."
+    assert cleaned.answers[1].text == "[NAME], mail me: [EMAIL]"
+    assert cleaned.answers[2] is original.answers[2]  # nothing in it to mask
+    assert [answer.author_name for answer in cleaned.answers] == ["Dr. Lin", "Amy", "Bob"]
+    assert cleaned.content_hash == content_hash(cleaned.model_dump()) != original.content_hash
+    # the primary answer's copy is masked once, not counted twice
+    assert crawler.stats.get_value("privacy/masked/PHONE") == 1
+    assert crawler.stats.get_value("privacy/masked/EMAIL") == 1
+    assert crawler.stats.get_value("privacy/masked/NAME") == 2
+
+
+@pytest.mark.parametrize(("author", "removed"), [
+    ("Wang Yiting", True), ("yiting wang", True), ("Ms. Wang", True), ("Dr. Wang", False), ("Amy", False)])
+def test_privacy_removes_the_asker_as_a_reply_author_unless_names_are_kept(tmp_path, author, removed):
+    crawler = crawler_for(tmp_path)
+    original = record(asker={"name": "Wang Yiting"}, answers=[
+        {"text": "Hello: usually benign.", "author_name": "Dr. Lin", "author_url": "https://doctorqna.com/u/1"},
+        {"text": "Thanks, it stopped.", "author_name": author, "author_url": "https://doctorqna.com/u/2"}])
+    cleaned = PrivacyPipeline.from_crawler(crawler).process_item(original)
+    assert cleaned.answers[0] == original.answers[0]
+    expected = (None, None) if removed else (author, "https://doctorqna.com/u/2")
+    assert (cleaned.answers[1].author_name, cleaned.answers[1].author_url) == expected
+    assert cleaned.answers[1].text == "Thanks, it stopped."
+    assert cleaned.content_hash == original.content_hash  # an author is no part of the hash
+    assert crawler.stats.get_value("privacy/answer_author_removed") == (1 if removed else None)
+    kept = PrivacyPipeline.from_crawler(crawler_for(tmp_path, QA_KEEP_ASKER_NAMES=True)).process_item(original)
+    assert kept.answers == original.answers
+
+
 @pytest.mark.parametrize(("site", "excerpt", "masked"), [
     ("tw_ehospital", "#76 頭痛 發問者：周建宏／男／30~39歲, 2016/03/04 醫師您好 周建宏您好：請多休息",
      "#76 頭痛 發問者：[NAME]／男／30~39歲, 2016/03/04 醫師您好 [NAME]您好：請多休息"),

@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from qacrawler.page import privacy
-from qacrawler.page.privacy import PATTERNS, WITNESSES, mask_text, mask_texts
+from qacrawler.page.privacy import PATTERNS, WITNESSES, is_name_of, mask_text, mask_texts
 
 
 @pytest.mark.parametrize(
@@ -149,6 +149,27 @@ NAME_FORMS = [
                          ids=[row[0] for row in NAME_FORMS])
 def test_asker_name_forms(name, text, masked):
     assert mask_text(text, name=name) == masked
+
+
+@pytest.mark.parametrize(("author", "name", "same"), [
+    ("Wang Yiting", "Wang Yiting", True),
+    ("yiting  WANG", "Wang Yiting", True),
+    ("Chen, Mei-Ling", "Mei-Ling Chen", True),
+    ("Ms. Wang", "Wang Yiting", True),
+    ("周建宏", "周建宏", True),
+    ("王先生", "王小明", True),
+    ("ＪＪ", "JJ", True),
+    ("Dr. Wang", "Wang Yiting", False),  # a doctor who shares the surname
+    ("Yiting", "Wang Yiting", False),  # a given name alone may be anyone's
+    ("Dr. Kevin Lin", "KEVIN", False),
+    ("王醫師", "王小明", False),
+    ("Anonymous", "anonymous", False),  # a placeholder names no one
+    ("匿名", "匿名", False),
+    (None, "Wang Yiting", False),
+    ("Wang Yiting", None, False),
+])
+def test_a_reply_author_is_the_asker_only_by_a_form_of_their_name(author, name, same):
+    assert is_name_of(author, name) is same
 
 
 def test_names_are_counted_by_mask_texts():

@@ -97,8 +97,9 @@ def masked(text: str | None, spans: list[tuple[str, str]], names: list[str] = ()
 
 
 def texts_of(row: dict) -> list[str]:
-    """Every free text of a record: its own fields and what it shows of similar questions."""
+    """Every free text of a record: its own fields, its replies and what it shows of similar questions."""
     texts = [row[name] for name in TEXT_FIELDS]
+    texts += [text for reply in row["answers"] for text in (reply["text"], reply["author_name"])]
     for entry in row["similar_questions"]:
         texts += [entry["title"], *(entry[name] for name in EXCERPTS)]
     return [text for text in texts if text]
@@ -127,6 +128,8 @@ def assert_masked_where_planted(planted: Planted, out: Path, names_masked: bool)
         for name in TEXT_FIELDS:
             if row[name] != masked(truth[name], spans, names):
                 mismatches.append(f"article {number} {name}: {row[name]!r}")
+        if [reply["text"] for reply in row["answers"]] != ([row["answer"]] if row["answer"] else []):
+            mismatches.append(f"article {number} answers: {row['answers']!r}, not the masked answer")
         got = [[entry[name] for name in EXCERPTS] for entry in row["similar_questions"]]
         others = ([name for name in GREETING_NAMES if addresses(name, truth["asker"]["name"] or "")]
                   if names_masked else [])

@@ -12,12 +12,14 @@ from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from qacrawler.sandbox import DoctorQnaSite, Latency, SandboxServer
 from qacrawler.sandbox.faults import FaultPlan
 from tests.conftest import ROOT, run_cli
 from tests.test_end_to_end import assert_equal_to_ground_truth, read_records, read_rejects
+from tests.test_records import hash_before_answers
 from tests.test_sandbox import sitemap_lastmods
 
 
@@ -115,6 +117,27 @@ def test_the_next_run_adds_exactly_the_new_and_edited_questions(tmp_path):
         assert latest[str(number)]["answer"] == site.truth(number)["answer"]
         assert latest[str(number)]["title"] == site.truth(number)["title"]
     assert last_manifest(out)["counts"]["records"] == len(changed)
+
+
+def test_a_dataset_written_before_answers_sees_no_page_as_edited(tmp_path):
+    """0.3.0 added `answers`: a record with one reply hashes as before, so re-fetching every page of a dataset
+    whose files 0.2.0 wrote adds no row."""
+    site = DoctorQnaSite(pages=60, seed=31)
+    out = tmp_path / "dataset"
+    with SandboxServer(site) as server:
+        first = run_cli(*crawl_command(server, out)[3:])
+        assert first.returncode == 0, first.stdout + first.stderr[-2000:]
+        for path in (out / "records").rglob("*.parquet"):  # as 0.2.0 wrote them: its columns and its hash
+            table = pq.read_table(path).drop_columns(["answers", "kind"])
+            hashes = pa.array([hash_before_answers(row) for row in table.to_pylist()], pa.string())
+            index = table.schema.get_field_index("content_hash")
+            pq.write_table(table.set_column(index, table.schema.field(index), hashes), path)
+        stored = len(read_records(out))
+        second = run_cli(*crawl_command(server, out, "--full")[3:])
+        assert second.returncode == 0, second.stdout + second.stderr[-2000:]
+    manifest = last_manifest(out)
+    assert manifest["stats"]["dedupe/duplicate"] == stored and "dedupe/unique" not in manifest["stats"]
+    assert manifest["counts"]["records"] == 0 and len(read_records(out)) == stored
 
 
 def crawl_and_fetched(site: DoctorQnaSite, server: SandboxServer, out: Path) -> set[int]:

@@ -49,6 +49,7 @@ __all__ = [
     "question_key",
     "records_glob",
     "dataset_root",
+    "dataset_schema",
 ]
 
 SPLIT_NAMES = ("train", "validation", "test")

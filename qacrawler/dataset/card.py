@@ -72,6 +72,29 @@ def coverage_fields(model: type[BaseModel] = QARecord) -> list[tuple[str, str]]:
     return fields
 
 
+def _feature_lines(field: pa.Field, indent: str) -> list[str]:
+    """One column as a Hugging Face `features` entry in the card's YAML (the form `datasets` writes itself)."""
+    lines = [f"{indent}- name: {json.dumps(field.name)}"]
+    kind, inner = "", field.type
+    if pa.types.is_list(inner):
+        kind, inner = "list", inner.value_type
+    if pa.types.is_struct(inner):
+        lines.append(f"{indent}  {kind or 'struct'}:")
+        for member in inner:
+            lines += _feature_lines(member, indent + "  ")
+    else:
+        dtype = "date32" if pa.types.is_date32(inner) else str(inner)  # Arrow prints date32 as "date32[day]"
+        lines.append(f"{indent}  {kind or 'dtype'}: {json.dumps(dtype)}")
+    return lines
+
+
+def _features(schema: pa.Schema) -> list[str]:
+    """`dataset_info.features`: the columns of the current record files. Without them `datasets` takes the columns
+    of the first file it reads, and refuses the files of a later version beside it (a dataset begun before 0.3.0
+    holds files without `answers` and `kind`); with them, a column a file lacks reads as nulls."""
+    return ["dataset_info:", "  features:", *(line for field in schema for line in _feature_lines(field, "  "))]
+
+
 def _yaml_list(key: str, values: list[str], indent: str = "") -> list[str]:
     return [f"{indent}{key}:", *(f"{indent}- {json.dumps(value, ensure_ascii=False)}" for value in values)]
 
@@ -217,6 +240,7 @@ def _header(facts: _Facts) -> list[str]:
              *_yaml_list("language_creators", ["found"]),
              *_yaml_list("source_datasets", ["original"]),
              *_yaml_list("tags", ["medical", "health", "doctor-patient", "parquet"]),
+             *_features(qa_dataset.dataset_schema()),
              "configs:",
              "- config_name: default",
              "  default: true",
@@ -306,8 +330,8 @@ def _duplicates_and_splits(facts: _Facts) -> list[str]:
     rows = [[f"`{site}`", *(facts.split_counts[site][name] for name in qa_dataset.SPLIT_NAMES)] for site in facts.sites]
     return [
         "## Duplicates and splits", "",
-        "- A page is stored again only when its normalised title, question or answer changed (`content_hash`): the "
-        "dataset never holds two rows with the same `record_id` and `content_hash`. "
+        "- A page is stored again only when its normalised title, question, answer or another reply changed "
+        "(`content_hash`): the dataset never holds two rows with the same `record_id` and `content_hash`. "
         f"Records with more than one stored version: {facts.multi_version}. `qacrawler.dataset.latest()` and the "
         "DuckDB view `qa` give the newest one without rewriting files, and `qacrawler compact` rewrites the dataset "
         "to one row per record.",
@@ -332,14 +356,17 @@ def _privacy(facts: _Facts) -> list[str]:
              if facts.names_kept else
              f"Asker names are removed (`asker.name` is null; "
              f"{facts.stat_total('privacy/asker_name_removed')} removed) "
-             f"and masked as `[NAME]` where the texts repeat them ({facts.stat_total('privacy/masked/NAME')} masked).")
+             f"and masked as `[NAME]` where the texts repeat them ({facts.stat_total('privacy/masked/NAME')} masked); "
+             "a reply the asker wrote in their own thread loses its author name and URL "
+             f"({facts.stat_total('privacy/answer_author_removed')} removed).")
     return [
         "## Privacy", "",
         "These pages hold health information that people wrote about themselves. Before a record is written, the "
         "privacy stage replaces e-mail addresses, phone numbers (Taiwanese mobile and landline, international "
         "`+…`), Taiwan national and resident ID numbers and messaging handles (`LINE ID: …`) in titles, questions, "
-        "answers, `more_info` and similar-question excerpts by `[EMAIL]`, `[PHONE]`, `[ID]` and `[CONTACT]`; "
-        "dates, doses, ages and lab values stay as written. `content_hash` is computed from the masked text.", "",
+        "answers (every reply in `answers`), `more_info` and similar-question excerpts by `[EMAIL]`, `[PHONE]`, "
+        "`[ID]` and `[CONTACT]`; dates, doses, ages and lab values stay as written. `content_hash` is computed from "
+        "the masked text.", "",
         f"- Placeholders written in this dataset's runs: {masked}.",
         f"- {names}",
         "- Masking is pattern based: a contact detail written in an unusual form can slip through. Do not try to "
@@ -356,6 +383,10 @@ LIMITATIONS = [
     "site's own name.",
     "Files written by qacrawler 0.2.0 and earlier hold `site` and `ask_year` in their folder names only; readers of "
     "files alone (Hugging Face `datasets`) need them rewritten: `qacrawler compact` does it.",
+    "`answers` and `kind` were added in 0.3.0: rows of files written before read them as null (readers that take "
+    "one file's columns need the dataset's schema: see the qacrawler README). `qacrawler compact` rewrites such "
+    "rows with `kind` `question` and their one reply in `answers`. Every row's `answer` is its main reply; a "
+    "page with several replies (a forum thread) has them all in `answers`.",
 ]
 
 

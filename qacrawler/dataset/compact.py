@@ -16,6 +16,7 @@ import shutil
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -36,6 +37,7 @@ from qacrawler.dataset.files import (
 )
 from qacrawler.dataset.schema import arrow_schema
 from qacrawler.page.records import QARecord
+from qacrawler.page.sites.build import single_answer
 
 _AT_FDCWD = -100
 _RENAME_EXCHANGE = 2
@@ -77,11 +79,12 @@ def compact(root: Path) -> Compaction:
         files_before = len(dataset.files)
         if (rows := _rows_if_compact(root, dataset.files)) is not None:
             return Compaction(None, rows, rows, files_before, files_before)
-        table = dataset.to_table()
+        file_schema = record_file_schema(arrow_schema(QARecord))
+        table = pa.concat_tables([_current_columns(pq.read_table(file), *_partition_of(root, Path(file)), file_schema)
+                                  for file in dataset.files])
         latest = latest_versions(table)
         compaction_id = f"compact-{new_run_id()}"
         staging = root / f".{RECORDS}-{compaction_id}"
-        file_schema = record_file_schema(arrow_schema(QARecord))
         files_after = 0
         for (site, year), rows in _partitions(latest):
             write_table(partition_dir(staging, site, year) / f"part-{compaction_id}-{files_after:05d}.parquet",
@@ -163,8 +166,8 @@ def merge_small_files(root: Path, partitions: list[Path], max_files: int, full_r
         for file in files:
             if file not in small:
                 os.link(file, target / file.name)
-        site, year = (part.split("=", 1)[1] for part in relative.parts)
-        table = pa.concat_tables([_current_columns(pq.read_table(file), site, year, file_schema) for file in small])
+        table = pa.concat_tables([_current_columns(pq.read_table(file), *_partition_of(root, file), file_schema)
+                                  for file in small])
         merged = write_table(target / f"part-{merge_id}.parquet", table)
         exchange_directories(folder, target)
         shutil.rmtree(staging)  # now the old folder
@@ -172,11 +175,27 @@ def merge_small_files(root: Path, partitions: list[Path], max_files: int, full_r
     return merges
 
 
+def _partition_of(root: Path, file: Path) -> tuple[str, str]:
+    """(site, ask_year folder value) of a record file, from its folder names."""
+    site, year = (part.split("=", 1)[1] for part in file.parent.relative_to(root / RECORDS).parts)
+    return site, year
+
+
 def _current_columns(table: pa.Table, site: str, year: str, file_schema: pa.Schema) -> pa.Table:
-    """A file's rows under the current file schema: columns it lacks as nulls, site and ask_year from its folder."""
-    values = {"site": site, "ask_year": None if year == NULL_PARTITION else int(year)}
+    """A file's rows under the current file schema: site and ask_year from its folder, and for a file written
+    before 0.3.0 `kind` `question` and its one reply in `answers` (as the parser now gives a one-reply site's
+    record); other columns it lacks as nulls."""
+    values = {"site": site, "ask_year": None if year == NULL_PARTITION else int(year), "kind": "question"}
     for field in file_schema:
         if field.name not in table.column_names:
-            fill = values.get(field.name)
-            table = table.append_column(field, pa.array([fill] * table.num_rows, field.type))
+            if field.name == "answers":
+                column = pa.array(_replies_before_answers(table), field.type)
+            else:
+                column = pa.array([values.get(field.name)] * table.num_rows, field.type)
+            table = table.append_column(field, column)
     return table.select(file_schema.names).cast(file_schema)
+
+
+def _replies_before_answers(table: pa.Table) -> list[list[dict[str, Any]]]:
+    rows = table.select(["answer", "doctor", "reply_date"]).to_pylist()
+    return [single_answer(row) for row in rows]

@@ -1,11 +1,13 @@
 """`qacrawler export DIR --format jsonl|csv`: answered questions as question/answer pairs with their split.
 
 JSON lines carry flat fields plus a `messages` list (user question, assistant answer), the chat form
-fine-tuning tools such as TRL's SFTTrainer take as is; CSV is flat, UTF-8 with a byte-order mark so
-spreadsheet programs open Chinese text correctly, and a text cell that a spreadsheet would run as a formula
-gets a leading `'` (see spreadsheet_safe). Rows are the newest version of each answered
-question, sorted by record_id, so two exports of one dataset are identical files. `more_info` is left
-out: it is the site's article, not the doctor's answer.
+fine-tuning tools such as TRL's SFTTrainer take as is, and `answers`, every reply on the page (a forum
+thread has several; `answer`, the pair's, is the accepted or best one). CSV is flat, one `answer` a row
+with its `answer_count`, UTF-8 with a byte-order mark so spreadsheet programs open Chinese text correctly,
+and a text cell that a spreadsheet would run as a formula gets a leading `'` (see spreadsheet_safe).
+`kind` tells a patient's question from a site's FAQ pair (`faq`), which is a pair all the same. Rows are
+the newest version of each answered question, sorted by record_id, so two exports of one dataset are
+identical files. `more_info` is left out: it is the site's article, not the doctor's answer.
 """
 
 from __future__ import annotations
@@ -15,19 +17,22 @@ import json
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 from qacrawler import dataset as qa_dataset
+from qacrawler.page.sites.build import single_answer
 
 FORMATS = ("jsonl", "csv")
-FIELDS = ("id", "site", "language", "url", "title", "question", "answer", "specialty", "department",
-          "ask_date", "reply_date", "asker_gender", "asker_age_min", "asker_age_max", "split")
+FIELDS = ("id", "site", "language", "url", "kind", "title", "question", "answer", "answer_count", "specialty",
+          "department", "ask_date", "reply_date", "asker_gender", "asker_age_min", "asker_age_max", "split")
+REPLY_FIELDS = ("text", "author_name", "date", "upvotes", "accepted")  # a reply in JSON lines' `answers`
 # OWASP's CSV-injection list: a cell starting with one of these is a formula (or becomes one once a spreadsheet
 # trims it); the full-width forms are read as formulas by East Asian spreadsheet locales.
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
-_COLUMNS = ["record_id", "site", "language", "url", "title", "question", "answer", "specialty", "department",
-            "ask_date", "reply_date", "asker"]
+_COLUMNS = ["record_id", "site", "language", "url", "kind", "title", "question", "answer", "answers", "specialty",
+            "department", "ask_date", "reply_date", "asker", "doctor"]
 
 
 class NothingToExport(ValueError):
@@ -47,22 +52,31 @@ def default_path(root: str | Path, fmt: str) -> Path:
 
 def pairs(root: str | Path, ratios: tuple[float, float, float] = qa_dataset.DEFAULT_RATIOS,
           seed: int | str = qa_dataset.DEFAULT_SEED) -> Iterator[dict[str, Any] | None]:
-    """The exported rows as dicts with FIELDS, newest version, by record_id; None for an unanswered question."""
+    """The exported rows as dicts with FIELDS and `answers`, newest version, by record_id; None for an unanswered
+    question."""
     table = qa_dataset.split(root, ratios, seed, columns=_COLUMNS)
     for row in table.to_pylist():
         if not row["answer"]:
             yield None
             continue
         asker = row["asker"] or {}
+        # a row written before 0.3.0 has no answers: its one reply, as the parser gives it now
+        replies = row["answers"] or single_answer(row)
         yield {
             "id": row["record_id"], "site": row["site"], "language": row["language"], "url": row["url"],
-            "title": row["title"], "question": row["question"], "answer": row["answer"],
+            "kind": row["kind"] or "question", "title": row["title"], "question": row["question"],
+            "answer": row["answer"], "answer_count": len(replies),
             "specialty": row["specialty"], "department": row["department"],
             "ask_date": row["ask_date"].isoformat() if row["ask_date"] else None,
             "reply_date": row["reply_date"].isoformat() if row["reply_date"] else None,
             "asker_gender": asker.get("gender"), "asker_age_min": asker.get("age_min"),
             "asker_age_max": asker.get("age_max"), "split": row["split"],
+            "answers": [{name: _json_value(reply.get(name)) for name in REPLY_FIELDS} for reply in replies],
         }
+
+
+def _json_value(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, date) else value
 
 
 def spreadsheet_safe(value: Any) -> Any:
@@ -110,7 +124,7 @@ def export(root: str | Path, fmt: str, out_path: str | Path | None = None,
             with open(temp, "w", encoding="utf-8-sig", newline="") as handle:
                 writer = csv.DictWriter(handle, fieldnames=FIELDS)
                 writer.writeheader()
-                writer.writerows({name: spreadsheet_safe(value) for name, value in row.items()} for row in rows)
+                writer.writerows({name: spreadsheet_safe(row[name]) for name in FIELDS} for row in rows)
         os.replace(temp, out)
     finally:
         temp.unlink(missing_ok=True)

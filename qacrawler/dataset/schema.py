@@ -85,7 +85,8 @@ def _type_label(annotation: Any) -> str:
     elif isinstance(annotation, type) and issubclass(annotation, BaseModel):
         label = "struct"
     else:
-        label = {str: "string", int: "int", date: "date", datetime: "timestamp (UTC)"}.get(annotation, str(annotation))
+        label = {str: "string", int: "int", bool: "bool", date: "date", datetime: "timestamp (UTC)"}.get(
+            annotation, str(annotation))
     return f"{label}, nullable" if optional else label
 
 

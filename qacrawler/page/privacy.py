@@ -214,6 +214,27 @@ def name_forms(name: str | None) -> tuple[NameForm, ...]:
     return tuple(_latin_forms(name))
 
 
+def is_name_of(text: str | None, name: str | None) -> bool:
+    """Whether `text` (a reply's author as the page names them) is the asker's `name`: the same words in any
+    order and case ("Chen, Mei-Ling" for "Mei-Ling Chen"), or only forms of it that name_forms masks anywhere
+    or after a title (王先生 for 王小明). A placeholder name (匿名, anonymous) identifies no one and matches nothing."""
+    if not text or not name:
+        return False
+
+    def words(value: str) -> list[str]:
+        return sorted(word for word in re.split(r"[\s,.]+", unicodedata.normalize("NFKC", value).casefold()) if word)
+
+    if not words(name) or " ".join(words(name)) in GENERIC_NAMES:
+        return False
+    if words(text) == words(name):
+        return True
+    text = unicodedata.normalize("NFKC", text)
+    spans = name_spans(text, [form for form in name_forms(name) if form.where != "greeted"])
+    edges = [0, *(edge for span in spans for edge in span), len(text)]
+    rest = "".join(text[start:end] for start, end in zip(edges[::2], edges[1::2], strict=True))
+    return bool(spans) and not rest.strip(" .,")
+
+
 def _name_span(normal: str, start: int, end: int, form: NameForm) -> tuple[int, int] | None:
     """The span to mask for this occurrence of the form, None when it does not count here."""
     if form.latin and ((start and _LATIN_EDGE.match(normal, start - 1)) or _LATIN_EDGE.match(normal, end)):

@@ -107,7 +107,8 @@ class QARecord(_Model):
         None, description="The sitemap `lastmod` of the page when it was fetched, as the site wrote it (precision and "
                           "offset kept); null when the page was reached without one. Added in 0.2.0")
     content_hash: str = Field(
-        description="Hash of the normalised title, question and answer: changes when a page is edited")
+        description="Hash of the normalised title, question and answer, and of any further answers: changes when a "
+                    "page is edited")
     parser_version: str = Field(description="Which parser produced the row (`<site>/<version>`)")
 
     @field_validator("crawled_at")
@@ -146,14 +147,31 @@ class UnchangedFetch(_Model):
     crawled_at: datetime = Field(description="When the page was fetched (UTC)")
 
 
-HASHED_FIELDS = ("title", "question", "answer")  # what makes a new version of a record
+HASHED_FIELDS = ("title", "question", "answer")  # what makes a new version of a record, with the further answers
+
+
+def _normalised(text: str | None) -> str:
+    return " ".join(unicodedata.normalize("NFKC", text or "").split())
+
+
+def _answer_text(answer: Any) -> str | None:
+    """A reply's text, None for a value that is no reply (left for the record's validation to refuse)."""
+    if isinstance(answer, Answer):
+        return answer.text
+    text = answer.get("text") if isinstance(answer, Mapping) else None
+    return text if isinstance(text, str) else None
 
 
 def content_hash(fields: Mapping[str, Any]) -> str:
-    """The hash of a record's HASHED_FIELDS (a record's or a parser's field mapping), stable across whitespace
-    and Unicode-form noise, so only real edits change it."""
-    parts = [" ".join(unicodedata.normalize("NFKC", fields.get(name) or "").split()) for name in HASHED_FIELDS]
-    return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()[:32]
+    """The hash of a record's HASHED_FIELDS and of the texts of its answers other than `answer` (a record's
+    model_dump() or a parser's field mapping, answers as models or dicts), stable across whitespace and
+    Unicode-form noise, so only real edits change it. A record with no further answer hashes as before 0.3.0:
+    existing datasets do not see every record as edited."""
+    parts = [_normalised(fields.get(name)) for name in HASHED_FIELDS]
+    further = [_normalised(_answer_text(answer)) for answer in fields.get("answers") or ()]
+    if parts[2] in further:  # the primary answer's own copy
+        further.remove(parts[2])
+    return hashlib.sha256("\x1f".join(parts + further).encode("utf-8")).hexdigest()[:32]
 
 
 def validation_reasons(error: ValidationError) -> list[str]:
