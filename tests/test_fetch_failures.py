@@ -46,3 +46,10 @@ def test_http_error_statuses_are_counted_by_code_beside_other_causes():
 
 def test_a_run_without_failures_prints_no_line():
     assert failure_line(fetch_failures({"downloader/response_status_count/200": 5}), 5, "http://127.0.0.1:8080") is None
+
+
+def test_requests_our_middlewares_decline_are_decisions_not_failures():
+    stats = {"downloader/response_status_count/200": 5, E + "qacrawler.crawl.incremental.UnchangedPage": 105,
+             E + "qacrawler.crawl.request_policy.RefusedRequest": 2}
+    assert fetch_failures(stats)["causes"] == {} and fetch_failures(stats)["exceptions"] == {}
+    assert failure_line(fetch_failures(stats), 5, "http://127.0.0.1:8080") is None

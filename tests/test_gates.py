@@ -67,3 +67,12 @@ def test_a_relabelled_site_fails_on_its_new_pages_even_with_a_full_dataset():
     results = by_name(stats, {"min_records": 1, "max_reject_ratio": 0.05})
     assert not results["max_reject_ratio"].passed
     assert results["max_reject_ratio"].figure == 1.0
+
+
+def test_coverage_judges_patients_questions_not_the_faq_pairs_a_site_keeps():
+    stats = {**HEALTHY, "validate/passed": 148, "validate/passed_faq": 50}  # 98 questions, 97 with a reply date
+    results = by_name(stats, {"coverage": {"reply_date": 0.95}})
+    assert results["coverage.reply_date"].passed and results["coverage.reply_date"].figure == pytest.approx(0.9898,
+                                                                                                          abs=1e-4)
+    only_pairs = by_name({"validate/passed": 30, "validate/passed_faq": 30}, {"coverage": {"reply_date": 0.95}})
+    assert only_pairs["coverage.reply_date"].figure == "n/a (no new records)"

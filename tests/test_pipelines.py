@@ -14,6 +14,7 @@ from scrapy.utils.test import get_crawler
 
 from qacrawler.crawl import settings as project_settings
 from qacrawler.crawl.logformatter import PrivateLogFormatter
+from qacrawler.crawl.pipelines.coverage import FieldCoveragePipeline
 from qacrawler.crawl.pipelines.dedupe import DedupePipeline
 from qacrawler.crawl.pipelines.parquet import ParquetWriterPipeline
 from qacrawler.crawl.pipelines.privacy import PrivacyPipeline
@@ -58,6 +59,19 @@ def test_validate_passes_a_complete_record(tmp_path):
     item = record()
     assert ValidatePipeline.from_crawler(crawler).process_item(item) is item
     assert crawler.stats.get_value("validate/passed") == 1
+
+
+def test_an_faq_pair_is_held_to_title_question_and_answer_and_left_out_of_coverage(tmp_path):
+    crawler = crawler_for(tmp_path)
+    pair = record(source_id="1001#2", kind="faq", asker={}, ask_date=None, reply_date=None, department=None,
+                  doctor={})
+    assert ValidatePipeline.from_crawler(crawler).process_item(pair) is pair
+    FieldCoveragePipeline.from_crawler(crawler).process_item(pair)
+    assert crawler.stats.get_value("validate/passed_faq") == 1
+    assert not [key for key in crawler.stats.get_stats() if key.startswith("coverage/")]
+    unanswered = record(source_id="1001#3", kind="faq", answer=None, ask_date=None)
+    reject = ValidatePipeline.from_crawler(crawler).process_item(unanswered)
+    assert isinstance(reject, Reject) and reject.reasons == ["answer: missing"]
 
 
 def test_validate_turns_missing_required_fields_into_a_reject_with_reasons(tmp_path):

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
+from urllib.parse import urlsplit
 
 from scrapy import Spider
+from scrapy.pqueues import _path_safe
 
 from qacrawler.crawl import gates
 from qacrawler.crawl.extensions.manifest import RunManifest
 from qacrawler.crawl.extensions.resume import STATE_FILE, ResumedRun, combine, written_counts
+from qacrawler.sandbox import DoctorQnaSite, SandboxServer
+from tests.conftest import run_cli
 from tests.test_pipelines import crawler_for, record, write_run
 
 PREVIOUS, CURRENT = "20261127T080000Z-aaaaaa", "20261127T090000Z-bbbbbb"
@@ -102,3 +106,22 @@ def test_a_chain_of_three_adds_up_and_keeps_the_first_runs_unchanged_skips():
     third = {"validate/passed": 30, "incremental/skipped_unchanged": 130}
     assert combine(combine(first, second), third) == {
         "validate/passed": 60, "rejects/stage/parse": 1, "rejects/stage/fetch": 2, "incremental/skipped_unchanged": 100}
+
+
+def test_a_queue_file_a_kill_left_without_its_header_does_not_break_the_resumed_run(tmp_path):
+    """SIGKILL between creating a priority's queue file and writing its header left a zero-length file; the
+    resumed run's first request of that priority failed in Scrapy's scheduler and the run ended with an ERROR."""
+    site = DoctorQnaSite(pages=40, seed=4)
+    out, jobdir = tmp_path / "dataset", tmp_path / "job"
+    with SandboxServer(site) as server:
+        slot = jobdir / "requests.queue" / _path_safe(urlsplit(server.base_url).hostname)
+        slot.mkdir(parents=True)
+        (jobdir / "requests.queue" / "active.json").write_text("{}")
+        for priority in ("0", "-1", "-2"):
+            (slot / priority).write_bytes(b"")
+        result = run_cli("crawl", "doctorqna", "--base-url", server.base_url, "--out", str(out), "--jobdir",
+                         str(jobdir), timeout=120)  # before the fix the run never ended
+    assert result.returncode == 0, result.stdout + result.stderr[-2000:]
+    manifest = json.loads(sorted((out / "runs").glob("*.json"))[-1].read_text())
+    assert manifest["stats"]["resume/headless_queue_files_removed"] == 3
+    assert manifest["stats"].get("log_count/ERROR", 0) == 0

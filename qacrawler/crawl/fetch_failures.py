@@ -3,7 +3,9 @@
 Scrapy counts every failed download attempt as `downloader/exception_type_count/<exception class path>` and
 every response as `downloader/response_status_count/<code>`; this groups them by cause for the manifest's
 `fetch_failures` block and the one line the command line prints. Counts are attempts (a retried request
-fails up to RETRY_TIMES + 1 times); `gave_up` counts the requests the retry middleware abandoned.
+fails up to RETRY_TIMES + 1 times); `gave_up` counts the requests the retry middleware abandoned. The
+requests this project's own middlewares decline (an unchanged page skipped, a refused host, a postponed
+retry) reach the same counter as exceptions, but they are decisions, counted under their own stats: not here.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 EXCEPTION_PREFIX = "downloader/exception_type_count/"
+OWN_DECISIONS = "qacrawler."  # the module path of the exceptions our middlewares raise to decline a request
 STATUS_PREFIX = "downloader/response_status_count/"
 # Exception class names (the last part of the path Scrapy counts) by cause; any other counts as "other".
 CAUSES = {
@@ -58,6 +61,8 @@ def fetch_failures(stats: dict[str, Any]) -> dict[str, Any]:
     for key, count in stats.items():
         if key.startswith(EXCEPTION_PREFIX):
             path = key.removeprefix(EXCEPTION_PREFIX)
+            if path.startswith(OWN_DECISIONS):
+                continue
             exceptions[path] = count
             cause = "tls" if "SSL" in path else CAUSES.get(path.rsplit(".", 1)[-1], "other")
             causes[cause] = causes.get(cause, 0) + count

@@ -56,11 +56,12 @@ def evaluate(stats: dict[str, Any], thresholds: dict[str, Any]) -> list[GateResu
         ratio = round(rejected / (parsed + rejected), 4) if parsed + rejected else 0.0
         results.append(GateResult("max_reject_ratio", ratio <= thresholds["max_reject_ratio"], ratio,
                                   thresholds["max_reject_ratio"]))
+    questions = parsed - stats.get("validate/passed_faq", 0)  # coverage counts patients' questions only
     for field, minimum in sorted(thresholds.get("coverage", {}).items()):
-        if not parsed:  # nothing new to judge; min_records and max_reject_ratio still speak for the run
+        if not questions:  # nothing new to judge; min_records and max_reject_ratio still speak for the run
             results.append(GateResult(f"coverage.{field}", True, "n/a (no new records)", minimum))
             continue
-        share = round(stats.get(f"coverage/{field}", 0) / parsed, 4)
+        share = round(stats.get(f"coverage/{field}", 0) / questions, 4)
         results.append(GateResult(f"coverage.{field}", share >= minimum, share, minimum))
     if "max_errors" in thresholds:
         errors = stats.get("log_count/ERROR", 0)

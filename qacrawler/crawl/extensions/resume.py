@@ -29,12 +29,13 @@ from qacrawler.dataset.files import RUNS, read_file_columns, run_files
 
 STATE_FILE = "qacrawler-run.json"
 SKIPPED = "incremental/skipped_unchanged"
+FAQ_PASSED = "validate/passed_faq"
 
 
 def chain_counts(stats: dict[str, Any]) -> dict[str, int]:
     """The counts the output gates read: records passed, rejects by stage, coverage per field, unchanged skips."""
     return {key: value for key, value in stats.items() if isinstance(value, int) and (
-        key in ("validate/passed", SKIPPED) or key.startswith(("rejects/stage/", "coverage/")))}
+        key in ("validate/passed", FAQ_PASSED, SKIPPED) or key.startswith(("rejects/stage/", "coverage/")))}
 
 
 def combine(earlier: dict[str, int], own: dict[str, int]) -> dict[str, int]:
@@ -72,6 +73,10 @@ def written_counts(root: Path, killed_run_id: str) -> dict[str, int]:
         if path.parent.name.startswith("ask_year="):  # its record files; a killed run has no rejects file
             table = read_file_columns(path, pq.read_schema(path).names)
             counts["validate/passed"] += table.num_rows
+            if "kind" in table.column_names:  # FAQ pairs count apart, out of coverage (pipelines/validate.py)
+                faq = pc.equal(table.column("kind"), "faq")
+                counts[FAQ_PASSED] += pc.sum(faq).as_py() or 0
+                table = table.filter(pc.invert(pc.fill_null(faq, False)))
             for name in table.column_names:
                 _present(table.column(name).combine_chunks(), name, counts)
     return dict(counts)
@@ -98,6 +103,24 @@ def judged_stats(crawler: Crawler, stats: dict[str, Any]) -> dict[str, Any]:
     return {**stats, **combine(earlier, chain_counts(stats))} if earlier else stats
 
 
+QUEUE_HEADER_BYTES = 4  # queuelib's LIFO disk queue starts with its size, a 4-byte integer
+
+
+def remove_headless_queue_files(directory: Path) -> int:
+    """Removes the JOBDIR's request queue files a kill left without their header (created, never written): they
+    hold no request, and Scrapy's scheduler would fail on the first request of their priority in the resumed run
+    ("unpack requires a buffer of 4 bytes"). Returns how many."""
+    queues = directory / "requests.queue"
+    if not queues.is_dir():
+        return 0
+    removed = 0
+    for path in queues.rglob("*"):
+        if path.is_file() and path.name != "active.json" and path.stat().st_size < QUEUE_HEADER_BYTES:
+            path.unlink()
+            removed += 1
+    return removed
+
+
 def resumed_run_id(crawler: Crawler) -> str | None:
     return _RESUMED[crawler][0] if crawler in _RESUMED else None
 
@@ -115,6 +138,10 @@ class ResumedRun:
         directory = job_dir(crawler.settings)
         if not directory:
             raise NotConfigured
+        removed = remove_headless_queue_files(Path(directory))  # built before the scheduler opens its queues
+        if removed:
+            assert crawler.stats is not None  # set when the crawler is built, before its extensions
+            crawler.stats.set_value("resume/headless_queue_files_removed", removed)
         return cls(crawler, Path(directory))
 
     def spider_opened(self) -> None:

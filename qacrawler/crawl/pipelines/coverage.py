@@ -1,4 +1,5 @@
-"""Counts, per field, the valid records that have a value: the coverage quality gates read these stats."""
+"""Counts, per field, the valid records that have a value: the coverage quality gates read these stats.
+Patients' questions only: an FAQ page's pairs (kind ``faq``) have no asker or dates by nature."""
 
 from __future__ import annotations
 
@@ -32,7 +33,7 @@ class FieldCoveragePipeline:
         return cls(crawler)
 
     def process_item(self, item: Any) -> Any:
-        if isinstance(item, QARecord):
+        if isinstance(item, QARecord) and item.kind == "question":
             inc_value = self.inc_value
             for name in present_fields(item):
                 inc_value(f"coverage/{name}")

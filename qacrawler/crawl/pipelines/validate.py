@@ -1,5 +1,8 @@
 """Site rules a record must meet to enter the dataset; a record that fails becomes a Reject.
 
+A pair of an FAQ page (kind ``faq``, kept when its site file asks) has no asker and no ask date: it is held to
+FAQ_REQUIRED alone, and counted apart (``validate/passed_faq``) so the coverage gates judge patients' questions.
+
 The reject's excerpt is the record's title and question, masked here for the asker's name: once the record
 is a reject, the privacy stage no longer knows whose name to look for.
 """
@@ -23,6 +26,9 @@ def field_value(record: QARecord, dotted: str) -> Any:
     return value
 
 
+FAQ_REQUIRED = ["title", "question", "answer"]
+
+
 def missing_fields(record: QARecord, required: list[str]) -> list[str]:
     return [name for name in required if field_value(record, name) in (None, "", [])]
 
@@ -38,6 +44,8 @@ class ValidatePipeline:
         return cls(crawler)
 
     def reasons(self, record: QARecord) -> list[str]:
+        if record.kind == "faq":
+            return [f"{name}: missing" for name in missing_fields(record, FAQ_REQUIRED)]
         required = [*self.required.get("*", []), *get_site(record.site).required_fields,
                     *self.required.get(record.site, [])]
         reasons = [f"{name}: missing" for name in missing_fields(record, required)]
@@ -52,6 +60,8 @@ class ValidatePipeline:
         reasons = self.reasons(item)
         if not reasons:
             self.stats.inc_value("validate/passed")
+            if item.kind == "faq":
+                self.stats.inc_value("validate/passed_faq")
             return item
         self.stats.inc_value("validate/rejected")
         self.stats.inc_value("rejects/stage/validate")
