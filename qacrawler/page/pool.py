@@ -1,0 +1,88 @@
+"""Parsing on every core: pages go to worker processes, records come back.
+
+A crawl's reactor and a re-parse's reader then only move bytes; lxml and pydantic run on the other cores. The
+workers get the sites' declarations once, when they start (a ``Site`` pickles with its parser), so they need no
+registry, no settings and no Scrapy. What a page becomes is decided exactly as in one process
+(``Site.records``), except that a validation error comes back as :class:`InvalidPage` (pydantic's
+ValidationError does not cross a process boundary).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Iterable
+from concurrent.futures import Future, ProcessPoolExecutor
+from datetime import datetime
+
+from pydantic import ValidationError
+
+from qacrawler.page.records import QARecord, validation_reasons
+from qacrawler.page.sites.site import Site
+
+_SITES: dict[str, Site] = {}  # in a worker: the declarations it was started with, by id
+
+
+class InvalidPage(ValueError):
+    """The page's fields do not make a valid record: ``reasons`` as validation_reasons gives them."""
+
+    def __init__(self, reasons: list[str]):
+        super().__init__("; ".join(reasons))
+        self.reasons = reasons
+
+    def __reduce__(self) -> tuple[type[InvalidPage], tuple[list[str]]]:
+        return InvalidPage, (self.reasons,)
+
+
+def page_records(site: Site, body: bytes | str, url: str, *, crawled_at: datetime | None = None,
+                 content_type: str | None = None) -> list[QARecord]:
+    """A page's records, in this process: NotAnArticle (PageMissing) or InvalidPage otherwise."""
+    try:
+        return site.records(body, url, crawled_at=crawled_at, content_type=content_type)
+    except ValidationError as error:
+        raise InvalidPage(validation_reasons(error)) from None
+
+
+def default_processes() -> int:
+    """One worker per core this process may use; 0 (parse in process) on a single core."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return cores if cores > 1 else 0
+
+
+def _start_worker(sites: tuple[Site, ...]) -> None:
+    _SITES.update({site.id: site for site in sites})
+
+
+def _parse_in_worker(site_id: str, body: bytes | str, url: str, crawled_at: datetime | None,
+                     content_type: str | None) -> list[QARecord]:
+    return page_records(_SITES[site_id], body, url, crawled_at=crawled_at, content_type=content_type)
+
+
+class ParsePool:
+    """``processes`` worker processes that parse pages of the given sites. Started with ``spawn``: a fork of a
+    process running a reactor and threads could inherit held locks."""
+
+    def __init__(self, sites: Iterable[Site], processes: int):
+        if processes < 1:
+            raise ValueError(f"a parse pool needs at least one process, not {processes}")
+        self.sites = {site.id: site for site in sites}
+        self.processes = processes
+        self.executor = ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn"),
+                                            initializer=_start_worker, initargs=(tuple(self.sites.values()),))
+
+    def submit(self, site_id: str, body: bytes | str, url: str, *, crawled_at: datetime | None = None,
+               content_type: str | None = None) -> Future[list[QARecord]]:
+        """The page's records, later: the future raises NotAnArticle, PageMissing or InvalidPage as
+        page_records does."""
+        if site_id not in self.sites:
+            raise KeyError(f"the parse pool was not started with site {site_id!r}")
+        return self.executor.submit(_parse_in_worker, site_id, body, url, crawled_at, content_type)
+
+    def close(self) -> None:
+        self.executor.shutdown(wait=True, cancel_futures=True)
+
+    def __enter__(self) -> ParsePool:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
