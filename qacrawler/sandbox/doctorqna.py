@@ -30,7 +30,6 @@ from __future__ import annotations
 import bisect
 import dataclasses
 import functools
-import itertools
 import math
 import random
 import re
@@ -53,7 +52,7 @@ from qacrawler.sandbox.doctorqna_layouts import (
     chrome_page,
     render_article,
 )
-from qacrawler.sandbox.doctorqna_text import Core, Dice, cumulative, excerpt, slugify
+from qacrawler.sandbox.doctorqna_text import Core, Dice, cumulative, excerpt, plan_revision, slugify
 from qacrawler.sandbox.hostile_pages import CHARSET_TRICKS, HostilePages
 from qacrawler.sandbox.pii import NAMED_SHARE, Planting, addresses, name_asker, plant, planted_count
 
@@ -313,23 +312,13 @@ class DoctorQnaSite:
         """
         newest = self._ask_date(self._ids[-1])
         editable = [article_id for article_id in self._listed if article_id not in self._broken]
-        if at.tzinfo is None:
-            raise ValueError("at must be timezone-aware: an edit's sitemap lastmod carries its UTC offset")
-        if self._revisions and at <= self._revisions[-1].at:
-            raise ValueError(f"at must be later than the previous revision's, {self._revisions[-1].at.isoformat()}")
+        number = len(self._revisions) + 1
+        rng, edited_ids, added_ids = plan_revision(
+            seed=self.seed, number=number, previous_at=self._revisions[-1].at if self._revisions else None, at=at,
+            ids=self._ids, editable=editable, what="answered, listed articles", added=added, edited=edited,
+            max_id=MAX_ID)
         if at.date() < newest:
             raise ValueError(f"at must not precede the newest question, asked {newest.isoformat()}")
-        if isinstance(edited, list) and not set(edited) <= set(editable):
-            raise ValueError(f"only answered, listed articles can be edited, not {sorted(set(edited) - set(editable))}")
-        count = len(edited) if isinstance(edited, list) else edited
-        if added < 0 or not 0 <= count <= len(editable):
-            raise ValueError(f"added must be >= 0 and edited between 0 and {len(editable)}, not {added} and {count}")
-        number = len(self._revisions) + 1
-        rng = Dice(f"{self.seed}:revision:{number}")
-        edited_ids = sorted(set(edited)) if isinstance(edited, list) else sorted(rng.sample(editable, edited))
-        added_ids = [self._ids[-1] + gap for gap in itertools.accumulate(rng.randint(1, 40) for _ in range(added))]
-        if added_ids and added_ids[-1] > MAX_ID:
-            raise ValueError(f"no room for {added} more article ids below {MAX_ID + 1}")
 
         for article_id in edited_ids:
             self._edit(article_id, rng, at)

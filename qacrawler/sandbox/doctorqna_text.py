@@ -14,6 +14,7 @@ import random
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -539,3 +540,25 @@ def write_update(rng: Dice, department: Department, core: Core) -> str:
     fills = {"s": core.complaint, "D": department.name, "m": rng.pick(department.treatments),
              "t": rng.pick(department.tests)}
     return rng.pick(_UPDATES).format_map(fills)
+
+
+def plan_revision(*, seed: int, number: int, previous_at: datetime | None, at: datetime, ids: Sequence[int],
+                  editable: Sequence[int], what: str, added: int, edited: int | list[int],
+                  max_id: int) -> tuple[Dice, list[int], list[int]]:
+    """What every mirror's ``revise`` checks and draws alike for revision ``number``: its dice, the edited ids
+    (those given, or that many of ``editable`` at random) and the added ids, above ``ids``' last."""
+    if at.tzinfo is None:
+        raise ValueError("at must be timezone-aware: an edit's sitemap lastmod carries its UTC offset")
+    if previous_at is not None and at <= previous_at:
+        raise ValueError(f"at must be later than the previous revision's, {previous_at.isoformat()}")
+    if isinstance(edited, list) and not set(edited) <= set(editable):
+        raise ValueError(f"only {what} can be edited, not {sorted(set(edited) - set(editable))}")
+    count = len(edited) if isinstance(edited, list) else edited
+    if added < 0 or not 0 <= count <= len(editable):
+        raise ValueError(f"added must be >= 0 and edited between 0 and {len(editable)}, not {added} and {count}")
+    rng = Dice(f"{seed}:revision:{number}")
+    edited_ids = sorted(set(edited)) if isinstance(edited, list) else sorted(rng.sample(list(editable), edited))
+    added_ids = [ids[-1] + gap for gap in itertools.accumulate(rng.randint(1, 40) for _ in range(added))]
+    if added_ids and added_ids[-1] > max_id:
+        raise ValueError(f"no room for {added} more article ids below {max_id + 1}")
+    return rng, edited_ids, added_ids

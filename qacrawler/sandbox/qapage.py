@@ -48,7 +48,6 @@ from __future__ import annotations
 
 import bisect
 import functools
-import itertools
 import json
 import math
 import random
@@ -60,7 +59,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from qacrawler.sandbox import qapage_text as text
-from qacrawler.sandbox.doctorqna_text import Dice, cumulative, slugify
+from qacrawler.sandbox.doctorqna_text import Dice, cumulative, plan_revision, slugify
 from qacrawler.sandbox.pii import Planting, plant, planted_count
 
 FIRST_ID, LAST_ID = 1000, 399_999
@@ -365,25 +364,13 @@ class QAPageSite:
         the week up to `at`, in the sitemaps and the first listing page) and `edited` questions (that many at
         random, or the ids given): an unanswered one, and about half the others, get a new reply dated `at`,
         the rest an update paragraph in the question; each gets `at` as its lastmod. Revise between crawls."""
-        if at.tzinfo is None:
-            raise ValueError("at must be timezone-aware: an edit's sitemap lastmod carries its UTC offset")
-        if self._revisions and at <= self._revisions[-1].at:
-            raise ValueError(f"at must be later than the previous revision's, {self._revisions[-1].at.isoformat()}")
+        number = len(self._revisions) + 1
+        rng, edited_ids, added_ids = plan_revision(
+            seed=self.seed, number=number, previous_at=self._revisions[-1].at if self._revisions else None, at=at,
+            ids=self._ids, editable=self.question_ids(), what="questions", added=added, edited=edited, max_id=MAX_ID)
         newest = max(self._asked_moment(article_id) for article_id in self._ids)
         if at < newest:
             raise ValueError(f"at must not precede the newest question, asked {newest.isoformat()}")
-        editable = self.question_ids()
-        if isinstance(edited, list) and not set(edited) <= set(editable):
-            raise ValueError(f"only questions can be edited, not {sorted(set(edited) - set(editable))}")
-        count = len(edited) if isinstance(edited, list) else edited
-        if added < 0 or not 0 <= count <= len(editable):
-            raise ValueError(f"added must be >= 0 and edited between 0 and {len(editable)}, not {added} and {count}")
-        number = len(self._revisions) + 1
-        rng = Dice(f"{self.seed}:revision:{number}")
-        edited_ids = sorted(set(edited)) if isinstance(edited, list) else sorted(rng.sample(editable, edited))
-        added_ids = [self._ids[-1] + gap for gap in itertools.accumulate(rng.randint(1, 40) for _ in range(added))]
-        if added_ids and added_ids[-1] > MAX_ID:
-            raise ValueError(f"no room for {added} more article ids below {MAX_ID + 1}")
         answered = []
         for article_id in edited_ids:
             kind = "answer" if not self._question(article_id).replies or rng.random() < 0.5 else "update"
