@@ -697,7 +697,7 @@ def command_check(args: argparse.Namespace) -> int:
         log = quarantine(root, bad)
         print(f"moved {len(bad)} bad files to {root / 'quarantine'} (see {log})")
     pointers = check_pointers(root) if not bad else None
-    if pointers is not None:
+    if pointers is not None and pointers.checked:  # a dataset without an archive prints no line about it
         for line in pointers.broken:
             print(line)
         for file, rows in sorted(pointers.missing_files.items()):
