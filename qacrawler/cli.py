@@ -133,6 +133,8 @@ def build_parser() -> argparse.ArgumentParser:
     crawl.add_argument("--contact", help="e-mail or URL for site operators, sent in the User-Agent")
     crawl.add_argument("--keep-asker-names", action="store_true",
                        help="keep asker names in the dataset (off by default)")
+    crawl.add_argument("--no-archive", action="store_true",
+                       help="do not keep the raw pages as WARC under DIR/archive/ (records then have no provenance)")
     crawl.add_argument("-s", "--set", action="append", default=[], type=setting_override, metavar="NAME=VALUE",
                        help="override a Scrapy or qacrawler setting for this run, e.g. -s QA_PARQUET_BATCH_ROWS=1000")
     crawl.add_argument("--gate", action="append", default=[], type=gate_override, metavar="NAME=VALUE",
@@ -184,6 +186,18 @@ def build_parser() -> argparse.ArgumentParser:
     sites.add_argument("paths", nargs="*", metavar="PATH", help="also these site files (PATH.toml) or folders of them")
     sites.add_argument("-s", "--set", action="append", default=[], type=setting_override, metavar="NAME=VALUE",
                        help="the crawl's QA_SITE_FILES or QA_SITE_MODULES, to list the sites a scheduled job knows")
+
+    show = commands.add_parser("show", help="print the raw page (status line, headers, body) a record was made from")
+    show.add_argument("record_id", metavar="RECORD_ID", help="<site>:<source_id>")
+    show.add_argument("--dataset", type=Path, metavar="DIR", help="dataset folder (default output/<site>)")
+    version = show.add_mutually_exclusive_group()
+    version.add_argument("--version", type=int, metavar="N",
+                         help="the N-th stored version, 1 = oldest, -1 = latest (default)")
+    version.add_argument("--crawled-at", metavar="TIME",
+                         help="the version fetched at this time (ISO, a prefix will do)")
+    part = show.add_mutually_exclusive_group()
+    part.add_argument("--headers", action="store_true", help="only the status line and headers")
+    part.add_argument("--body", action="store_true", help="only the body")
 
     runs = commands.add_parser("runs", help="list a dataset's past runs: counts, durations, gate results")
     runs.add_argument("dataset", type=Path, metavar="DIR")
@@ -353,6 +367,8 @@ def crawl_overrides(args: argparse.Namespace) -> dict[str, Any]:
         overrides["QA_KEEP_ASKER_NAMES"] = True
     if getattr(args, "full", False):
         overrides["QA_INCREMENTAL"] = False
+    if getattr(args, "no_archive", False):
+        overrides["QA_ARCHIVE"] = False
     if getattr(args, "jobdir", None):
         overrides["JOBDIR"] = str(args.jobdir)
     overrides.update(getattr(args, "set", []))
@@ -661,10 +677,17 @@ def command_export(args: argparse.Namespace) -> int:
 
 
 def command_check(args: argparse.Namespace) -> int:
-    """Each bad file on one line with its reason; 0 when all are good, 1 when one is bad (also after quarantine)."""
+    """Each bad file on one line with its reason, then the rows whose WARC pointer reads no page; 0 when all
+    are good, 1 when a file or a pointer is bad (also after quarantine). A killed run's WARC file is
+    salvaged first (qacrawler.dataset.warc.salvage_archives); pointers into pruned files are only counted."""
     from qacrawler.dataset.check import bad_files, parquet_files, quarantine
+    from qacrawler.dataset.files import dataset_lock
+    from qacrawler.dataset.warc import check_pointers, salvage_archives
 
     root = existing_dataset(args.dataset)
+    with dataset_lock(root):
+        for path in salvage_archives(root):
+            print(f"{path}: finished the WARC file a killed run left")
     checked = len(parquet_files(root))
     bad = bad_files(root, deep=True)
     for item in bad:
@@ -673,7 +696,49 @@ def command_check(args: argparse.Namespace) -> int:
     if bad and args.quarantine:
         log = quarantine(root, bad)
         print(f"moved {len(bad)} bad files to {root / 'quarantine'} (see {log})")
-    return 1 if bad else 0
+    pointers = check_pointers(root) if not bad else None
+    if pointers is not None and pointers.checked:  # a dataset without an archive prints no line about it
+        for line in pointers.broken:
+            print(line)
+        for file, rows in sorted(pointers.missing_files.items()):
+            print(f"{file}: gone (pruned or removed); {rows} rows point into it")
+        print(f"{root}: {pointers.checked} WARC pointers, {len(pointers.broken)} broken")
+    return 1 if bad or (pointers is not None and pointers.broken) else 0
+
+
+def command_show(args: argparse.Namespace) -> int:
+    """The stored page of one version of a record on stdout, as received (decoded body)."""
+    from qacrawler.dataset import NoRawPage, raw_page, record_versions
+
+    site = args.record_id.split(":", 1)[0]
+    root = existing_dataset(args.dataset or Path("output") / site)
+    versions = record_versions(root, args.record_id)
+    if not versions:
+        raise UsageError(f"{args.record_id} is not a record of {root}")
+    if args.crawled_at:
+        matching = [row for row in versions if row["crawled_at"].isoformat().startswith(args.crawled_at)]
+        if not matching:
+            times = ", ".join(row["crawled_at"].isoformat() for row in versions)
+            raise UsageError(f"{args.record_id} has no version crawled at {args.crawled_at} (it has {times})")
+        row = matching[-1]
+    else:
+        index = -1 if args.version is None else args.version - 1 if args.version > 0 else args.version
+        if args.version == 0 or not -len(versions) <= index < len(versions):
+            raise UsageError(f"--version {args.version}: {args.record_id} has {len(versions)} versions (1 to "
+                             f"{len(versions)}, or -1 for the latest)")
+        row = versions[index]
+    try:
+        page = raw_page(row, root)
+    except NoRawPage as error:
+        raise UsageError(str(error)) from None
+    out = sys.stdout.buffer
+    if not args.body:
+        head = [page.status_line, *(f"{name}: {value}" for name, value in page.headers)]
+        out.write(("\r\n".join(head) + "\r\n").encode("latin-1", "replace"))
+    if not args.headers:
+        out.write(page.body if args.body else b"\r\n" + page.body)
+    out.flush()
+    return 0
 
 
 def command_runs(args: argparse.Namespace) -> int:
@@ -697,7 +762,7 @@ def command_runs(args: argparse.Namespace) -> int:
 COMMANDS = {"demo": command_demo, "crawl": command_crawl, "compact": command_compact, "export": command_export,
             "report": command_report, "parse": command_parse, "runs": command_runs,
             "sandbox": command_sandbox, "check": command_check, "sites": command_sites, "fixture": command_fixture,
-            "probe": command_probe}
+            "probe": command_probe, "show": command_show}
 
 if __name__ == "__main__":
     sys.exit(main())

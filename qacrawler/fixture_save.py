@@ -33,7 +33,8 @@ from qacrawler.page.sites.registry import UnknownSite, get_site
 from qacrawler.page.sites.site import Site
 
 FIXTURE_CRAWLED_AT = datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)
-CRAWL_FIELDS = ("crawled_at", "source_lastmod")  # set by the crawl, not read from the page
+# set by the crawl, not read from the page
+CRAWL_FIELDS = ("crawled_at", "source_lastmod", "warc_file", "warc_offset", "warc_length")
 FETCH_TIMEOUT = 30.0
 _CASE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,79}")
 

@@ -17,6 +17,7 @@ from scrapy.settings import Settings
 from qacrawler.crawl.run import check_run_id, new_run_id
 from qacrawler.dataset.check import ensure_readable
 from qacrawler.dataset.files import RUNS, dataset_lock, remove_leftovers
+from qacrawler.dataset.warc import salvage_archives
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,7 @@ def run_crawls(jobs: list[tuple[str, dict[str, Any]]], out: Path, overrides: dic
         if prepare is not None:
             prepare(out)
         leftovers = remove_leftovers(out)
+        salvaged = salvage_archives(out)  # a killed run's WARC file: its finished records stay readable
         ensure_readable(out)  # a bad file would otherwise fail the crawl's first read of the dataset with a traceback
         process = CrawlerProcess(crawl_settings(out, log_path, overrides))
         crawlers: list[Crawler] = []
@@ -86,6 +88,7 @@ def run_crawls(jobs: list[tuple[str, dict[str, Any]]], out: Path, overrides: dic
             crawler = process.create_crawler(spider_name)
             crawler.settings.set("QA_RUN_ID", run_id, priority="cmdline")
             crawler.settings.set("QA_LEFTOVERS_REMOVED", 0 if crawlers else len(leftovers), priority="cmdline")
+            crawler.settings.set("QA_ARCHIVE_SALVAGED", 0 if crawlers else len(salvaged), priority="cmdline")
             process.crawl(crawler, **arguments)
             crawlers.append(crawler)
         with tuned_garbage_collector():

@@ -72,6 +72,10 @@ DOWNLOADER_MIDDLEWARES = {
     "qacrawler.crawl.retry_after.RetryAfterMiddleware": 560,  # sees 429/503 before RetryMiddleware (550) retries them
     # after decompression (590), before meta refresh (580)
     "qacrawler.crawl.charset_labels.CharsetLabelMiddleware": 585,
+    # every response as WARC (qacrawler.crawl.archive): decoded bodies after decompression (590), server's headers
+    # before the charset relabelling (585); redirects before RedirectMiddleware (600) consumes them
+    "qacrawler.crawl.archive.ArchiveMiddleware": 589,
+    "qacrawler.crawl.archive.RedirectArchiveMiddleware": 601,
 }
 COMMANDS_MODULE = "qacrawler.crawl.commands"  # `scrapy crawl` exits 2 when a quality gate failed, as `qacrawler crawl`
 EXTENSIONS = {
@@ -93,6 +97,12 @@ QA_PARQUET_CHUNK_ROWS = 500  # records held as Python rows before they are conve
 # rows) merged into one, every version kept, at the end of the run; 0 never merges
 QA_COMPACT_FILES_PER_PARTITION = 8
 QA_KEEP_ASKER_NAMES = False
+# Raw pages as WARC under <dataset>/archive/ (qacrawler.crawl.archive; `qacrawler crawl --no-archive` turns it off).
+# They hold names and contact details: never exported, never to be published.
+QA_ARCHIVE = True
+QA_ARCHIVE_MAX_BYTES = 2**30  # a WARC file is closed and a new one started past this size
+QA_ARCHIVE_KEEP_DAYS = 0  # archive files older than this are removed at the end of a run; 0 keeps them forever
+QA_ARCHIVE_SALVAGED = 0  # set by the command line: WARC files of killed runs it finished before this crawl
 QA_INCREMENTAL = True  # skip unchanged articles the dataset already holds (`qacrawler crawl --full` turns it off)
 # How far a site's clock may run behind ours: a sitemap lastmod up to this long before our last fetch of a
 # page may still stamp an edit made after it (qacrawler.crawl.lastmod.refetch_reason).

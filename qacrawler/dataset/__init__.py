@@ -30,6 +30,7 @@ import pyarrow as pa
 from qacrawler.dataset.check import ensure_readable
 from qacrawler.dataset.files import NULL_PARTITION, RECORDS, REJECTS, RUNS, latest_versions, record_file_schema
 from qacrawler.dataset.schema import arrow_schema
+from qacrawler.dataset.warc import NoRawPage, RawPage, read_raw_page
 from qacrawler.page.records import QARecord
 
 if TYPE_CHECKING:
@@ -50,6 +51,10 @@ __all__ = [
     "records_glob",
     "dataset_root",
     "dataset_schema",
+    "raw_page",
+    "record_versions",
+    "RawPage",
+    "NoRawPage",
 ]
 
 SPLIT_NAMES = ("train", "validation", "test")
@@ -120,6 +125,22 @@ def latest(path: str | Path, columns: Sequence[str] | None = None) -> pa.Table:
     needed = None if columns is None else list(dict.fromkeys([*columns, "record_id", "crawled_at"]))
     table = latest_versions(open_dataset(path).to_table(columns=needed))
     return table if columns is None else table.select(list(columns))
+
+
+def raw_page(record: object, path: str | Path) -> RawPage:
+    """The page as fetched (status, headers, decoded body, WARC date) that a record or reject of the dataset at
+    ``path`` was made from: a QARecord, a Reject or a row mapping (``latest(...).to_pylist()``) with the
+    provenance columns. Raises NoRawPage when the row has none (``--no-archive``, before 0.3.0) or its WARC
+    file was pruned."""
+    return read_raw_page(dataset_root(path), record)
+
+
+def record_versions(path: str | Path, record_id: str) -> list[dict]:
+    """Every stored version of one record, oldest first (by crawled_at), as row mappings."""
+    import pyarrow.dataset as ds
+
+    table = open_dataset(path).to_table(filter=ds.field("record_id") == record_id)
+    return table.sort_by([("crawled_at", "ascending")]).to_pylist()
 
 
 def _sql_string(value: str) -> str:

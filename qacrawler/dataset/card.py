@@ -31,6 +31,7 @@ from pydantic import BaseModel
 from qacrawler import dataset as qa_dataset
 from qacrawler.dataset.files import RECORDS, run_manifests
 from qacrawler.dataset.schema import _unwrap_optional, field_table
+from qacrawler.dataset.warc import ARCHIVE
 from qacrawler.page.privacy import PATTERNS
 from qacrawler.page.records import QARecord
 from qacrawler.page.sites.registry import UnknownSite, get_site
@@ -370,8 +371,19 @@ def _privacy(facts: _Facts) -> list[str]:
         f"- Placeholders written in this dataset's runs: {masked}.",
         f"- {names}",
         "- Masking is pattern based: a contact detail written in an unusual form can slip through. Do not try to "
-        "re-identify anyone; report a leak to the dataset's maintainers.", "",
+        "re-identify anyone; report a leak to the dataset's maintainers.",
+        f"- {_archive_note(facts.root)}", "",
     ]
+
+
+def _archive_note(root: Path) -> str:
+    files = list((root / ARCHIVE).glob("site=*/*.warc.gz"))
+    if not files:
+        return "No raw pages are kept with this dataset (`archive/` is empty or absent)."
+    size = sum(path.stat().st_size for path in files)
+    return (f"`{ARCHIVE}/` holds the raw pages as fetched ({len(files)} WARC files, {size / 2**20:.1f} MiB), unmasked: "
+            "asker names and contact details included. It is for provenance and re-parsing only: it is not part of "
+            "the configs above, `qacrawler export` never reads it, and it must not be published or shared.")
 
 
 LIMITATIONS = [

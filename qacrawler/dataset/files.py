@@ -22,7 +22,7 @@ RECORDS = "records"
 REJECTS = "rejects"
 UNCHANGED = "unchanged"  # articles fetched again whose content the dataset already held (records.UnchangedFetch)
 # Columns added to the models after the first release: files written before lack them, and read them as nulls.
-ADDED_COLUMNS = ("source_lastmod", "answers", "kind")
+ADDED_COLUMNS = ("source_lastmod", "answers", "kind", "warc_file", "warc_offset", "warc_length")
 RUNS = "runs"
 LOCK_FILE = ".lock"
 NULL_PARTITION = "__HIVE_DEFAULT_PARTITION__"  # what Hive, pyarrow and DuckDB read as null

@@ -70,6 +70,13 @@ class Answer(_Model):
 
 RecordKind = Literal["question", "faq"]
 
+# Provenance: where the raw page of a row is kept (qacrawler.crawl.archive, qacrawler.dataset.raw_page).
+PROVENANCE_FIELDS = ("warc_file", "warc_offset", "warc_length")
+WARC_FILE = ("The WARC file holding the fetched page, relative to the dataset folder; null when the page was not "
+             "archived (`--no-archive`, or written before 0.3.0). Added in 0.3.0")
+WARC_OFFSET = "Byte offset of the page's WARC response record in `warc_file`. Added in 0.3.0"
+WARC_LENGTH = "Byte length of that (gzip-compressed) record. Added in 0.3.0"
+
 
 class QARecord(_Model):
     """One question page, as a dataset row."""
@@ -110,6 +117,9 @@ class QARecord(_Model):
         description="Hash of the normalised title, question and answer, and of any further answers: changes when a "
                     "page is edited")
     parser_version: str = Field(description="Which parser produced the row (`<site>/<version>`)")
+    warc_file: str | None = Field(None, description=WARC_FILE)
+    warc_offset: int | None = Field(None, ge=0, description=WARC_OFFSET)
+    warc_length: int | None = Field(None, ge=1, description=WARC_LENGTH)
 
     @field_validator("crawled_at")
     @classmethod
@@ -135,6 +145,9 @@ class Reject(_Model):
     excerpt: str | None = Field(None, description="Start of the page text, to judge by eye")
     crawled_at: datetime = Field(description="When the page was fetched (UTC)")
     source_lastmod: str | None = Field(None, description="The sitemap `lastmod` of the page when it was fetched")
+    warc_file: str | None = Field(None, description=WARC_FILE)
+    warc_offset: int | None = Field(None, ge=0, description=WARC_OFFSET)
+    warc_length: int | None = Field(None, ge=1, description=WARC_LENGTH)
 
 
 class UnchangedFetch(_Model):

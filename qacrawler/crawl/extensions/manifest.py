@@ -12,6 +12,7 @@ from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 
 from qacrawler.crawl import gates
+from qacrawler.crawl.archive import archive_files, close_archive
 from qacrawler.crawl.extensions import resume
 from qacrawler.crawl.fetch_failures import fetch_failures
 from qacrawler.crawl.ledger import ledger_counts
@@ -94,11 +95,13 @@ class RunManifest:
             "gates_passed": all(result.passed for result in results),
             "gates": [result.as_dict() for result in results],
             "files": [str(path.relative_to(root)) for path in run_files(root, run_id(self.crawler))],
+            "archive": [str(path.relative_to(root)) for path in archive_files(root, run_id(self.crawler))],
             "stats": {key: _jsonable(value) for key, value in sorted(stats.items())},
         }
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
         root = output_dir(self.crawler)
+        close_archive(self.crawler)  # its last file renamed and expired files pruned before they are listed
         write_json_atomically(root / RUNS / f"{run_id(self.crawler)}.json", self.manifest(spider, reason))
         release_free_memory()  # the card's working memory then reuses what the crawl freed
         try:  # the card describes the data; failing to write it must not fail the crawl that made the data

@@ -15,7 +15,7 @@ from typing import Any
 from scrapy.crawler import Crawler
 
 from qacrawler.page.privacy import mask_text
-from qacrawler.page.records import QARecord, Reject, make_reject
+from qacrawler.page.records import PROVENANCE_FIELDS, QARecord, Reject, make_reject
 from qacrawler.page.sites.registry import get_site
 
 
@@ -67,8 +67,9 @@ class ValidatePipeline:
         self.stats.inc_value("rejects/stage/validate")
         for reason in reasons:
             self.stats.inc_value(f"validate/reason/{reason.split(' ')[0].rstrip(':')}")
-        return make_reject(item.url, item.site, "validate", reasons, self.excerpt(item), item.source_lastmod,
-                           item.crawled_at)
+        reject = make_reject(item.url, item.site, "validate", reasons, self.excerpt(item), item.source_lastmod,
+                             item.crawled_at)
+        return reject.model_copy(update={name: getattr(item, name) for name in PROVENANCE_FIELDS})
 
     def excerpt(self, record: QARecord) -> str:
         text = f"{record.title}\n{record.question}"[:300]

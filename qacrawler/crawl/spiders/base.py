@@ -265,6 +265,12 @@ class QASpider(Spider):
         self.crawler.signals.send_catch_log(article_settled, url=url, outcome=outcome, reason=reason)
 
     def parse_article(self, response: Response) -> Iterator[Any]:
+        """The page's records or reject, each pointing to the page's WARC record (qacrawler.crawl.archive)."""
+        provenance = warc_provenance(response.meta)
+        for item in self.page_items(response):
+            yield item.model_copy(update=provenance) if provenance else item
+
+    def page_items(self, response: Response) -> Iterator[QARecord | Reject]:
         # The URL asked for: a redirect reaches here only when it kept the article (qacrawler.crawl.request_policy).
         assert response.request is not None  # Scrapy sets it on every response it hands a callback
         url = original_url(response.request).split("#", 1)[0]
@@ -338,7 +344,8 @@ class QASpider(Spider):
                 self.crawler.stats.inc_value(f"spider/deferred/http_{status}")
                 self.settle(url, "deferred", f"HTTP {status} after retries")
                 return None
-            return self.reject(url, "fetch", [f"HTTP {status}"])
+            reject = self.reject(url, "fetch", [f"HTTP {status}"])
+            return reject.model_copy(update=warc_provenance(failure.value.response.meta))
         return self.reject(url, "fetch", [self.failure_reason(failure)])
 
     def failure_reason(self, failure: Failure) -> str:
@@ -365,6 +372,12 @@ def failed_request(failure: Failure) -> Request:
     """The request of a download's failure: Scrapy sets it on the Failure, which Twisted does not declare."""
     request: Request = failure.request  # type: ignore[attr-defined]  # set by Scrapy at run time
     return request
+
+
+def warc_provenance(meta: dict[str, Any]) -> dict[str, Any]:
+    """The provenance fields of an archived response (``meta["warc"]``, set by the archive); empty without one."""
+    warc = meta.get("warc")
+    return {"warc_file": warc["file"], "warc_offset": warc["offset"], "warc_length": warc["length"]} if warc else {}
 
 
 def page_excerpt(response: TextResponse) -> str | None:
