@@ -13,6 +13,7 @@ extract), whose site is chosen by URL. Of several fetches of one article the lat
 from __future__ import annotations
 
 import asyncio
+import zlib
 from collections import Counter, deque
 from collections.abc import AsyncIterator, Iterable, Iterator
 from concurrent.futures import Future
@@ -39,6 +40,7 @@ SITE_HEADER = "Qacrawler-Site"
 LASTMOD_HEADER = "Qacrawler-Lastmod"
 REQUESTED_URL_HEADER = "Qacrawler-Requested-URL"
 PAGES_IN_FLIGHT_PER_PROCESS = 8  # enough queued pages that no worker waits for the reader
+UNREADABLE = (ArchiveLoadFailed, OSError, EOFError, ValueError, zlib.error)  # a damaged gzip member or body
 
 
 @dataclass(frozen=True)
@@ -82,9 +84,10 @@ def warc_date(record: ArcWarcRecord) -> datetime:
 
 
 def response_records(path: Path, skipped: Counter[str]) -> Iterator[tuple[ArcWarcRecord, int, int]]:
-    """Each response record of a WARC file with its offset and length in the file. A record that cannot be
-    read ends the file there, counted in ``reparse/unreadable_records``: with one gzip member per record the
-    ones before it are sound, and what follows a broken member cannot be found reliably."""
+    """Each response record of a WARC file with its offset and length in the file (its body is decoded only when
+    parsed: ``read_response``). A record that cannot be read ends the file there, counted in
+    ``reparse/unreadable_records``: with one gzip member per record the ones before it are sound, and what
+    follows a broken member cannot be found reliably."""
     with path.open("rb") as stream:
         records = ArchiveIterator(stream)
         try:
@@ -94,10 +97,8 @@ def response_records(path: Path, skipped: Counter[str]) -> Iterator[tuple[ArcWar
                     continue
                 if record.rec_type != "response":
                     continue
-                offset = records.get_record_offset()
-                record.content_stream().read()  # decodes chunked and gzip bodies as wget stores them
-                yield record, offset, records.get_record_length()
-        except (ArchiveLoadFailed, OSError, EOFError, ValueError):
+                yield record, records.get_record_offset(), records.get_record_length()
+        except UNREADABLE:
             skipped["unreadable_records"] += 1
 
 
@@ -166,7 +167,8 @@ def scan_warc_files(paths: Iterable[Path], sites: Iterable[Site]) -> ArchiveScan
 
 
 def read_response(page: ArchivedPage) -> tuple[bytes, str]:
-    """The decoded body and Content-Type of an archived response, read again at its offset."""
+    """The body and Content-Type of an archived response, read again at its offset; chunked and gzip bodies
+    (as wget stores them) decoded."""
     with page.path.open("rb") as stream:
         stream.seek(page.offset)
         record = next(iter(ArchiveIterator(stream)))
@@ -204,7 +206,11 @@ class ReparseSpider(QASpider):
         window = PAGES_IN_FLIGHT_PER_PROCESS * (self.pool.processes if self.pool else 1)
         in_flight: deque[tuple[ArchivedPage, bytes, str, Future[list[QARecord]]]] = deque()
         for page in self.pages:
-            body, content_type = read_response(page)
+            try:
+                body, content_type = read_response(page)
+            except UNREADABLE:
+                stats.inc_value("reparse/unreadable_records")
+                continue
             in_flight.append((page, body, content_type, self.parse_later(page, body, content_type)))
             while len(in_flight) >= window:
                 for item in await self.outcome(*in_flight.popleft()):
