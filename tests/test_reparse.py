@@ -317,6 +317,24 @@ def test_a_file_that_is_not_warc_is_one_line(tmp_path):
         run_cli("reparse", "--warc", str(bogus), "--out", str(tmp_path / "out")))
 
 
+def test_a_body_over_the_size_limit_is_a_counted_skip(mirror, tmp_path):
+    """A foreign WARC may hold a gzip bomb: its body is read no further than DOWNLOAD_MAXSIZE."""
+    site, _ = mirror
+    numbers = site.question_ids()[:2]
+    warc = tmp_path / "bomb.warc.gz"
+    write_wget_warc(warc, site, numbers)
+    bomb = gzip.compress(b"<html>" + b" " * 3_000_000 + b"</html>")
+    with warc.open("ab") as stream:
+        write_exchange(WARCWriter(stream, gzip=True), f"{REAL_BASE}{site.article_path(site.question_ids()[5])}", 200,
+                       [("Content-Type", "text/html"), ("Content-Encoding", "gzip")], bomb)
+    out = tmp_path / "out"
+    result = run_cli("reparse", "--warc", str(warc), "--out", str(out), "--site-files", str(SITE_FILE),
+                     "-s", "QA_PARSE_PROCESSES=0", "-s", "DOWNLOAD_MAXSIZE=1000000")
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert last_manifest(out)["stats"]["reparse/skipped_too_large"] == 1
+    assert {row["record_id"] for row in read_records(out)} == {f"{SITE_ID}:{number}" for number in numbers}
+
+
 def test_a_corrupt_record_is_a_counted_skip(mirror, tmp_path):
     site, _ = mirror
     numbers = site.question_ids()[:3]

@@ -166,14 +166,21 @@ def scan_warc_files(paths: Iterable[Path], sites: Iterable[Site]) -> ArchiveScan
     return scan
 
 
-def read_response(page: ArchivedPage) -> tuple[bytes, str]:
+class BodyTooLarge(ValueError):
+    """A decoded body over DOWNLOAD_MAXSIZE: a crawl would have refused it (a foreign WARC may hold anything)."""
+
+
+def read_response(page: ArchivedPage, max_bytes: int) -> tuple[bytes, str]:
     """The body and Content-Type of an archived response, read again at its offset; chunked and gzip bodies
-    (as wget stores them) decoded."""
+    (as wget stores them) decoded, at most ``max_bytes`` of them (a gzip bomb stops there)."""
     with page.path.open("rb") as stream:
         stream.seek(page.offset)
         record = next(iter(ArchiveIterator(stream)))
         assert record.http_headers is not None  # scanned as a response with HTTP headers
-        return record.content_stream().read(), record.http_headers.get_header("Content-Type") or ""
+        body = record.content_stream().read(max_bytes + 1)
+        if len(body) > max_bytes:
+            raise BodyTooLarge(page.url)
+        return body, record.http_headers.get_header("Content-Type") or ""
 
 
 def with_provenance(item: QARecord | Reject, page: ArchivedPage) -> QARecord | Reject:
@@ -205,9 +212,13 @@ class ReparseSpider(QASpider):
             stats.set_value(f"reparse/{reason}", count)
         window = PAGES_IN_FLIGHT_PER_PROCESS * (self.pool.processes if self.pool else 1)
         in_flight: deque[tuple[ArchivedPage, bytes, str, Future[list[QARecord]]]] = deque()
+        max_bytes = self.crawler.settings.getint("DOWNLOAD_MAXSIZE")
         for page in self.pages:
             try:
-                body, content_type = read_response(page)
+                body, content_type = read_response(page, max_bytes)
+            except BodyTooLarge:
+                stats.inc_value("reparse/skipped_too_large")
+                continue
             except UNREADABLE:
                 stats.inc_value("reparse/unreadable_records")
                 continue
