@@ -25,7 +25,7 @@ from warcio.warcwriter import WARCWriter
 from qacrawler.crawl.pipelines.dedupe import DedupePipeline
 from qacrawler.page.records import UnchangedFetch
 from qacrawler.page.sites.registry import get_site
-from qacrawler.sandbox import SandboxServer
+from qacrawler.sandbox import DoctorQnaSite, SandboxServer
 from qacrawler.sandbox.qapage import QAPageSite
 from tests.conftest import ROOT, run_cli
 from tests.test_end_to_end import read_records
@@ -278,16 +278,50 @@ def test_a_wget_warc_reparses_into_the_records_of_its_pages(mirror, tmp_path):
     assert stats["reparse/skipped_no_site"] == 2  # the listing and the unknown host
 
 
-def test_site_limits_a_reparse_to_that_site(mirror, tmp_path):
+def write_two_site_warc(path: Path, qapage: QAPageSite) -> tuple[list[str], list[str]]:
+    """Two healthanswers and two doctorqna articles at the sites' real addresses; their record ids."""
+    doctorqna = DoctorQnaSite(pages=30, seed=3)
+    doctorqna_ids = [number for number in doctorqna.article_ids() if number not in doctorqna.broken()][:2]
+    with path.open("wb") as stream:
+        writer = WARCWriter(stream, gzip=True)
+        for number in qapage.question_ids()[:2]:
+            status, headers, body = qapage.render(qapage.article_path(number), base_url=REAL_BASE)
+            write_exchange(writer, f"{REAL_BASE}{qapage.article_path(number)}", status,
+                           [("Content-Type", headers["Content-Type"])], body)
+        for number in doctorqna_ids:
+            status, headers, body = doctorqna.render(doctorqna.article_path(number), {},
+                                                     base_url="https://doctorqna.com")
+            write_exchange(writer, f"https://doctorqna.com{doctorqna.article_path(number)}", status,
+                           [("Content-Type", headers["Content-Type"])], body)
+    return ([f"{SITE_ID}:{number}" for number in qapage.question_ids()[:2]],
+            [f"doctorqna:{number}" for number in doctorqna_ids])
+
+
+def test_every_site_of_a_warc_is_reparsed_and_site_limits_it(mirror, tmp_path):
+    site, _ = mirror
+    warc = tmp_path / "two-sites.warc.gz"
+    healthanswers_ids, doctorqna_ids = write_two_site_warc(warc, site)
+    both, limited = tmp_path / "both", tmp_path / "limited"
+    result = run_cli("reparse", "--warc", str(warc), "--out", str(both), "--site-files", str(SITE_FILE))
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert sorted(row["record_id"] for row in read_records(both)) == sorted(healthanswers_ids + doctorqna_ids)
+    manifests = [json.loads(path.read_text()) for path in (both / "runs").glob("*.json")]
+    assert sorted(manifest["spider"] for manifest in manifests) == ["doctorqna", SITE_ID]
+    result = run_cli("reparse", "--warc", str(warc), "--out", str(limited), "--site-files", str(SITE_FILE),
+                     "--site", SITE_ID)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert sorted(row["record_id"] for row in read_records(limited)) == sorted(healthanswers_ids)
+    assert last_manifest(limited)["stats"]["reparse/skipped_no_site"] == 2  # doctorqna's pages
+
+
+def test_no_article_of_the_named_site_is_one_line(mirror, tmp_path):
     site, _ = mirror
     warc = tmp_path / "wget.warc.gz"
     write_wget_warc(warc, site, site.question_ids()[:2])
     result = run_cli("reparse", "--warc", str(warc), "--out", str(tmp_path / "out"), "--site-files", str(SITE_FILE),
                      "--site", "doctorqna")
-    assert result.returncode == 2
-    assert result.stderr.strip().splitlines() == [
-        "qacrawler reparse: error: no archived article of doctorqna to re-parse "
-        "(skipped_no_site 4, skipped_revisits 1, skipped_status 1)"]
+    assert one_error_line(result) == ("qacrawler reparse: error: no archived article of doctorqna to re-parse "
+                                      "(skipped_no_site 4, skipped_revisits 1, skipped_status 1)")
 
 
 # -- errors --------------------------------------------------------------------------------------------------

@@ -274,11 +274,13 @@ def base_url_of(pages: list[ArchivedPage]) -> str:
 
 def reparse_jobs(scan: ArchiveScan, sites: Iterable[Site],
                  pool: ParsePool | None) -> list[tuple[type[ReparseSpider], dict[str, Any]]]:
-    """One spider per site with archived articles, in file order (pages are read sequentially)."""
+    """One spider per site with archived articles, in file order (pages are read sequentially). The scan's skips
+    are counted in the first run's stats only, so the runs' stats add up."""
     jobs: list[tuple[type[ReparseSpider], dict[str, Any]]] = []
     for site in sites:
         pages = sorted(scan.pages.get(site.id, {}).values(), key=lambda page: (str(page.path), page.offset))
         if pages:
-            jobs.append((reparse_spider(site), {"pages": pages, "pool": pool, "skipped": scan.skipped,
+            jobs.append((reparse_spider(site), {"pages": pages, "pool": pool,
+                                                "skipped": Counter() if jobs else scan.skipped,
                                                 "base_url": base_url_of(pages)}))
     return jobs
