@@ -440,7 +440,8 @@ def command_reparse(args: argparse.Namespace) -> int:
             skipped = ", ".join(f"{reason} {count}" for reason, count in sorted(scan.skipped.items()))
             raise UsageError(f"no archived article of {', '.join(site.id for site in sites)} to re-parse"
                              + (f" ({skipped})" if skipped else ""))
-        results = run_crawls(jobs, out, crawl_overrides(args), prepare=announce_new_dataset)
+        overrides = {**crawl_overrides(args), "QA_ARCHIVE": False}  # the pages come from an archive: none fetched
+        results = run_crawls(jobs, out, overrides, prepare=announce_new_dataset)
     finally:
         if pool is not None:
             pool.close()
