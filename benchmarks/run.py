@@ -1,4 +1,4 @@
-"""qacrawler's benchmarks, side by side in one run: parser, crawl, memory, output. See benchmarks/README.md.
+"""qacrawler's benchmarks, side by side in one run: parser, re-parse, crawl, memory, output. See benchmarks/README.md.
 
     python -m benchmarks.run [--pages 20000] [--large 100000] [--latency-ms 50] [--out benchmarks/results.json]
 
@@ -21,7 +21,7 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-from benchmarks import output, parsers
+from benchmarks import output, parsers, reparse
 from benchmarks.bs4_scraper import scrape
 from qacrawler.sandbox import DoctorQnaSite
 
@@ -200,12 +200,17 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                      "parser_rounds": args.parser_rounds, "script_pages": args.script_pages,
                      "script_seconds": args.script_seconds, "crawl_rounds": args.crawl_rounds,
                      "latency_ms": args.latency_ms, "jitter_ms": args.jitter_ms, "latency_pages": args.latency_pages,
-                     "latency_script_pages": args.latency_script_pages},
+                     "latency_script_pages": args.latency_script_pages, "reparse_pages": args.reparse_pages},
     }
 
     progress(f"parser: {args.parser_pages} pages x {args.parser_rounds} rounds")
     site = DoctorQnaSite(pages=args.pages, seed=args.seed)
     results["parser"] = parsers.measure(parsers.sample_pages(site, args.parser_pages), rounds=args.parser_rounds)
+
+    progress(f"reparse: an archive of {args.reparse_pages} article pages, parsed in the reactor's process, on one "
+             "worker process and on one per core")
+    results["reparse"] = reparse.measure(DoctorQnaSite(pages=args.reparse_pages, seed=args.seed), work,
+                                         results["parser"]["qacrawler"]["pages_per_s"], run_measured)
 
     progress(f"sandbox: {args.pages} article pages, pre-rendered in its own process")
     dataset = work / f"crawl-{args.pages}"
@@ -319,6 +324,18 @@ def table(results: dict[str, Any]) -> str:
          f"{_fmt(p['bs4_vs_qacrawler_time'], 2)}x  {status('parser_vs_bs4')}"),
         ("parser", "BeautifulSoup agrees with qacrawler on", f"{p['bs4_agreement'] * 100:.1f}% of pages"),
     ]
+    r = results["reparse"]
+    for name, label in (("in_process", "in the reactor's process"), ("one_process", "on 1 worker process"),
+                        ("all_cores", f"on {r['cores']} worker processes")):
+        rows.append(("reparse", f"{label}: pages, rate, requests",
+                     f"{_fmt(r[name]['pages'])} pages in {_fmt(r[name]['elapsed_seconds'])} s, "
+                     f"{_fmt(r[name]['pages_per_s'], 0)} pages/s, {r[name]['requests']} requests"))
+    rows += [
+        ("reparse", "all cores / 1 process pages/s", f"{_fmt(r['all_cores_vs_one_process_pages_per_s'], 2)}x"),
+        ("reparse", "1 process, all cores / parser alone pages/s",
+         f"{_fmt(r['one_process_vs_parser_pages_per_s'], 2)}x, {_fmt(r['all_cores_vs_parser_pages_per_s'], 2)}x"),
+        ("reparse", "WARC bytes per archived page", f"{_fmt(r['warc_bytes_per_page'], 0)} bytes"),
+    ]
     crawls = (("qacrawler", "qacrawler crawl"), ("noop", "no-op Scrapy spider"), ("script", "sequential requests+bs4"))
     for name, label in crawls:
         figures = c[name]
@@ -398,6 +415,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--parser-pages", type=positive, default=2000,
                         help="pages in the parser comparison (default 2000)")
     parser.add_argument("--parser-rounds", type=positive, default=3)
+    parser.add_argument("--reparse-pages", type=positive, default=3000,
+                        help="article pages in the archive `qacrawler reparse` reads (default 3000)")
     parser.add_argument("--crawl-rounds", type=positive, default=2,
                         help="qacrawler and no-op crawls, alternated; the best of each counts (default 2)")
     parser.add_argument("--script-pages", type=positive, default=2000,

@@ -140,6 +140,24 @@ def build_parser() -> argparse.ArgumentParser:
     crawl.add_argument("--gate", action="append", default=[], type=gate_override, metavar="NAME=VALUE",
                        help="override a quality gate for this run, e.g. min_records=500 or coverage.reply_date=0.9")
 
+    reparse = commands.add_parser("reparse", help="rebuild records from archived pages with the current parsers, "
+                                                  "no network: rows only where a record changed")
+    reparse.add_argument("dataset", type=Path, nargs="?", metavar="DATASET",
+                         help="the dataset whose archive/ to re-parse (or --warc with --out)")
+    reparse.add_argument("--site", action="append", default=[], metavar="SITE",
+                         help="only this site (repeatable; default: every site in the archive)")
+    reparse.add_argument("--warc", nargs="+", type=Path, default=[], metavar="FILE",
+                         help="WARC files made elsewhere (wget --warc-file, a Common Crawl extract); site by URL")
+    reparse.add_argument("--out", type=Path, help="the dataset --warc builds or extends")
+    reparse.add_argument("--site-files", nargs="+", default=[], metavar="PATH",
+                         help="site files (PATH.toml) or folders of them whose sites the pages may belong to")
+    reparse.add_argument("--keep-asker-names", action="store_true",
+                         help="keep asker names in the dataset (off by default)")
+    reparse.add_argument("-s", "--set", action="append", default=[], type=setting_override, metavar="NAME=VALUE",
+                         help="override a setting, e.g. -s QA_PARSE_PROCESSES=1 (default: one per core)")
+    reparse.add_argument("--gate", action="append", default=[], type=gate_override, metavar="NAME=VALUE",
+                         help="override a quality gate for this run, e.g. min_records=500")
+
     parse = commands.add_parser("parse", help="print the parser's record for saved pages, one JSON line per file")
     parse.add_argument("--site", required=True, help="site id (`qacrawler sites` lists them) or site file (PATH.toml)")
     parse.add_argument("--url", help="the pages' URL (default: url.txt beside each file)")
@@ -402,6 +420,57 @@ def command_crawl(args: argparse.Namespace) -> int:
     results = run_crawls(jobs, out, overrides, prepare=announce_new_dataset)
     print_summary(results)
     return exit_status(results)
+
+
+def command_reparse(args: argparse.Namespace) -> int:
+    from qacrawler.crawl import reparse
+    from qacrawler.page.pool import ParsePool, default_processes
+
+    settings = dict(args.set)
+    register_site_files([*setting_list(settings.get("QA_SITE_FILES", "")), *args.site_files])
+    if args.warc:
+        if args.dataset is not None or args.out is None:
+            raise UsageError("--warc builds the dataset given with --out, not a DATASET argument: "
+                             "qacrawler reparse --warc FILE... --out DIR")
+        for path in args.warc:
+            reparse.check_warc_file(path)
+        out = writable_folder(args.out, "--out")
+        sites = sites_named(args.site, settings) if args.site else all_sites()
+        scan = reparse.scan_warc_files(args.warc, sites)
+    else:
+        if args.dataset is None:
+            raise UsageError("give the DATASET to re-parse, or --warc FILE... --out DIR")
+        out = existing_dataset(args.dataset)
+        archive = out / reparse.ARCHIVE
+        if not archive.is_dir():
+            raise UsageError(f"{out} has no archive ({archive}): it was crawled with --no-archive or before "
+                             "archiving; nothing to re-parse")
+        archived = sorted(path.name.removeprefix("site=") for path in archive.glob("site=*") if path.is_dir())
+        sites = sites_named(args.site or archived, settings)
+        scan = reparse.scan_archive(out, sites)
+    processes = parse_processes(settings.get("QA_PARSE_PROCESSES"), default_processes())
+    pool = ParsePool(sites, processes) if processes else None
+    try:
+        jobs = reparse.reparse_jobs(scan, sites, pool)
+        if not jobs:
+            skipped = ", ".join(f"{reason} {count}" for reason, count in sorted(scan.skipped.items()))
+            raise UsageError(f"no archived article of {', '.join(site.id for site in sites)} to re-parse"
+                             + (f" ({skipped})" if skipped else ""))
+        overrides = {**crawl_overrides(args), "QA_ARCHIVE": False}  # the pages come from an archive: none fetched
+        results = run_crawls(jobs, out, overrides, prepare=announce_new_dataset)
+    finally:
+        if pool is not None:
+            pool.close()
+    print_summary(results)
+    return exit_status(results)
+
+
+def parse_processes(value: str | None, default: int) -> int:
+    if value is None:
+        return default
+    if not value.isdigit():
+        raise UsageError(f"QA_PARSE_PROCESSES={value}: expected a whole number (0 = parse in this process)")
+    return int(value)
 
 
 def mirror_urls(values: list[str], sites: list[Site]) -> dict[str, str]:
@@ -762,7 +831,7 @@ def command_runs(args: argparse.Namespace) -> int:
 COMMANDS = {"demo": command_demo, "crawl": command_crawl, "compact": command_compact, "export": command_export,
             "report": command_report, "parse": command_parse, "runs": command_runs,
             "sandbox": command_sandbox, "check": command_check, "sites": command_sites, "fixture": command_fixture,
-            "probe": command_probe, "show": command_show}
+            "probe": command_probe, "show": command_show, "reparse": command_reparse}
 
 if __name__ == "__main__":
     sys.exit(main())

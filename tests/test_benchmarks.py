@@ -25,6 +25,11 @@ FIGURES = [
     ("parser", "qacrawler_vs_lxml_time"),
     ("parser", "bs4_vs_qacrawler_time"),
     ("parser", "bs4_agreement"),
+    *[("reparse", name, figure) for name in ("in_process", "one_process", "all_cores")
+      for figure in ("pages", "elapsed_seconds", "pages_per_s")],
+    ("reparse", "warc_bytes_per_page"),
+    ("reparse", "all_cores_vs_one_process_pages_per_s"),
+    ("reparse", "one_process_vs_parser_pages_per_s"),
     *[("crawl", name, figure) for name in ("qacrawler", "noop", "script")
       for figure in ("pages", "elapsed_seconds", "pages_per_s")],
     ("crawl", "qacrawler", "records_per_s"),
@@ -51,7 +56,8 @@ FIGURES = [
 def test_the_harness_runs_and_reports_every_figure(tmp_path):
     out = tmp_path / "results.json"
     command = [sys.executable, "-m", "benchmarks.run", "--pages", "120", "--large", "180", "--parser-pages", "20",
-               "--parser-rounds", "1", "--script-pages", "20", "--latency-ms", "20", "--jitter-ms", "5",
+               "--parser-rounds", "1", "--reparse-pages", "40",
+               "--script-pages", "20", "--latency-ms", "20", "--jitter-ms", "5",
                "--latency-pages", "60", "--latency-script-pages", "10", "--out", str(out),
                "--work", str(tmp_path / "work")]
     completed = subprocess.run(command, capture_output=True, text=True, timeout=600, cwd=ROOT)
@@ -73,9 +79,13 @@ def test_the_harness_runs_and_reports_every_figure(tmp_path):
     assert set(results["targets"]) == set(TARGETS)
     assert {target["status"] for target in results["targets"].values()} <= {"met", "MISSING"}
     assert results["machine"]["cores"] and results["date"]
+    reparsed = results["reparse"]
+    for name in ("in_process", "one_process", "all_cores"):  # every archived page parsed, none fetched
+        assert reparsed[name]["pages"] == reparsed["archived_pages"] == 40 and reparsed[name]["requests"] == 0
+        assert reparsed[name]["records"] > 0
 
     table = completed.stdout
-    for section in ("parser", "crawl", "latency", "memory", "output"):
+    for section in ("parser", "reparse", "crawl", "latency", "memory", "output"):
         assert f"\n{section} " in table
     assert "no-op Scrapy spider" in table and "sequential requests+bs4" in table and "Parquet bytes" in table
     assert "qacrawler crawl at 20 ± 5 ms" in table

@@ -16,7 +16,8 @@ from qacrawler.crawl.run import open_spider, output_dir
 from qacrawler.dataset.files import rejects_of, site_records, unchanged_fetches_of
 from qacrawler.page.sites.site import Site
 
-RECORD_COLUMNS = ["record_id", "content_hash", "crawled_at", "answer", "source_lastmod", "similar_questions"]
+RECORD_COLUMNS = ["record_id", "content_hash", "crawled_at", "answer", "source_lastmod", "similar_questions",
+                  "parser_version"]
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,7 @@ class StoredVersion:
     answered: bool  # an unanswered question may be answered by now
     rejected: bool = False  # the page was refused by the parser or validation last time
     source_lastmod: str | None = None  # the sitemap lastmod seen at that fetch
+    parser_version: str | None = None  # of the latest stored row: a record made by another parser is new
 
 
 def version_key(record_id: str, content_hash: str) -> str:
@@ -60,11 +62,12 @@ class DatasetIndex:
             answered = pc.invert(pc.is_null(table.column("answer"))).to_pylist()
             latest: dict[str, StoredVersion] = {}
             columns = [table.column(name).to_pylist() for name in ("record_id", "crawled_at", "source_lastmod",
-                                                                   "content_hash")]
-            for record_id, crawled_at, lastmod, digest, has_answer in zip(*columns, answered, strict=True):
+                                                                   "content_hash", "parser_version")]
+            for record_id, crawled_at, lastmod, digest, parser, has_answer in zip(*columns, answered, strict=True):
                 index.versions.add(version_key(record_id, digest))
                 if record_id not in latest or crawled_at > latest[record_id].crawled_at:
-                    latest[record_id] = StoredVersion(crawled_at, has_answer, source_lastmod=lastmod)
+                    latest[record_id] = StoredVersion(crawled_at, has_answer, source_lastmod=lastmod,
+                                                      parser_version=parser)
             known |= latest
             linked = pc.struct_field(pc.list_flatten(table.column("similar_questions")), "url").to_pylist()
             del table

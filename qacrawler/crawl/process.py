@@ -5,12 +5,13 @@ from __future__ import annotations
 import gc
 import os
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from scrapy import Spider
 from scrapy.crawler import Crawler, CrawlerProcess
 from scrapy.settings import Settings
 
@@ -64,9 +65,10 @@ def tuned_garbage_collector() -> Iterator[None]:
         gc.unfreeze()
 
 
-def run_crawls(jobs: list[tuple[str, dict[str, Any]]], out: Path, overrides: dict[str, Any] | None = None,
+def run_crawls(jobs: Sequence[tuple[str | type[Spider], Mapping[str, Any]]], out: Path,
+               overrides: dict[str, Any] | None = None,
                prepare: Callable[[Path], None] | None = None) -> list[CrawlResult]:
-    """Runs the (spider name, spider arguments) jobs side by side into one dataset, under the dataset's lock.
+    """Runs the (spider name or class, spider arguments) jobs side by side into one dataset, under its lock.
 
     Under the lock and before the crawl, `prepare(out)` runs (the demo clears its folder there, so two demos
     cannot mix), then the temporary files of killed earlier runs are removed (counted in the first crawl's
@@ -95,8 +97,8 @@ def run_crawls(jobs: list[tuple[str, dict[str, Any]]], out: Path, overrides: dic
             process.start()
         for run_id in run_ids[1:] if log_path.exists() else ():
             link_log(log_path, out / RUNS / f"{run_id}.log")
-    return [CrawlResult(name, run_id, out, crawler.stats.get_stats(), out / RUNS / f"{run_id}.log")
-            for (name, _), run_id, crawler in zip(jobs, run_ids, crawlers, strict=True)]
+    return [CrawlResult(crawler.spidercls.name, run_id, out, crawler.stats.get_stats(), out / RUNS / f"{run_id}.log")
+            for run_id, crawler in zip(run_ids, crawlers, strict=True)]
 
 
 def link_log(log_path: Path, run_log: Path) -> None:

@@ -83,6 +83,7 @@ class RunManifest:
         return {
             "run_id": run_id(self.crawler),
             "spider": spider.name,
+            "mode": getattr(spider, "mode", "crawl"),  # "reparse": records rebuilt from the archive, no request
             "base_url": getattr(spider, "base_url", None),
             "started_at": _jsonable(started),
             "finished_at": _jsonable(finished),
