@@ -3,22 +3,31 @@ of crawls that parse in process, and leave no worker behind, however they end.""
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import json
+import os
 import signal
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from scrapy.utils.test import get_crawler
 
+from qacrawler.crawl.spiders.base import spider_for
 from qacrawler.page.pool import ParsePool, page_records
+from qacrawler.page.sites.errors import NotAnArticle
 from qacrawler.page.sites.registry import get_site
 from qacrawler.page.sites.site_file import load_site_file
 from qacrawler.sandbox import DoctorQnaSite, SandboxServer
 from qacrawler.sandbox.qapage import QAPageSite
 from tests.conftest import ROOT, run_cli
 from tests.imaginary_site import SaludQaMirror
+from tests.multi_record_site import PAIRSQA, PairsMirror
+from tests.multi_record_site import parse as pairs_parse
 from tests.test_end_to_end import read_records, read_rejects
 
 # Stats that measure time or the pool itself; and those that count the order in which sitemaps and article links
@@ -26,6 +35,7 @@ from tests.test_end_to_end import read_records, read_rejects
 RUN_DEPENDENT_STATS = ("elapsed_time_seconds", "start_time", "finish_time", "items_per_minute",
                        "responses_per_minute", "memusage/", "parse_pool/", "frontier/scheduler_peak",
                        "spider/link_in_sitemap")
+CRAWLED_AT = datetime(2026, 12, 1, 7, tzinfo=UTC)
 
 
 def crawl(server: SandboxServer, out: Path, processes: int) -> dict:
@@ -155,3 +165,36 @@ def test_a_site_module_declaration_parses_on_the_pool():
     with ParsePool([site], processes=1) as pool:
         pooled = pool.submit(site.id, mirror.page(number), url).result(timeout=120)
     assert pooled and pooled == page_records(site, mirror.page(number), url, crawled_at=pooled[0].crawled_at)
+
+
+def parse_or_die(html: str | bytes, url: str, **options: object) -> object:
+    """pairsqa's parser, except that a page saying CRASH kills its process, as a segfault in libxml2 would."""
+    if b"CRASH" in (html if isinstance(html, bytes) else html.encode()):
+        os._exit(70)
+    return pairs_parse(html, url, **options)  # type: ignore[arg-type]
+
+
+def test_a_worker_that_dies_restarts_the_pool_and_refuses_only_its_page():
+    site = dataclasses.replace(PAIRSQA, parser=parse_or_die)
+    crawler = get_crawler(spider_for(site), {"QA_PARSE_PROCESSES": 1, "QA_FRONTIER_WINDOW": 64})
+    spider = crawler.spidercls.from_crawler(crawler)
+    good = PairsMirror().render("/faq/2", {}, base_url=site.base_url)[2]
+    url = f"{site.base_url}/faq/2"
+
+    async def parse_both() -> tuple[Exception | None, list]:
+        try:
+            await spider.page_records(b"<dl><dt>CRASH</dt><dd>x</dd></dl>", f"{site.base_url}/faq/1")
+        except NotAnArticle as error:
+            refusal: Exception | None = error
+        else:
+            refusal = None
+        return refusal, await spider.page_records(good, url, crawled_at=CRAWLED_AT)
+
+    spider.open_parse_pool()
+    try:
+        refusal, records = asyncio.run(parse_both())
+    finally:
+        spider.close_parse_pool()
+    assert isinstance(refusal, NotAnArticle) and "died" in refusal.reason
+    assert crawler.stats.get_value("parse_pool/restarted") == 2  # the first try and the retry
+    assert len(records) == 2 and records == page_records(site, good, url, crawled_at=CRAWLED_AT)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from concurrent.futures.process import BrokenProcessPool
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -283,11 +284,25 @@ class QASpider(Spider):
             self.parse_pool = None
 
     async def page_records(self, body: bytes, url: str, **fields: Any) -> list[QARecord]:
-        """The page's records, from the pool when there is one: both raise as qacrawler.page.pool.page_records."""
-        if self.parse_pool is None:
+        """The page's records, from the pool when there is one: both raise as qacrawler.page.pool.page_records.
+
+        A worker that dies (a crash in libxml2, the kernel's OOM killer) breaks the whole pool and fails every
+        page it held: the first page to hear of it starts a new pool (``parse_pool/restarted``) and each page
+        is tried once more; a page whose second try breaks the pool too is refused, not retried forever."""
+        pool = self.parse_pool
+        if pool is None:
             return page_records(self.site, body, url, **fields)
         self.crawler.stats.inc_value("parse_pool/pages")
-        return await asyncio.wrap_future(self.parse_pool.submit(self.site.id, body, url, **fields))
+        for _ in range(2):
+            try:
+                return await asyncio.wrap_future(pool.submit(self.site.id, body, url, **fields))
+            except BrokenProcessPool:
+                if self.parse_pool is pool:
+                    self.crawler.stats.inc_value("parse_pool/restarted")
+                    pool.close()
+                    self.parse_pool = ParsePool([self.site], pool.processes)
+                pool = self.parse_pool or pool
+        raise NotAnArticle("the parser's worker process died on this page, twice")
 
     async def parse_article(self, response: Response) -> AsyncIterator[Any]:
         # The URL asked for: a redirect reaches here only when it kept the article (qacrawler.crawl.request_policy).
