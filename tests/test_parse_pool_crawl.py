@@ -102,8 +102,8 @@ def alive(pid: int) -> bool:
     return state != "Z"
 
 
-def crawl_watching_workers(server: SandboxServer, out: Path, stop: bool) -> tuple[int, set[int]]:
-    """Runs a pooled crawl, collecting its workers' pids; with ``stop``, SIGTERM as soon as they parse."""
+def crawl_watching_workers(server: SandboxServer, out: Path, stop: signal.Signals | None) -> tuple[int, set[int]]:
+    """Runs a pooled crawl, collecting its workers' pids; with ``stop``, sends it as soon as they parse."""
     process = subprocess.Popen(
         [sys.executable, "-m", "qacrawler.cli", "crawl", "doctorqna", "--base-url", server.base_url,
          "--out", str(out), "-s", "QA_PARSE_PROCESSES=2"],
@@ -115,8 +115,8 @@ def crawl_watching_workers(server: SandboxServer, out: Path, stop: bool) -> tupl
             if process.poll() is not None:
                 break
             workers |= pool_workers(process.pid)
-            if stop and not signalled and len(workers) >= 2:
-                process.send_signal(signal.SIGTERM)
+            if stop is not None and not signalled and len(workers) >= 2:
+                process.send_signal(stop)
                 signalled = True
             time.sleep(0.1)
         returncode = process.wait(timeout=120)
@@ -124,24 +124,24 @@ def crawl_watching_workers(server: SandboxServer, out: Path, stop: bool) -> tupl
         if process.poll() is None:
             process.kill()
             process.wait()
-    assert not stop or signalled, "the crawl ended before its workers were seen"
+    assert stop is None or signalled, "the crawl ended before its workers were seen"
     return returncode, workers
 
 
-@pytest.mark.parametrize("stop", [False, True], ids=["finished", "sigterm"])
+@pytest.mark.parametrize("stop", [None, signal.SIGTERM, signal.SIGKILL], ids=["finished", "sigterm", "sigkill"])
 def test_no_worker_outlives_the_crawl(tmp_path, stop):
-    site = DoctorQnaSite(pages=1500 if stop else 150, seed=3)
+    site = DoctorQnaSite(pages=150 if stop is None else 1500, seed=3)
     with SandboxServer(site) as server:
         returncode, workers = crawl_watching_workers(server, tmp_path / "dataset", stop)
     assert workers, "no parse pool worker was seen"
-    if not stop:
+    if stop is None:
         assert returncode == 0
-    for _ in range(100):  # a worker may take a moment to be reaped after its parent exits
+    for _ in range(100):  # a worker may take a moment to exit after its parent (qacrawler.page.pool)
         if not any(alive(pid) for pid in workers):
             break
         time.sleep(0.1)
     assert [pid for pid in workers if alive(pid)] == []
-    if stop:  # the stopped run still wrote its manifest: it ended through Scrapy's shutdown, pool closed
+    if stop == signal.SIGTERM:  # the stopped run still wrote its manifest: it ended through Scrapy's shutdown
         manifest = json.loads(next((tmp_path / "dataset" / "runs").glob("*.json")).read_text())
         assert manifest["finish_reason"] == "shutdown"
 
