@@ -123,10 +123,13 @@ class Sandbox:
 # --- crawls ---------------------------------------------------------------------------------------
 
 
-def qacrawler_crawl(base_url: str, out: Path, work: Path) -> dict[str, Any]:
-    """`qacrawler crawl doctorqna --base-url URL --out DIR` into a fresh folder."""
+def qacrawler_crawl(base_url: str, out: Path, work: Path, parse_processes: int | None = None) -> dict[str, Any]:
+    """`qacrawler crawl doctorqna --base-url URL --out DIR` into a fresh folder; ``parse_processes`` sets
+    QA_PARSE_PROCESSES (the default: one parse worker per core)."""
     shutil.rmtree(out, ignore_errors=True)
     command = [sys.executable, "-m", "qacrawler.cli", "crawl", "doctorqna", "--base-url", base_url, "--out", str(out)]
+    if parse_processes is not None:
+        command += ["-s", f"QA_PARSE_PROCESSES={parse_processes}"]
     figures = run_measured(command, work / f"{out.name}.log", phase_done=out / "runs")
     manifests = sorted((out / "runs").glob("*.json"))
     if not manifests:
@@ -138,6 +141,7 @@ def qacrawler_crawl(base_url: str, out: Path, work: Path) -> dict[str, Any]:
     records = manifest["counts"]["records"]
     return {**figures, "elapsed_seconds": elapsed, "pages": pages, "records": records,
             "rejects": manifest["counts"]["rejects"], "gates_passed": manifest["gates_passed"],
+            "parse_processes": stats.get("parse_pool/processes", 0),
             "scheduled_requests": stats.get("scheduler/enqueued", 0),
             "pages_per_s": pages / elapsed, "records_per_s": records / elapsed}
 
@@ -221,18 +225,21 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         for round_number in range(args.crawl_rounds):
             progress(f"crawl round {round_number + 1}: qacrawler crawl doctorqna")
             crawl = qacrawler_crawl(sandbox.base_url, dataset if round_number == 0 else work / "crawl-again", work)
+            progress(f"crawl round {round_number + 1}: qacrawler crawl doctorqna, parsing in process")
+            in_process = qacrawler_crawl(sandbox.base_url, work / "crawl-in-process", work, parse_processes=0)
             progress(f"crawl round {round_number + 1}: no-op Scrapy spider")
             noop = noop_crawl(sandbox.base_url, sandbox.urls, work)
-            for name, figures in (("qacrawler", crawl), ("noop", noop)):
+            for name, figures in (("qacrawler", crawl), ("qacrawler_in_process", in_process), ("noop", noop)):
                 if name not in best or figures["pages_per_s"] > best[name]["pages_per_s"]:
                     best[name] = figures
         progress(f"crawl: sequential requests + BeautifulSoup script (at most {args.script_pages} pages or "
                  f"{args.script_seconds:g} s)")
         script = script_crawl(sandbox.base_url, args.script_pages, args.script_seconds)
-    crawl, noop = best["qacrawler"], best["noop"]
+    crawl, in_process, noop = best["qacrawler"], best["qacrawler_in_process"], best["noop"]
     results["crawl"] = {
-        "qacrawler": crawl, "noop": noop, "script": script,
+        "qacrawler": crawl, "qacrawler_in_process": in_process, "noop": noop, "script": script,
         "qacrawler_vs_noop_pages_per_s": crawl["pages_per_s"] / noop["pages_per_s"],
+        "qacrawler_in_process_vs_noop_pages_per_s": in_process["pages_per_s"] / noop["pages_per_s"],
         "qacrawler_vs_script_pages_per_s": crawl["pages_per_s"] / script["pages_per_s"],
         "noop_vs_script_pages_per_s": noop["pages_per_s"] / script["pages_per_s"],
         "qacrawler_vs_script_records_per_s":
@@ -336,7 +343,9 @@ def table(results: dict[str, Any]) -> str:
          f"{_fmt(r['one_process_vs_parser_pages_per_s'], 2)}x, {_fmt(r['all_cores_vs_parser_pages_per_s'], 2)}x"),
         ("reparse", "WARC bytes per archived page", f"{_fmt(r['warc_bytes_per_page'], 0)} bytes"),
     ]
-    crawls = (("qacrawler", "qacrawler crawl"), ("noop", "no-op Scrapy spider"), ("script", "sequential requests+bs4"))
+    crawls = (("qacrawler", f"qacrawler crawl, {c['qacrawler']['parse_processes']} parse processes"),
+              ("qacrawler_in_process", "qacrawler crawl, parsing in process"), ("noop", "no-op Scrapy spider"),
+              ("script", "sequential requests+bs4"))
     for name, label in crawls:
         figures = c[name]
         records = f", {_fmt(figures['records_per_s'], 0)} records/s" if "records_per_s" in figures else ""
@@ -346,6 +355,8 @@ def table(results: dict[str, Any]) -> str:
     rows += [
         ("crawl", "qacrawler / no-op spider pages/s",
          f"{_fmt(c['qacrawler_vs_noop_pages_per_s'], 2)}x  {status('crawl_vs_noop')}"),
+        ("crawl", "qacrawler parsing in process / no-op spider pages/s",
+         f"{_fmt(c['qacrawler_in_process_vs_noop_pages_per_s'], 2)}x"),
         ("crawl", "qacrawler / script pages/s",
          f"{_fmt(c['qacrawler_vs_script_pages_per_s'], 2)}x  {status('crawl_vs_script')}"),
         ("crawl", "no-op spider / script pages/s (framework ceiling)", f"{_fmt(c['noop_vs_script_pages_per_s'], 2)}x"),

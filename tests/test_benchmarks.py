@@ -30,11 +30,13 @@ FIGURES = [
     ("reparse", "warc_bytes_per_page"),
     ("reparse", "all_cores_vs_one_process_pages_per_s"),
     ("reparse", "one_process_vs_parser_pages_per_s"),
-    *[("crawl", name, figure) for name in ("qacrawler", "noop", "script")
+    *[("crawl", name, figure) for name in ("qacrawler", "qacrawler_in_process", "noop", "script")
       for figure in ("pages", "elapsed_seconds", "pages_per_s")],
     ("crawl", "qacrawler", "records_per_s"),
+    ("crawl", "qacrawler_in_process", "records_per_s"),
     ("crawl", "script", "records_per_s"),
     ("crawl", "qacrawler_vs_noop_pages_per_s"),
+    ("crawl", "qacrawler_in_process_vs_noop_pages_per_s"),
     ("crawl", "qacrawler_vs_script_pages_per_s"),
     ("crawl", "noop_vs_script_pages_per_s"),
     *[("latency_crawl", name, figure) for name in ("qacrawler", "script")
@@ -69,6 +71,9 @@ def test_the_harness_runs_and_reports_every_figure(tmp_path):
         assert isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0, (path, value)
     crawl = results["crawl"]
     assert crawl["qacrawler"]["pages"] == crawl["noop"]["pages"]  # the no-op spider fetched the same pages
+    assert crawl["qacrawler_in_process"]["pages"] == crawl["noop"]["pages"]
+    assert crawl["qacrawler_in_process"]["records"] == crawl["qacrawler"]["records"]
+    assert crawl["qacrawler_in_process"]["parse_processes"] == 0 and crawl["qacrawler"]["parse_processes"] >= 0
     assert crawl["qacrawler"]["records"] > 0 and crawl["script"]["records"] > 0
     assert results["sandbox"]["reachable_pages"] > 120  # articles, sitemaps, listings
     assert results["memory"]["large_pages"] > crawl["qacrawler"]["pages"]
@@ -87,7 +92,8 @@ def test_the_harness_runs_and_reports_every_figure(tmp_path):
     table = completed.stdout
     for section in ("parser", "reparse", "crawl", "latency", "memory", "output"):
         assert f"\n{section} " in table
-    assert "no-op Scrapy spider" in table and "sequential requests+bs4" in table and "Parquet bytes" in table
+    assert "no-op Scrapy spider" in table and "parsing in process" in table
+    assert "sequential requests+bs4" in table and "Parquet bytes" in table
     assert "qacrawler crawl at 20 ± 5 ms" in table
 
 

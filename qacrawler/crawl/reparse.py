@@ -204,6 +204,10 @@ class ReparseSpider(QASpider):
         self.pool = pool
         self.skipped = skipped or Counter()
 
+    def open_parse_pool(self) -> None:
+        """Its pool is ``pool``, shared by the sites of one reparse: no crawl pool is started beside it."""
+        self.crawler.stats.set_value("parse_pool/processes", 0)
+
     async def start(self) -> AsyncIterator[Any]:  # items, not requests
         stats = self.crawler.stats
         stats.set_value("reparse/processes", self.pool.processes if self.pool else 0)

@@ -6,6 +6,8 @@ qacrawler.crawl.spiders.base.QASpider.from_crawler. QA_* settings are qacrawler'
 
 from typing import Any
 
+from qacrawler.page.pool import default_processes
+
 BOT_NAME = "qacrawler"
 SPIDER_LOADER_CLASS = "qacrawler.crawl.spiders.loader.SiteSpiderLoader"  # one spider per registered site
 QA_SITE_MODULES: list[str] = []  # modules that register more sites (qacrawler.page.sites.registry.register)
@@ -91,6 +93,9 @@ QA_RUN_ID = None  # generated per crawl when unset
 QA_LEFTOVERS_REMOVED = 0  # set by the command line: temporary files of killed runs it removed before this crawl
 # article requests in Scrapy's scheduler at once; the rest wait as plain URLs (qacrawler.crawl.frontier)
 QA_FRONTIER_WINDOW = 64
+# Pages are parsed on this many worker processes (qacrawler.page.pool), so the reactor only downloads and writes;
+# 0 parses in the crawl's own process. One per core by default, 0 on a single core.
+QA_PARSE_PROCESSES = default_processes()
 QA_PARQUET_BATCH_ROWS = 5000  # records held in memory before a batch of files is written
 QA_PARQUET_CHUNK_ROWS = 500  # records held as Python rows before they are converted to (smaller) Arrow tables
 # A partition a run wrote to that then holds more files than this has its small files (under QA_PARQUET_BATCH_ROWS

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import threading
+import time
 from collections.abc import Iterable
 from concurrent.futures import Future, ProcessPoolExecutor
 from datetime import datetime
@@ -49,8 +51,18 @@ def default_processes() -> int:
     return cores if cores > 1 else 0
 
 
-def _start_worker(sites: tuple[Site, ...]) -> None:
+def _start_worker(sites: tuple[Site, ...], parent: int) -> None:
     _SITES.update({site.id: site for site in sites})
+    threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
+
+
+def _exit_with_parent(parent: int, interval: float = 1.0) -> None:
+    """A worker whose parent was killed (SIGKILL, the OOM killer: no chance to close the pool) would wait for
+    pages forever; it is adopted by another process then, so its parent's pid changes. ``parent`` comes from
+    the pool, not from os.getppid() here: the parent may already be gone when a slow worker starts."""
+    while os.getppid() == parent:
+        time.sleep(interval)
+    os._exit(0)
 
 
 def _parse_in_worker(site_id: str, body: bytes | str, url: str, crawled_at: datetime | None,
@@ -68,7 +80,8 @@ class ParsePool:
         self.sites = {site.id: site for site in sites}
         self.processes = processes
         self.executor = ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn"),
-                                            initializer=_start_worker, initargs=(tuple(self.sites.values()),))
+                                            initializer=_start_worker,
+                                            initargs=(tuple(self.sites.values()), os.getpid()))
 
     def submit(self, site_id: str, body: bytes | str, url: str, *, crawled_at: datetime | None = None,
                content_type: str | None = None) -> Future[list[QARecord]]:

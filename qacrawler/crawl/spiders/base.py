@@ -7,14 +7,15 @@ One spider class serves every site (``spider_for``); a site declares a subclass 
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from concurrent.futures.process import BrokenProcessPool
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-from pydantic import ValidationError
-from scrapy import Request, Spider
+from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import CannotResolveHostError, DownloadCancelledError, IgnoreRequest
 from scrapy.http import Response, TextResponse
@@ -32,7 +33,8 @@ from qacrawler.crawl.incremental import RepeatRequest, UnchangedPage
 from qacrawler.crawl.ledger import article_settled
 from qacrawler.crawl.request_policy import RESOLVER_REFUSALS, RefusedRequest, original_url
 from qacrawler.crawl.retry_after import PostponedRequest
-from qacrawler.page.records import QARecord, Reject, make_reject, validation_reasons
+from qacrawler.page.pool import InvalidPage, ParsePool, page_records
+from qacrawler.page.records import QARecord, Reject, make_reject
 from qacrawler.page.sites.errors import NotAnArticle, PageMissing
 from qacrawler.page.sites.page_text import MarkupTooComplex, check_limits, page_lines
 from qacrawler.page.sites.site import Site, import_object, is_loopback, path_and_query, usable_id
@@ -81,6 +83,7 @@ class QASpider(Spider):
         self.linked_articles: set[str] = set()  # canonical URLs pages linked to, queued once
         self.sitemaps_requested: set[str] = set()
         self.sitemaps_pending = 0  # requested, neither parsed nor failed: linked articles wait for them
+        self.parse_pool: ParsePool | None = None  # see open_parse_pool
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> QASpider:
@@ -94,6 +97,8 @@ class QASpider(Spider):
             for name, value in settings.getdict("QA_LOCAL_SETTINGS").items():
                 settings.set(name, value, priority="spider")
         spider.frontier = Frontier(crawler, settings.getint("QA_FRONTIER_WINDOW"))
+        crawler.signals.connect(spider.open_parse_pool, signal=signals.spider_opened)
+        crawler.signals.connect(spider.close_parse_pool, signal=signals.spider_closed)
         return spider
 
     async def start(self) -> AsyncIterator[Request]:
@@ -264,13 +269,48 @@ class QASpider(Spider):
         """Tells the article ledger (qacrawler.crawl.ledger) how an article ended when no item says it."""
         self.crawler.signals.send_catch_log(article_settled, url=url, outcome=outcome, reason=reason)
 
-    def parse_article(self, response: Response) -> Iterator[Any]:
+    def open_parse_pool(self) -> None:
+        """Pages are parsed on ``QA_PARSE_PROCESSES`` worker processes, started with this spider's declaration
+        (at its base URL), so the reactor's core only downloads and writes; 0 parses in this process."""
+        processes = self.crawler.settings.getint("QA_PARSE_PROCESSES")
+        self.crawler.stats.set_value("parse_pool/processes", processes)
+        if processes > 0:
+            self.parse_pool = ParsePool([self.site], processes)
+
+    def close_parse_pool(self) -> None:
+        """Stops the workers however the crawl ended (finished, SIGTERM, an exception)."""
+        if self.parse_pool is not None:
+            self.parse_pool.close()
+            self.parse_pool = None
+
+    async def page_records(self, body: bytes, url: str, **fields: Any) -> list[QARecord]:
+        """The page's records, from the pool when there is one: both raise as qacrawler.page.pool.page_records.
+
+        A worker that dies (a crash in libxml2, the kernel's OOM killer) breaks the whole pool and fails every
+        page it held: the first page to hear of it starts a new pool (``parse_pool/restarted``) and each page
+        is tried once more; a page whose second try breaks the pool too is refused, not retried forever."""
+        pool = self.parse_pool
+        if pool is None:
+            return page_records(self.site, body, url, **fields)
+        self.crawler.stats.inc_value("parse_pool/pages")
+        for _ in range(2):
+            try:
+                return await asyncio.wrap_future(pool.submit(self.site.id, body, url, **fields))
+            except BrokenProcessPool:
+                if self.parse_pool is pool:
+                    self.crawler.stats.inc_value("parse_pool/restarted")
+                    pool.close()
+                    self.parse_pool = ParsePool([self.site], pool.processes)
+                pool = self.parse_pool or pool
+        raise NotAnArticle("the parser's worker process died on this page, twice")
+
+    async def parse_article(self, response: Response) -> AsyncIterator[Any]:
         """The page's records or reject, each pointing to the page's WARC record (qacrawler.crawl.archive)."""
         provenance = warc_provenance(response.meta)
-        for item in self.page_items(response):
+        async for item in self.page_items(response):
             yield item.model_copy(update=provenance) if provenance else item
 
-    def page_items(self, response: Response) -> Iterator[QARecord | Reject]:
+    async def page_items(self, response: Response) -> AsyncIterator[QARecord | Reject]:
         # The URL asked for: a redirect reaches here only when it kept the article (qacrawler.crawl.request_policy).
         assert response.request is not None  # Scrapy sets it on every response it hands a callback
         url = original_url(response.request).split("#", 1)[0]
@@ -281,12 +321,8 @@ class QASpider(Spider):
             return
         records: list[QARecord] = []
         try:  # bytes, not response.text: the parser decodes strictly and rejects what does not decode
-            records = self.site.records(response.body, url, crawled_at=datetime.now(UTC), content_type=content_type)
-            for record in records:
-                yield record.model_copy(update={"source_lastmod": lastmod}) if lastmod else record
-            self.crawler.stats.inc_value("spider/articles_parsed")
-            if len(records) > 1:
-                self.crawler.stats.inc_value("spider/multi_record_pages")
+            records = await self.page_records(response.body, url, crawled_at=datetime.now(UTC),
+                                              content_type=content_type)
         except PageMissing as error:
             if response.meta.get("id_probe"):
                 self.crawler.stats.inc_value("spider/missing_id")  # a gap in the numbering
@@ -295,8 +331,14 @@ class QASpider(Spider):
                 yield self.reject(url, "parse", [error.reason], page_excerpt(response), lastmod)
         except NotAnArticle as error:
             yield self.reject(url, "parse", [error.reason], page_excerpt(response), lastmod)
-        except ValidationError as error:
-            yield self.reject(url, "parse", validation_reasons(error), page_excerpt(response), lastmod)
+        except InvalidPage as error:
+            yield self.reject(url, "parse", error.reasons, page_excerpt(response), lastmod)
+        else:
+            for record in records:
+                yield record.model_copy(update={"source_lastmod": lastmod}) if lastmod else record
+            self.crawler.stats.inc_value("spider/articles_parsed")
+            if len(records) > 1:
+                self.crawler.stats.inc_value("spider/multi_record_pages")
         self.follow_articles(self.article_links(response, records))
         self.frontier.feed()
 
