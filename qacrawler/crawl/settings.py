@@ -79,6 +79,7 @@ EXTENSIONS = {
     "qacrawler.crawl.ledger.ArticleLedger": 490,  # before the manifest, which reads the ledger's stats
     "qacrawler.crawl.extensions.manifest.RunManifest": 500,
     "qacrawler.crawl.extensions.progress.ProgressLine": 510,
+    "qacrawler.crawl.distributed.SharedCrawl": 520,  # only with QA_REDIS_URL
 }
 
 # qacrawler's own settings.
@@ -93,6 +94,12 @@ QA_PARQUET_CHUNK_ROWS = 500  # records held as Python rows before they are conve
 # rows) merged into one, every version kept, at the end of the run; 0 never merges
 QA_COMPACT_FILES_PER_PARTITION = 8
 QA_KEEP_ASKER_NAMES = False
+# A shared crawl (`qacrawler crawl --redis URL`, qacrawler.crawl.distributed): the Redis URL, None = not shared;
+# the seconds the shared queue must stay empty, with no worker fetching, before a worker stops; the most seconds a
+# finished worker waits for the others and the run's verdict.
+QA_REDIS_URL = None
+QA_REDIS_IDLE = 30.0
+QA_REDIS_CLOSE_WAIT = 300.0
 QA_INCREMENTAL = True  # skip unchanged articles the dataset already holds (`qacrawler crawl --full` turns it off)
 # How far a site's clock may run behind ours: a sitemap lastmod up to this long before our last fetch of a
 # page may still stamp an edit made after it (qacrawler.crawl.lastmod.refetch_reason).
