@@ -55,11 +55,15 @@ VERDICT_TTL = 24 * 3600
 PEAK_STATS = re.compile(r"(peak|max)", re.IGNORECASE)
 
 
+def reconnecting() -> dict[str, Any]:
+    """Client options that retry a lost connection with backoff for about RECONNECT_SECONDS, then fail."""
+    return {"retry": Retry(ExponentialBackoff(cap=2.0, base=0.1), retries=int(RECONNECT_SECONDS / 2)),
+            "retry_on_error": [RedisConnectionError, RedisTimeoutError]}
+
+
 def client(url: str) -> redis.Redis:
-    """A client that retries a lost connection with backoff for about RECONNECT_SECONDS, then fails."""
-    retry = Retry(ExponentialBackoff(cap=2.0, base=0.1), retries=int(RECONNECT_SECONDS / 2))
-    return redis.Redis.from_url(url, retry=retry, retry_on_error=[RedisConnectionError, RedisTimeoutError],
-                                socket_connect_timeout=5, socket_timeout=30, health_check_interval=10)
+    return redis.Redis.from_url(url, socket_connect_timeout=5, socket_timeout=30, health_check_interval=10,
+                                **reconnecting())
 
 
 def reachable(url: str) -> redis.Redis:
@@ -114,8 +118,7 @@ class Membership:
             "SCHEDULER_DUPEFILTER_KEY": self.key("seen"),
             "DUPEFILTER_CLASS": "scrapy_redis.dupefilter.RFPDupeFilter",
             "REDIS_URL": self.url,
-            "REDIS_PARAMS": {"retry": Retry(ExponentialBackoff(cap=2.0, base=0.1), retries=int(RECONNECT_SECONDS / 2)),
-                             "retry_on_error": [RedisConnectionError, RedisTimeoutError]},
+            "REDIS_PARAMS": reconnecting(),  # scrapy-redis' own client, which the scheduler and seen-set use
             # the leader hands every waiting article to Redis at once: a window kept in one process would
             # leave the other workers idle
             "QA_FRONTIER_WINDOW": 10**9,
@@ -392,7 +395,22 @@ def _scheduler_base() -> type:
 
 
 class SharedScheduler(_scheduler_base()):  # type: ignore[misc]
-    """scrapy-redis' scheduler, counting in stats without the `spider=` argument Scrapy 2.19 deprecates."""
+    """scrapy-redis' scheduler without the calls Scrapy 2.19 deprecates: stats counted without `spider=`, and
+    the resumed queue said through the spider's logger rather than `Spider.log()`."""
+
+    def open(self, spider: Any) -> None:
+        from scrapy.utils.misc import load_object
+
+        self.spider = spider
+        self.queue = load_object(self.queue_cls)(server=self.server, spider=spider,
+                                                 key=self.queue_key % {"spider": spider.name},
+                                                 serializer=self.serializer)
+        if not self.df:  # type: ignore[has-type]  # set by scrapy-redis, which ships no type information
+            self.df = load_object(self.dupefilter_cls).from_spider(spider)
+        if self.flush_on_start:
+            self.flush()
+        if queued := len(self.queue):
+            spider.logger.info("joined a shared queue of %d requests", queued)
 
     def enqueue_request(self, request: Any) -> bool:
         if not request.dont_filter and self.df.request_seen(request):
