@@ -148,6 +148,22 @@ def test_three_workers_crawl_the_sandbox_into_one_dataset_equal_to_the_ground_tr
     assert manifest["counts"]["pages"] == sum(sandbox.hits.values())  # every worker's responses, robots.txt too
 
 
+def test_workers_joining_a_run_under_way_share_it(site, sandbox, redis_server, tmp_path):
+    """Late workers join the leader's run (its id, its queue) and read the files finished meanwhile."""
+    out = tmp_path / "dataset"
+    batch = ("-s", "QA_PARQUET_BATCH_ROWS=10")
+    leader = start_worker(sandbox, out, redis_server.url, *batch)
+    wait_until(lambda: len(article_hits(sandbox)) >= 60, 120, "the crawl did not get going")
+    late = [start_worker(sandbox, out, redis_server.url, *batch) for _ in range(2)]
+    ended = finish([leader, *late])
+    assert [code for code, _ in ended] == [0, 0, 0], [stderr[-2000:] for _, stderr in ended]
+    assert "is leader" in ended[0][1] and all(" is worker" in stderr for _, stderr in ended[1:])
+    assert_equal_to_ground_truth("doctorqna", site, sandbox.base_url, out)
+    assert set(article_hits(sandbox).values()) == {1}
+    [manifest] = manifests(out)
+    assert manifest["stats"]["distributed/workers"] == 3
+
+
 def test_a_worker_killed_mid_crawl_loses_no_file_and_the_next_run_completes_the_dataset(site, sandbox, redis_server,
                                                                                        tmp_path):
     out = tmp_path / "dataset"
