@@ -53,6 +53,16 @@ def positive_int(text: str) -> int:
     return int(text)
 
 
+def positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds above 0, got {text!r}")
+    return value
+
+
 def port_number(text: str) -> int:
     if not text.isdigit() or not 0 <= int(text) <= 65535:
         raise argparse.ArgumentTypeError(f"expected a port between 0 and 65535 (0 = any free port), got {text!r}")
@@ -139,6 +149,13 @@ def build_parser() -> argparse.ArgumentParser:
                        help="override a Scrapy or qacrawler setting for this run, e.g. -s QA_PARQUET_BATCH_ROWS=1000")
     crawl.add_argument("--gate", action="append", default=[], type=gate_override, metavar="NAME=VALUE",
                        help="override a quality gate for this run, e.g. min_records=500 or coverage.reply_date=0.9")
+    crawl.add_argument("--redis", metavar="URL", help="be one worker of a crawl shared through this Redis "
+                                                      "(redis://HOST:PORT/DB): one frontier, one dataset, one run")
+    crawl.add_argument("--workers-idle", type=positive_float, metavar="SECONDS",
+                       help="with --redis: stop once the shared queue has been empty this long (default 30)")
+
+    workers = commands.add_parser("workers", help="the running shared crawls of a Redis: workers, queue, pages/s")
+    workers.add_argument("--redis", required=True, metavar="URL", help="the crawls' Redis (redis://HOST:PORT/DB)")
 
     reparse = commands.add_parser("reparse", help="rebuild records from archived pages with the current parsers, "
                                                   "no network: rows only where a record changed")
@@ -417,7 +434,11 @@ def command_crawl(args: argparse.Namespace) -> int:
         overrides["QA_SITE_FILES"] = [*setting_list(settings.get("QA_SITE_FILES", "")), *site_files]
     jobs = [(site.id, {**id_walk, **({"base_url": base_urls[site.id]} if site.id in base_urls else {})})
             for site in sites]
-    results = run_crawls(jobs, out, overrides, prepare=announce_new_dataset)
+    if args.redis:
+        overrides.update(join_shared_crawl(args, sites, out))
+    elif args.workers_idle is not None:
+        raise UsageError("--workers-idle is a setting of shared crawls; give --redis URL with it")
+    results = run_crawls(jobs, out, overrides, prepare=announce_new_dataset, shared=bool(args.redis))
     print_summary(results)
     return exit_status(results)
 
@@ -471,6 +492,41 @@ def parse_processes(value: str | None, default: int) -> int:
     if not value.isdigit():
         raise UsageError(f"QA_PARSE_PROCESSES={value}: expected a whole number (0 = parse in this process)")
     return int(value)
+
+
+def join_shared_crawl(args: argparse.Namespace, sites: list[Site], out: Path) -> dict[str, Any]:
+    """The settings that make this crawl a worker of the site's shared run in Redis (joined, or started as its
+    leader): one site, no JOBDIR (the frontier is in Redis)."""
+    from qacrawler.crawl import distributed
+
+    if len(sites) > 1:
+        raise UsageError("--redis shares one site's crawl; start workers per site")
+    if args.jobdir:
+        raise UsageError("--jobdir and --redis exclude each other: a shared crawl keeps its frontier in Redis")
+    server = distributed.reachable(args.redis)
+    membership = distributed.join(server, args.redis, out, sites[0].id)
+    role = "leader (seeds the queue)" if membership.leader else "worker"
+    print(f"shared run {membership.run_id} of {membership.namespace}: {membership.worker} is {role}",
+          file=sys.stderr, flush=True)
+    return membership.settings(args.workers_idle or 30.0)
+
+
+def command_workers(args: argparse.Namespace) -> int:
+    """One line per shared run, then one per live worker: what `qacrawler crawl --redis` publishes."""
+    from qacrawler.crawl import distributed
+
+    server = distributed.reachable(args.redis)
+    runs = distributed.running(server)
+    if not runs:
+        print("no shared crawl is running")
+    for run in runs:
+        print(f"{run.namespace} run {run.run_id}: {len(run.workers)} workers, {run.queued} requests queued, "
+              f"{run.pages} pages, {run.pages_per_second:.1f} pages/s")
+        for name, beat in sorted(run.workers.items()):
+            role = " (leader)" if beat.get("leader") else ""
+            print(f"  {name}{role}: {beat.get('state')}, {beat.get('pages', 0)} pages, "
+                  f"{beat.get('in_flight', 0)} in flight")
+    return 0
 
 
 def mirror_urls(values: list[str], sites: list[Site]) -> dict[str, str]:
@@ -831,7 +887,8 @@ def command_runs(args: argparse.Namespace) -> int:
 COMMANDS = {"demo": command_demo, "crawl": command_crawl, "compact": command_compact, "export": command_export,
             "report": command_report, "parse": command_parse, "runs": command_runs,
             "sandbox": command_sandbox, "check": command_check, "sites": command_sites, "fixture": command_fixture,
-            "probe": command_probe, "show": command_show, "reparse": command_reparse}
+            "probe": command_probe, "show": command_show, "reparse": command_reparse,
+            "workers": command_workers}
 
 if __name__ == "__main__":
     sys.exit(main())

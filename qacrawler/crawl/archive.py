@@ -1,11 +1,11 @@
 """Every fetched response kept as WARC (request + response records, gzip per record), so a record's raw page
 can be read back (qacrawler.dataset.raw_page) and pages re-parsed without fetching them again.
 
-Layout: ``<dataset>/archive/site=<site id>/<run_id>-<nnnnn>.warc.gz``, written as ``<name>.tmp`` and renamed
-when rotated (QA_ARCHIVE_MAX_BYTES) or closed; files 0600, folders 0700 (raw pages hold names and contact
-details). Each record is flushed as it is written, so a killed run's ``.tmp`` file holds every finished
-record: ``salvage_archives`` keeps them and renames it. Stats: ``archive/records``, ``archive/bytes``,
-``archive/files``, ``archive/pruned_files``, ``archive/salvaged_files``.
+Layout: ``<dataset>/archive/site=<site id>/<run_id>-<nnnnn>.warc.gz`` (``<run_id>.<worker>-<nnnnn>`` on a shared
+run), written as ``<name>.tmp`` and renamed when rotated (QA_ARCHIVE_MAX_BYTES) or closed; files 0600, folders 0700
+(raw pages hold names and contact details). Each record is flushed as it is written, so a killed run's ``.tmp``
+file holds every finished record: ``salvage_archives`` keeps them and renames it. Stats: ``archive/records``,
+``archive/bytes``, ``archive/files``, ``archive/pruned_files``, ``archive/salvaged_files``.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from qacrawler import __version__
+from qacrawler.crawl.distributed import file_tag
 from qacrawler.crawl.request_policy import original_url
 from qacrawler.crawl.run import output_dir, run_id
 from qacrawler.dataset.warc import TEMP_SUFFIX, archive_files, make_private_dir, prune_archives, site_archive_dir
@@ -160,7 +161,8 @@ class ArchiveMiddleware:
             folder = site_archive_dir(output_dir(self.crawler), site)
             make_private_dir(folder)
             self.serial += 1
-            self.file = WarcFile(folder / f"{run_id(self.crawler)}-{self.serial:05d}.warc.gz", {
+            name = file_tag(self.crawler, run_id(self.crawler))  # a shared run's workers each write their own files
+            self.file = WarcFile(folder / f"{name}-{self.serial:05d}.warc.gz", {
                 "software": f"qacrawler/{__version__}", "format": "WARC File Format 1.1",
                 "isPartOf": run_id(self.crawler)})
         return self.file

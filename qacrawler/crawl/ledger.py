@@ -100,6 +100,8 @@ class ArticleLedger:
         self.stats.set_value("ledger/unaccounted", len(unaccounted))
         if unaccounted:
             self.stats.set_value("ledger/unaccounted_urls", sorted(unaccounted)[:UNACCOUNTED_URLS_KEPT])
+        # a worker of a shared crawl schedules articles others fetch: the run's merged ledger judges them
+        if unaccounted and not self.crawler.settings.get("QA_REDIS_URL"):
             spider.logger.warning("%d scheduled articles ended as neither record, reject, skip nor deferral, "
                                   "e.g. %s", len(unaccounted), ", ".join(sorted(unaccounted)[:3]))
 

@@ -6,7 +6,7 @@ import gc
 import os
 import shutil
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,6 +15,7 @@ from scrapy import Spider
 from scrapy.crawler import Crawler, CrawlerProcess
 from scrapy.settings import Settings
 
+from qacrawler.crawl.distributed import worker_lock
 from qacrawler.crawl.run import check_run_id, new_run_id
 from qacrawler.dataset.check import ensure_readable
 from qacrawler.dataset.files import RUNS, dataset_lock, remove_leftovers
@@ -66,23 +67,30 @@ def tuned_garbage_collector() -> Iterator[None]:
 
 
 def run_crawls(jobs: Sequence[tuple[str | type[Spider], Mapping[str, Any]]], out: Path,
-               overrides: dict[str, Any] | None = None,
-               prepare: Callable[[Path], None] | None = None) -> list[CrawlResult]:
+               overrides: dict[str, Any] | None = None, prepare: Callable[[Path], None] | None = None,
+               shared: bool = False) -> list[CrawlResult]:
     """Runs the (spider name or class, spider arguments) jobs side by side into one dataset, under its lock.
 
     Under the lock and before the crawl, `prepare(out)` runs (the demo clears its folder there, so two demos
     cannot mix), then the temporary files of killed earlier runs are removed (counted in the first crawl's
     stats as `parquet/leftovers_removed`). Scrapy's reactor runs once per process, so a process makes one
-    call of this function.
+    call of this function. `shared`: one worker of a crawl shared through Redis, which holds the lock shared
+    with the other workers (qacrawler.crawl.distributed.worker_lock).
     """
     given = (overrides or {}).get("QA_RUN_ID")  # `-s QA_RUN_ID=` names a single crawl; side by side each gets its own
     run_ids = [check_run_id(given)] if given and len(jobs) == 1 else [new_run_id() for _ in jobs]
-    log_path = out / RUNS / f"{run_ids[0]}.log"
-    with dataset_lock(out):
+    worker = (overrides or {}).get("QA_REDIS_WORKER")  # a shared run's workers each log to their own file
+    log_path = out / RUNS / (f"{run_ids[0]}.{worker}.log" if worker else f"{run_ids[0]}.log")
+    with ExitStack() as held:
+        leftovers = held.enter_context(worker_lock(out)) if shared else []
+        if not shared:
+            held.enter_context(dataset_lock(out))
         if prepare is not None:
             prepare(out)
-        leftovers = remove_leftovers(out)
-        salvaged = salvage_archives(out)  # a killed run's WARC file: its finished records stay readable
+        salvaged = []
+        if not shared:  # a shared run's other workers may be writing: their files are no leftovers
+            leftovers = remove_leftovers(out)
+            salvaged = salvage_archives(out)  # a killed run's WARC file: its finished records stay readable
         ensure_readable(out)  # a bad file would otherwise fail the crawl's first read of the dataset with a traceback
         process = CrawlerProcess(crawl_settings(out, log_path, overrides))
         crawlers: list[Crawler] = []
@@ -97,7 +105,8 @@ def run_crawls(jobs: Sequence[tuple[str | type[Spider], Mapping[str, Any]]], out
             process.start()
         for run_id in run_ids[1:] if log_path.exists() else ():
             link_log(log_path, out / RUNS / f"{run_id}.log")
-    return [CrawlResult(crawler.spidercls.name, run_id, out, crawler.stats.get_stats(), out / RUNS / f"{run_id}.log")
+    return [CrawlResult(crawler.spidercls.name, run_id, out, crawler.stats.get_stats(),
+                        log_path if worker else out / RUNS / f"{run_id}.log")
             for run_id, crawler in zip(run_ids, crawlers, strict=True)]
 
 

@@ -85,6 +85,7 @@ EXTENSIONS = {
     "qacrawler.crawl.ledger.ArticleLedger": 490,  # before the manifest, which reads the ledger's stats
     "qacrawler.crawl.extensions.manifest.RunManifest": 500,
     "qacrawler.crawl.extensions.progress.ProgressLine": 510,
+    "qacrawler.crawl.distributed.SharedCrawl": 520,  # only with QA_REDIS_URL
 }
 
 # qacrawler's own settings.
@@ -108,6 +109,13 @@ QA_ARCHIVE = True
 QA_ARCHIVE_MAX_BYTES = 2**30  # a WARC file is closed and a new one started past this size
 QA_ARCHIVE_KEEP_DAYS = 0  # archive files older than this are removed at the end of a run; 0 keeps them forever
 QA_ARCHIVE_SALVAGED = 0  # set by the command line: WARC files of killed runs it finished before this crawl
+
+# A shared crawl (`qacrawler crawl --redis URL`, qacrawler.crawl.distributed): the Redis URL, None = not shared;
+# the seconds the shared queue must stay empty, with no worker fetching, before a worker stops; the most seconds a
+# finished worker waits for the others and the run's verdict.
+QA_REDIS_URL = None
+QA_REDIS_IDLE = 30.0
+QA_REDIS_CLOSE_WAIT = 300.0
 QA_INCREMENTAL = True  # skip unchanged articles the dataset already holds (`qacrawler crawl --full` turns it off)
 # How far a site's clock may run behind ours: a sitemap lastmod up to this long before our last fetch of a
 # page may still stamp an edit made after it (qacrawler.crawl.lastmod.refetch_reason).

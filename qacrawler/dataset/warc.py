@@ -27,7 +27,7 @@ def site_archive_dir(root: Path, site: str) -> Path:
 def archive_files(root: Path, run: str) -> list[Path]:
     """The finished WARC files a run wrote, found on disk."""
     folder = root / ARCHIVE
-    return sorted(folder.glob(f"site=*/{run}-*.warc.gz")) if folder.is_dir() else []
+    return sorted(folder.glob(f"site=*/{run}[-.]*.warc.gz")) if folder.is_dir() else []
 
 
 def make_private_dir(path: Path) -> None:

@@ -11,7 +11,7 @@ from typing import Any
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 
-from qacrawler.crawl import gates
+from qacrawler.crawl import distributed, gates
 from qacrawler.crawl.archive import archive_files, close_archive
 from qacrawler.crawl.extensions import resume
 from qacrawler.crawl.fetch_failures import fetch_failures
@@ -71,8 +71,9 @@ class RunManifest:
         )
         return gates.evaluate(resume.judged_stats(self.crawler, stats), thresholds)  # a resumed run with its chain
 
-    def manifest(self, spider: Spider, reason: str) -> dict[str, Any]:
-        stats = {**self.crawler.stats.get_stats(), "finish_reason": reason}
+    def manifest(self, spider: Spider, reason: str, stats: dict[str, Any] | None = None) -> dict[str, Any]:
+        """`stats`: the crawler's own unless given (a shared run's, summed over its workers)."""
+        stats = stats if stats is not None else {**self.crawler.stats.get_stats(), "finish_reason": reason}
         results = self.gate_results(spider, stats)
         for result in results:
             if not result.passed:
@@ -103,7 +104,17 @@ class RunManifest:
     def spider_closed(self, spider: Spider, reason: str) -> None:
         root = output_dir(self.crawler)
         close_archive(self.crawler)  # its last file renamed and expired files pruned before they are listed
-        write_json_atomically(root / RUNS / f"{run_id(self.crawler)}.json", self.manifest(spider, reason))
+        stats = {**self.crawler.stats.get_stats(), "finish_reason": reason}
+        shared = self.crawler.settings.get("QA_REDIS_URL")
+        if shared:  # a worker of a shared run: the last one to finish writes the manifest of all
+            summed = distributed.close_worker(self.crawler, stats)
+            if summed is None:
+                return
+            stats = summed
+        manifest = self.manifest(spider, stats["finish_reason"], stats)
+        write_json_atomically(root / RUNS / f"{run_id(self.crawler)}.json", manifest)
+        if shared:
+            distributed.publish_verdict(self.crawler, manifest["gates_passed"])
         release_free_memory()  # the card's working memory then reuses what the crawl freed
         try:  # the card describes the data; failing to write it must not fail the crawl that made the data
             write_dataset_card(root)

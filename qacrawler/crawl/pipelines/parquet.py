@@ -22,6 +22,7 @@ from typing import Any
 import pyarrow as pa
 from scrapy.crawler import Crawler
 
+from qacrawler.crawl.distributed import file_tag
 from qacrawler.crawl.memory import release_free_memory
 from qacrawler.crawl.run import output_dir, run_id
 from qacrawler.dataset.compact import merge_small_files
@@ -61,7 +62,7 @@ class ParquetWriterPipeline:
 
     def open_spider(self) -> None:
         self.root: Path = output_dir(self.crawler)
-        self.run_id = run_id(self.crawler)
+        self.run_id = file_tag(self.crawler, run_id(self.crawler))  # a shared run's workers write side by side
         self.root.mkdir(parents=True, exist_ok=True)
         final = f"part-{self.run_id}.parquet"
         self.run_files = {

@@ -62,6 +62,8 @@ def user_agent(contact: str) -> str:
 class QASpider(Spider):
     site: Site  # the class's declaration; an instance holds it at its base URL (Site.at)
     frontier: Frontier  # set by from_crawler: it needs the crawler
+    shared = False  # a worker of a crawl shared through Redis; set by from_crawler
+    seeds = True  # whether start() seeds discovery (on a shared crawl, the leader alone)
 
     def __init__(self, base_url: str | None = None, min_id: str | None = None, max_id: str | None = None,
                  **kwargs: Any):
@@ -99,9 +101,14 @@ class QASpider(Spider):
         spider.frontier = Frontier(crawler, settings.getint("QA_FRONTIER_WINDOW"))
         crawler.signals.connect(spider.open_parse_pool, signal=signals.spider_opened)
         crawler.signals.connect(spider.close_parse_pool, signal=signals.spider_closed)
+        # a worker of a shared crawl (qacrawler.crawl.distributed): only the leader seeds the queue in Redis
+        spider.shared = bool(settings.get("QA_REDIS_URL"))
+        spider.seeds = not spider.shared or settings.getbool("QA_REDIS_LEADER")
         return spider
 
     async def start(self) -> AsyncIterator[Request]:
+        if not self.seeds:
+            return
         for path in self.site.discovery.sitemaps:
             yield self.sitemap_request(self.url(path))
         for path in self.site.discovery.listings:
@@ -123,9 +130,10 @@ class QASpider(Spider):
         return urlsplit(url).netloc == self.netloc
 
     def article_request(self, url: str, **meta: Any) -> Request:
-        """Articles bypass the dupefilter: qacrawler.crawl.incremental decides what is fetched, from finished files."""
+        """Articles bypass the dupefilter: qacrawler.crawl.incremental decides what is fetched, from finished files.
+        On a shared crawl they go through Redis' seen-set, or every worker would fetch them."""
         return Request(self.site.canonical_url(url), callback=self.parse_article, errback=self.article_failed,
-                       priority=1, dont_filter=True, meta={"article": True, **meta})
+                       priority=1, dont_filter=not self.shared, meta={"article": True, **meta})
 
     def queue_articles(self) -> None:
         """The id walk and the links earlier runs left unfetched, released as the scheduler has room."""
