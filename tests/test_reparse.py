@@ -1,9 +1,7 @@
 """`qacrawler reparse`: records rebuilt from archived pages with the current parsers, no request made.
 
-The dataset's archive is written here with warcio in the layout and with the headers of the crawl's archive
-(``<dataset>/archive/site=<id>/<run_id>-<nnnnn>.warc.gz``, request + response records, ``Qacrawler-Site``,
-``Qacrawler-Lastmod``), from the pages a crawl of the same mirror fetched. Foreign WARC files are written as
-wget writes them: no Qacrawler-* headers, chunked and gzip bodies, revisits, error statuses.
+The dataset's archive is the one its crawl wrote (qacrawler.crawl.archive). Foreign WARC files are written here
+as wget writes them: no Qacrawler-* headers, chunked and gzip bodies, revisits, error statuses.
 """
 
 from __future__ import annotations
@@ -11,14 +9,12 @@ from __future__ import annotations
 import gzip
 import io
 import json
-import re
-import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from scrapy import Spider
-from scrapy.utils.sitemap import Sitemap
+from warcio.archiveiterator import ArchiveIterator
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
@@ -36,7 +32,6 @@ from tests.test_scheduled_runs import last_manifest
 SITE_FILE = ROOT / "qacrawler" / "sandbox" / "qapage.toml"
 SITE_ID = "healthanswers"
 REAL_BASE = "https://healthanswers.example.org"
-RUN_ID = "20261201T060000Z-a1b2c3"
 NOT_COMPARED = {"crawled_at", "warc_file", "warc_offset", "warc_length"}  # the fetch's own time and place
 
 
@@ -74,48 +69,6 @@ def write_and_close(writer: WARCWriter, record) -> None:
     record.raw_stream.close()
 
 
-def fetch(url: str) -> tuple[int, list[tuple[str, str]], bytes]:
-    with urllib.request.urlopen(url, timeout=10) as reply:
-        headers = [(name, value) for name, value in reply.getheaders()
-                   if name.lower() not in ("content-encoding", "transfer-encoding")]
-        return reply.status, headers, reply.read()
-
-
-def sitemap_lastmods(base_url: str) -> dict[str, str | None]:
-    """Canonical article URL -> lastmod, through sitemap indexes, as the crawl reads them (it asks for the
-    canonical URL of a sitemap's slugged one)."""
-    found: dict[str, str | None] = {}
-    queue = [f"{base_url}/sitemap.xml"]
-    while queue:
-        sitemap = Sitemap(fetch(queue.pop())[2])
-        for entry in sitemap:
-            if sitemap.type == "sitemapindex":
-                queue.append(entry["loc"])
-            else:
-                found[re.sub(r"^(.*/questions/\d+).*", r"\1", entry["loc"])] = entry.get("lastmod")
-    return found
-
-
-def archive_mirror(server: SandboxServer, site: QAPageSite, root: Path) -> int:
-    """Fetches the mirror's robots.txt, listing, sitemaps and every article into the dataset's archive;
-    returns the number of article responses written."""
-    folder = root / "archive" / f"site={SITE_ID}"
-    folder.mkdir(parents=True)
-    lastmods = sitemap_lastmods(server.base_url)
-    articles = [f"{server.base_url}{site.article_path(number)}" for number in sorted([*site.question_ids(),
-                                                                                       *site.refused()])]
-    with (folder / f"{RUN_ID}-00000.warc.gz").open("wb") as stream:
-        writer = WARCWriter(stream, gzip=True)
-        writer.write_record(writer.create_warcinfo_record(f"{RUN_ID}-00000.warc.gz", {"software": "qacrawler"}))
-        for url in [f"{server.base_url}/robots.txt", f"{server.base_url}/questions", *articles]:
-            status, headers, body = fetch(url)
-            extra = {"Qacrawler-Site": SITE_ID}
-            if lastmods.get(url):
-                extra["Qacrawler-Lastmod"] = str(lastmods[url])
-            write_exchange(writer, url, status, headers, body, extra)
-    return len(articles)
-
-
 def comparable(row: dict) -> dict:
     return {name: value for name, value in row.items() if name not in NOT_COMPARED}
 
@@ -136,7 +89,8 @@ def reparsed(mirror, tmp_path_factory):
     dataset, fresh = folder / "dataset", folder / "fresh"
     crawled = run_cli("crawl", str(SITE_FILE), "--base-url", server.base_url, "--out", str(dataset))
     assert crawled.returncode == 0, crawled.stderr[-2000:]
-    archived = archive_mirror(server, site, dataset)
+    archived = len(site.article_ids())  # the crawl archived every article page it fetched, once
+    assert not list((dataset / "archive").rglob("*.tmp"))
     version_two = bumped_site_file(folder, "2")
     hits_before = sum(server.hits.values())
     first = run_cli("reparse", str(dataset), "--site-files", str(version_two), "-s", "QA_PARSE_PROCESSES=2")
@@ -176,7 +130,13 @@ def test_the_reparse_has_its_own_manifest_with_its_mode_and_pool(reparsed):
     assert manifest["spider"] == SITE_ID
     assert manifest["stats"]["reparse/processes"] == 2
     assert manifest["stats"]["reparse/pages"] == reparsed["archived"]
-    assert manifest["stats"]["reparse/skipped_not_article"] == 2  # robots.txt and the listing
+    responses = []
+    for path in (reparsed["dataset"] / "archive").rglob("*.warc.gz"):
+        with path.open("rb") as stream:
+            responses += [record.rec_headers.get_header("WARC-Target-URI") for record in ArchiveIterator(stream)
+                          if record.rec_type == "response"]
+    not_articles = [url for url in responses if "/questions/" not in url]  # robots.txt, sitemaps, listings
+    assert len(not_articles) >= 3 and manifest["stats"]["reparse/skipped_not_article"] == len(not_articles)
     assert manifest["gates_passed"] is True
     assert manifest["run_id"] in run_cli("runs", str(reparsed["dataset"])).stdout
 

@@ -11,6 +11,7 @@ file holds every finished record: ``salvage_archives`` keeps them and renames it
 from __future__ import annotations
 
 import os
+from datetime import UTC, datetime
 from http import HTTPStatus
 from io import BytesIO
 from pathlib import Path
@@ -127,6 +128,10 @@ class ArchiveMiddleware:
                                       len(request.body) or None),
             warc_headers_dict=self.common_headers(warc_file, response))
         response_headers = self.common_headers(warc_file, response)
+        # The fetch's moment, to the microsecond: the records made of the page carry it as crawled_at, so a
+        # re-parse of this WARC record dates its rows exactly like the crawl's
+        fetched_at = datetime.now(UTC)
+        response_headers["WARC-Date"] = fetched_at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
         response_headers["WARC-Identified-Payload-Type"] = payload_type(response)
         response_headers["Qacrawler-Site"] = site
         if lastmod := request.meta.get("lastmod"):
@@ -144,7 +149,8 @@ class ArchiveMiddleware:
         offset, length = warc_file.write(response_record)
         warc_file.handle.flush()  # a killed run's file then holds every finished record
         root = output_dir(self.crawler)
-        request.meta["warc"] = {"file": str(warc_file.final.relative_to(root)), "offset": offset, "length": length}
+        request.meta["warc"] = {"file": str(warc_file.final.relative_to(root)), "offset": offset, "length": length,
+                                "fetched_at": fetched_at}
         self.stats.inc_value("archive/records", 2)
         self.stats.inc_value("archive/bytes", request_length + length)
         if warc_file.size() >= self.max_bytes:

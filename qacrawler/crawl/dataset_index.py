@@ -65,7 +65,8 @@ class DatasetIndex:
                                                                    "content_hash", "parser_version")]
             for record_id, crawled_at, lastmod, digest, parser, has_answer in zip(*columns, answered, strict=True):
                 index.versions.add(version_key(record_id, digest))
-                if record_id not in latest or crawled_at > latest[record_id].crawled_at:
+                # >=: of two rows of one fetch (a re-parse keeps its crawled_at), the one written later
+                if record_id not in latest or crawled_at >= latest[record_id].crawled_at:
                     latest[record_id] = StoredVersion(crawled_at, has_answer, source_lastmod=lastmod,
                                                       parser_version=parser)
             known |= latest

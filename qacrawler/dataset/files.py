@@ -225,8 +225,10 @@ def run_manifests(root: Path) -> list[dict]:
 
 
 def latest_versions(table: pa.Table) -> pa.Table:
-    """The newest row (by crawled_at) of every record_id."""
-    ordered = table.sort_by([("record_id", "ascending"), ("crawled_at", "descending")])
+    """The newest row (by crawled_at) of every record_id; of rows fetched at the same moment (a re-parse keeps
+    the fetch's crawled_at) the one written last, as the files are read in the order they were written."""
+    newest_first = table.take(pa.array(range(table.num_rows - 1, -1, -1), pa.int64()))
+    ordered = newest_first.sort_by([("record_id", "ascending"), ("crawled_at", "descending")])  # a stable sort
     ids = ordered.column("record_id")
     if len(ids) < 2:
         return ordered

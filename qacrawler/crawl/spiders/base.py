@@ -329,7 +329,7 @@ class QASpider(Spider):
             return
         records: list[QARecord] = []
         try:  # bytes, not response.text: the parser decodes strictly and rejects what does not decode
-            records = await self.page_records(response.body, url, crawled_at=datetime.now(UTC),
+            records = await self.page_records(response.body, url, crawled_at=fetched_at(response.meta),
                                               content_type=content_type)
         except PageMissing as error:
             if response.meta.get("id_probe"):
@@ -422,6 +422,13 @@ def failed_request(failure: Failure) -> Request:
     """The request of a download's failure: Scrapy sets it on the Failure, which Twisted does not declare."""
     request: Request = failure.request  # type: ignore[attr-defined]  # set by Scrapy at run time
     return request
+
+
+def fetched_at(meta: dict[str, Any]) -> datetime:
+    """When the page was fetched: the archive's WARC-Date of its response (so a re-parse dates its rows alike),
+    else now."""
+    warc = meta.get("warc")
+    return warc["fetched_at"] if warc else datetime.now(UTC)
 
 
 def warc_provenance(meta: dict[str, Any]) -> dict[str, Any]:
