@@ -437,7 +437,7 @@ def worker_lock(root: Path) -> Iterator[list[Path]]:
     removes what killed runs left behind; yields those paths."""
     import fcntl
 
-    from qacrawler.dataset.files import LOCK_FILE, DatasetLocked, remove_leftovers
+    from qacrawler.dataset.files import LOCK_FILE, remove_leftovers, take_lock
 
     root.mkdir(parents=True, exist_ok=True)
     handle = open(root / LOCK_FILE, "a+", encoding="utf-8")  # noqa: SIM115 - held for the whole run
@@ -448,12 +448,7 @@ def worker_lock(root: Path) -> Iterator[list[Path]]:
             removed = remove_leftovers(root)
         except BlockingIOError:
             pass  # other workers write here: their temporary files are not leftovers
-        try:
-            fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.seek(0)
-            holder = handle.read().strip() or "unknown"
-            raise DatasetLocked(f"{root} is being written by another run ({holder}); try again when it ends") from None
+        take_lock(handle, root, fcntl.LOCK_SH)
         yield removed
     finally:
         handle.close()

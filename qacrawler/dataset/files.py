@@ -9,7 +9,7 @@ import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import IO, TYPE_CHECKING
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -178,18 +178,24 @@ class DatasetLocked(RuntimeError):
     """Another run holds the dataset's lock."""
 
 
+def take_lock(handle: IO[str], root: Path, mode: int) -> None:
+    """flock ``mode`` (LOCK_EX or LOCK_SH) on the open lock file without waiting; DatasetLocked names the
+    holder when another run has it."""
+    try:
+        fcntl.flock(handle, mode | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.seek(0)
+        holder = handle.read().strip() or "unknown"
+        raise DatasetLocked(f"{root} is being written by another run ({holder}); try again when it ends") from None
+
+
 @contextmanager
 def dataset_lock(root: Path) -> Iterator[None]:
     """One writer per dataset. flock is released by the kernel when its holder dies, even by SIGKILL."""
     root.mkdir(parents=True, exist_ok=True)
     handle = open(root / LOCK_FILE, "a+", encoding="utf-8")  # noqa: SIM115 - held for the whole run
     try:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.seek(0)
-            holder = handle.read().strip() or "unknown"
-            raise DatasetLocked(f"{root} is being written by another run ({holder}); try again when it ends") from None
+        take_lock(handle, root, fcntl.LOCK_EX)
         handle.seek(0)
         handle.truncate()
         handle.write(f"pid {os.getpid()}")
