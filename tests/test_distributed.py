@@ -1,16 +1,14 @@
 """Crawls shared by several workers through a real redis-server on loopback (qacrawler.crawl.distributed).
 
-Each test starts its own redis-server on a free 127.0.0.1 port with an append-only file written on every
-command (so a restart keeps the queue and seen-set, as a deployment should run it) and stops it at the end.
+Each test starts its own redis-server (benchmarks.redis_server: a free 127.0.0.1 port, an append-only file
+written on every command, so a restart keeps the queue and seen-set) and stops it at the end.
 Workers are `qacrawler crawl --redis` subprocesses; every wait is bounded.
 """
 
 from __future__ import annotations
 
 import json
-import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -19,64 +17,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-import redis
 
+from benchmarks.redis_server import REDIS_SERVER, RedisServer, free_port
 from qacrawler.crawl import distributed
 from qacrawler.sandbox import DoctorQnaSite, Latency, SandboxServer
 from tests.conftest import ROOT, run_cli
 from tests.test_end_to_end import article_hits, assert_equal_to_ground_truth
 
-REDIS_SERVER = shutil.which("redis-server")
 pytestmark = pytest.mark.skipif(REDIS_SERVER is None, reason="redis-server is not installed (.ci/run installs it)")
 WORKER_TIMEOUT = 180
 IDLE = "2"  # --workers-idle: seconds the shared queue stays empty before a worker stops
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-class RedisServer:
-    """One redis-server process on loopback; `restart` stops it (SIGTERM: it finishes its file) and starts it
-    again on the same port and data folder."""
-
-    def __init__(self, folder: Path):
-        self.folder = folder
-        self.port = free_port()
-        self.process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> RedisServer:
-        assert REDIS_SERVER is not None
-        self.process = subprocess.Popen(
-            [REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.folder),
-             "--save", "", "--appendonly", "yes", "--appendfsync", "always"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        client = redis.Redis(port=self.port)
-        wait_until(lambda: pings(client), 20, "redis-server did not start")
-        return self
-
-    def stop(self) -> None:
-        if self.process is not None:
-            self.process.terminate()
-            self.process.wait(timeout=30)
-            self.process = None
-
-    def restart(self) -> None:
-        self.stop()
-        self.start()
-
-
-def pings(client: redis.Redis) -> bool:
-    try:
-        return bool(client.ping())
-    except redis.RedisError:
-        return False
 
 
 def wait_until(condition: Callable[[], bool], seconds: float, message: str) -> None:
