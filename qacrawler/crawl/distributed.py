@@ -103,6 +103,10 @@ class Membership:
     def key(self, name: str) -> str:
         return f"{self.namespace}:{self.run_id}:{name}"
 
+    def last_pop_key(self, worker: str) -> str:
+        """Where a worker's last pop from the shared queue is kept (SharedQueue.pop)."""
+        return self.key(f"last_pop:{worker}")
+
     def settings(self, idle_seconds: float) -> dict[str, Any]:
         """The Scrapy settings that make a crawl a worker of this run."""
         return {
@@ -143,7 +147,7 @@ def join(server: redis.Redis, url: str, dataset: Path, site_id: str, worker: str
     worker = worker or worker_name()
     for _ in range(3):
         candidate = new_run_id()
-        if server.set(f"{space}:run", candidate, nx=True):
+        if claimed(server, f"{space}:run", candidate):
             membership = Membership(url, space, candidate, worker, leader=True)
             break
         current = server.get(f"{space}:run")
@@ -162,6 +166,14 @@ def join(server: redis.Redis, url: str, dataset: Path, site_id: str, worker: str
     if membership.leader:  # the others wait for the first seeds instead of finding the queue empty and leaving
         server.set(membership.key("busy"), worker, ex=HEARTBEAT_TTL)
     return membership
+
+
+def claimed(server: redis.Redis, key: str, value: str, **options: Any) -> bool:
+    """Sets ``key`` to ``value`` unless it is set; True when the key now holds ``value``. SET NX's own answer
+    is not enough: when a restart loses its reply, the client retries, and the retry answers "already set"."""
+    server.set(key, value, nx=True, **options)
+    current = server.get(key)
+    return current is not None and text(current) == value
 
 
 def beat(server: redis.Redis, membership: Membership, facts: dict[str, Any]) -> None:
@@ -317,7 +329,7 @@ def close_worker(crawler: Crawler, stats: dict[str, Any]) -> dict[str, Any] | No
         finished = {text(name) for name in server.hkeys(membership.key("stats"))}
         running = set(live_workers(server, membership)) - finished
         if not running:
-            if server.set(membership.key("writer"), membership.worker, nx=True, ex=VERDICT_TTL):
+            if claimed(server, membership.key("writer"), membership.worker, ex=VERDICT_TTL):
                 every = [_decoded(raw) for raw in server.hvals(membership.key("stats"))]
                 lost = server.scard(membership.key("workers")) - len(every)
                 summed = {name: value for name, value in summed_stats(every).items() if not name.startswith("ledger/")}
@@ -381,8 +393,9 @@ def publish_verdict(crawler: Crawler, passed: bool) -> None:
     server = client(membership.url)
     server.set(membership.key("verdict"), "passed" if passed else "failed", ex=VERDICT_TTL)
     server.eval(_END_RUN, 1, f"{membership.namespace}:run", membership.run_id)
+    last_pops = [membership.last_pop_key(text(worker)) for worker in server.smembers(membership.key("workers"))]
     server.delete(*(membership.key(name) for name in ("requests", "seen", "busy", "workers", "stats", "ledger",
-                                                      "ledger_pending")))
+                                                      "ledger_pending")), *last_pops)
 
 
 # -- scrapy-redis --------------------------------------------------------------------------------------
@@ -394,17 +407,70 @@ def _scheduler_base() -> type:
     return Scheduler
 
 
+# A request is marked seen and queued in one step. Apart, a Redis restart between the two (or a reply lost
+# with the connection: the client retries, and SADD then answers "already seen") loses the request to the run.
+_PUSH_UNSEEN = """
+if redis.call('SADD', KEYS[1], ARGV[1]) == 1 then
+  redis.call('ZADD', KEYS[2], ARGV[2], ARGV[3])
+  return 1
+end
+return 0
+"""
+
+# Pops the first request once per token: a retried call (the reply was lost when Redis went away) gets the
+# request the first call popped instead of popping, and so losing, another one.
+_POP_ONCE = """
+if redis.call('HGET', KEYS[2], 'token') == ARGV[1] then
+  return redis.call('HGET', KEYS[2], 'request')
+end
+local popped = redis.call('ZPOPMIN', KEYS[1])
+local request = popped[1] or ''
+redis.call('HSET', KEYS[2], 'token', ARGV[1], 'request', request)
+return request
+"""
+
+
+def _queue_base() -> type:
+    from scrapy_redis.queue import PriorityQueue  # type: ignore[import-untyped]  # ships no type information
+
+    return PriorityQueue
+
+
+class SharedQueue(_queue_base()):  # type: ignore[misc]
+    """scrapy-redis' priority queue whose writes survive a Redis restart: each is one script that a retry
+    repeats without effect (ZADD of the same request is such a write already)."""
+
+    def __init__(self, *args: Any, last_pop_key: str, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.last_pop_key = last_pop_key
+        self.push_unseen_script = self.server.register_script(_PUSH_UNSEEN)
+        self.pop_once_script = self.server.register_script(_POP_ONCE)
+        self.pops = 0
+
+    def push_unseen(self, request: Any, fingerprint: str, seen_key: str) -> bool:
+        """Queues the request unless its fingerprint is in the seen-set; False when it was."""
+        data = self._encode_request(request)
+        return bool(self.push_unseen_script(keys=[seen_key, self.key], args=[fingerprint, -request.priority, data]))
+
+    def pop(self, timeout: int = 0) -> Any:
+        self.pops += 1
+        data = self.pop_once_script(keys=[self.key, self.last_pop_key], args=[self.pops])
+        return self._decode_request(data) if data else None
+
+
 class SharedScheduler(_scheduler_base()):  # type: ignore[misc]
-    """scrapy-redis' scheduler without the calls Scrapy 2.19 deprecates: stats counted without `spider=`, and
-    the resumed queue said through the spider's logger rather than `Spider.log()`."""
+    """scrapy-redis' scheduler on SharedQueue (a request is seen and queued in one step), without the calls
+    Scrapy 2.19 deprecates: stats counted without `spider=`, and the resumed queue said through the spider's
+    logger rather than `Spider.log()`."""
 
     def open(self, spider: Any) -> None:
         from scrapy.utils.misc import load_object
 
         self.spider = spider
-        self.queue = load_object(self.queue_cls)(server=self.server, spider=spider,
-                                                 key=self.queue_key % {"spider": spider.name},
-                                                 serializer=self.serializer)
+        membership = membership_of(spider.crawler)
+        assert membership is not None
+        self.queue = SharedQueue(server=self.server, spider=spider, key=self.queue_key % {"spider": spider.name},
+                                 serializer=self.serializer, last_pop_key=membership.last_pop_key(membership.worker))
         if not self.df:  # type: ignore[has-type]  # set by scrapy-redis, which ships no type information
             self.df = load_object(self.dupefilter_cls).from_spider(spider)
         if self.flush_on_start:
@@ -413,11 +479,12 @@ class SharedScheduler(_scheduler_base()):  # type: ignore[misc]
             spider.logger.info("joined a shared queue of %d requests", queued)
 
     def enqueue_request(self, request: Any) -> bool:
-        if not request.dont_filter and self.df.request_seen(request):
+        if request.dont_filter:
+            self.queue.push(request)
+        elif not self.queue.push_unseen(request, self.df.request_fingerprint(request), self.df.key):
             self.df.log(request, self.spider)
             return False
         self.stats.inc_value("scheduler/enqueued/redis")
-        self.queue.push(request)
         return True
 
     def next_request(self) -> Any:
