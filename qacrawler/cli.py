@@ -21,7 +21,7 @@ from qacrawler.arguments import UsageError, check_base_url, check_id_range
 from qacrawler.crawl import gates
 from qacrawler.crawl.extensions.manifest import run_counts
 from qacrawler.crawl.fetch_failures import failure_line
-from qacrawler.crawl.process import CrawlResult, run_crawls
+from qacrawler.crawl.process import CrawlResult, project_settings, run_crawls
 from qacrawler.crawl.run import InvalidRunId, check_run_id
 from qacrawler.dataset.files import LOCK_FILE, CorruptFile, DatasetLocked, run_manifests
 from qacrawler.page.records import validation_reasons
@@ -470,14 +470,15 @@ def command_reparse(args: argparse.Namespace) -> int:
         sites = sites_named(args.site or archived, settings)
         scan = reparse.scan_archive(out, sites)
     processes = parse_processes(settings.get("QA_PARSE_PROCESSES"), default_processes())
-    pool = ParsePool(sites, processes) if processes else None
+    overrides = {**crawl_overrides(args), "QA_ARCHIVE": False}  # the pages come from an archive: none fetched
+    keep_names = project_settings(overrides).getbool("QA_KEEP_ASKER_NAMES")
+    pool = ParsePool(sites, processes, keep_names=keep_names) if processes else None
     try:
         jobs = reparse.reparse_jobs(scan, sites, pool)
         if not jobs:
             skipped = ", ".join(f"{reason} {count}" for reason, count in sorted(scan.skipped.items()))
             raise UsageError(f"no archived article of {', '.join(site.id for site in sites)} to re-parse"
                              + (f" ({skipped})" if skipped else ""))
-        overrides = {**crawl_overrides(args), "QA_ARCHIVE": False}  # the pages come from an archive: none fetched
         results = run_crawls(jobs, out, overrides, prepare=announce_new_dataset)
     finally:
         if pool is not None:

@@ -7,6 +7,8 @@ from datetime import UTC, datetime
 import pytest
 
 from qacrawler.page.pool import InvalidPage, ParsePool, default_processes, page_records
+from qacrawler.page.privacy import mask_record
+from qacrawler.page.records import Masking
 from qacrawler.page.sites.errors import NotAnArticle
 from qacrawler.page.sites.registry import get_site
 from tests.fixture_cases import FIXTURES_ROOT
@@ -30,6 +32,19 @@ def test_records_from_the_pool_equal_records_parsed_in_process(pool):
         body, url = fixture(site_id, case)
         expected = page_records(get_site(site_id), body, url, crawled_at=CRAWLED_AT)
         assert pool.submit(site_id, body, url, crawled_at=CRAWLED_AT).result(timeout=60) == expected
+
+
+def test_a_pool_with_a_names_policy_returns_records_masked_under_it():
+    body, url = fixture("doctorqna", "seed_semantic")
+    site = get_site("doctorqna")
+    [parsed] = page_records(site, body, url, crawled_at=CRAWLED_AT)
+    assert parsed.asker.name and parsed.masking is None
+    with ParsePool([site], processes=1, keep_names=False) as masking:
+        [masked] = masking.submit("doctorqna", body, url, crawled_at=CRAWLED_AT).result(timeout=60)
+    assert masked.model_dump() == mask_record(parsed, keep_names=False).model_dump()
+    assert masked.asker.name is None
+    assert masked.masking == Masking(keep_names=False, counts=mask_record(parsed, keep_names=False).masking.counts)
+    assert masked.masking.counts["asker_name_removed"] == 1
 
 
 def test_a_refusal_crosses_the_process_boundary_with_its_reason(pool):

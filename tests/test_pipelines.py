@@ -22,6 +22,7 @@ from qacrawler.crawl.pipelines.taxonomy import SpecialtyCoveragePipeline
 from qacrawler.crawl.pipelines.validate import ValidatePipeline
 from qacrawler.dataset.files import AtomicParquetFile, hidden_temp_name, record_file_schema, run_files
 from qacrawler.dataset.schema import arrow_schema
+from qacrawler.page.privacy import mask_record
 from qacrawler.page.records import QARecord, Reject, UnchangedFetch, content_hash
 from qacrawler.page.sites.build import build_record
 from qacrawler.page.sites.registry import get_site
@@ -215,6 +216,34 @@ def test_privacy_masks_every_reply_as_the_answer_and_rehashes(tmp_path):
     assert crawler.stats.get_value("privacy/masked/PHONE") == 1
     assert crawler.stats.get_value("privacy/masked/EMAIL") == 1
     assert crawler.stats.get_value("privacy/masked/NAME") == 2
+
+
+@pytest.mark.parametrize("keep_names", [False, True])
+def test_a_record_masked_where_it_was_parsed_is_counted_not_masked_again(tmp_path, keep_names):
+    """The parse workers mask (qacrawler.page.pool.page_records): the pipeline's stats and row are as if it
+    had masked the record itself."""
+    original = record(asker={"name": "Wang Yiting"}, answer="Hello Yiting, call 02-2345-6789.")
+    by_pipeline = crawler_for(tmp_path, QA_KEEP_ASKER_NAMES=keep_names)
+    itself = PrivacyPipeline.from_crawler(by_pipeline).process_item(original)
+    premasked = mask_record(original, keep_names)
+    by_worker = crawler_for(tmp_path, QA_KEEP_ASKER_NAMES=keep_names)
+    counted = PrivacyPipeline.from_crawler(by_worker).process_item(premasked)
+    assert counted is premasked
+    assert counted == itself and counted.model_dump() == itself.model_dump()
+    privacy = {name: value for name, value in by_pipeline.stats.get_stats().items() if name.startswith("privacy/")}
+    assert privacy == {"privacy/masked/PHONE": 1, "privacy/records_masked": 1,
+                       **({} if keep_names else {"privacy/masked/NAME": 1, "privacy/asker_name_removed": 1})}
+    assert {name: value for name, value in by_worker.stats.get_stats().items() if name.startswith("privacy/")} == {
+        **privacy, "privacy/masked_when_parsed": 1}
+
+
+def test_a_record_masked_under_another_names_policy_is_masked_again(tmp_path):
+    original = record(asker={"name": "Wang Yiting"}, answer="Hello Yiting.")
+    crawler = crawler_for(tmp_path)  # names are removed
+    cleaned = PrivacyPipeline.from_crawler(crawler).process_item(mask_record(original, keep_names=True))
+    assert cleaned.asker.name is None and cleaned.answer == "Hello [NAME]."
+    assert crawler.stats.get_value("privacy/masked_when_parsed") is None
+    assert crawler.stats.get_value("privacy/asker_name_removed") == 1
 
 
 @pytest.mark.parametrize(("author", "removed"), [

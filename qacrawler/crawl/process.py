@@ -38,15 +38,18 @@ class CrawlResult:
         return self.out / RUNS / f"{self.run_id}.json"
 
 
-def crawl_settings(out: Path, log_path: Path, overrides: dict[str, Any] | None = None) -> Settings:
+def project_settings(overrides: dict[str, Any] | None = None) -> Settings:
+    """qacrawler's settings with the command line's overrides: what a crawl will run with."""
     settings = Settings()
     settings.setmodule("qacrawler.crawl.settings", priority="project")
-    settings.set("QA_OUTPUT_DIR", str(out), priority="cmdline")
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    settings.set("LOG_FILE", str(log_path), priority="cmdline")
     for name, value in (overrides or {}).items():
         settings.set(name, value, priority="cmdline")
     return settings
+
+
+def crawl_settings(out: Path, log_path: Path, overrides: dict[str, Any] | None = None) -> Settings:
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    return project_settings({"QA_OUTPUT_DIR": str(out), "LOG_FILE": str(log_path), **(overrides or {})})
 
 
 @contextmanager

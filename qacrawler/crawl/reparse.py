@@ -241,7 +241,8 @@ class ReparseSpider(QASpider):
         done: Future[list[QARecord]] = Future()
         try:
             done.set_result(page_records(self.site, body, page.url, crawled_at=page.fetched_at,
-                                         content_type=content_type))
+                                         content_type=content_type,
+                                         keep_names=self.crawler.settings.getbool("QA_KEEP_ASKER_NAMES")))
         except (NotAnArticle, InvalidPage) as error:
             done.set_exception(error)
         return done

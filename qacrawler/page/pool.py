@@ -19,10 +19,12 @@ from datetime import datetime
 
 from pydantic import ValidationError
 
+from qacrawler.page.privacy import mask_record
 from qacrawler.page.records import QARecord, validation_reasons
 from qacrawler.page.sites.site import Site
 
 _SITES: dict[str, Site] = {}  # in a worker: the declarations it was started with, by id
+_MASKING: list[bool | None] = [None]  # in a worker: the names policy it masks records under (None: it does not)
 
 
 class InvalidPage(ValueError):
@@ -37,12 +39,15 @@ class InvalidPage(ValueError):
 
 
 def page_records(site: Site, body: bytes | str, url: str, *, crawled_at: datetime | None = None,
-                 content_type: str | None = None) -> list[QARecord]:
-    """A page's records, in this process: NotAnArticle (PageMissing) or InvalidPage otherwise."""
+                 content_type: str | None = None, keep_names: bool | None = None) -> list[QARecord]:
+    """A page's records, in this process: NotAnArticle (PageMissing) or InvalidPage otherwise. With
+    ``keep_names`` (the crawl's names policy) they come masked as qacrawler.page.privacy.mask_record makes them,
+    so masking, the costliest step after parsing, runs where the parse did."""
     try:
-        return site.records(body, url, crawled_at=crawled_at, content_type=content_type)
+        records = site.records(body, url, crawled_at=crawled_at, content_type=content_type)
     except ValidationError as error:
         raise InvalidPage(validation_reasons(error)) from None
+    return records if keep_names is None else [mask_record(record, keep_names) for record in records]
 
 
 def default_processes() -> int:
@@ -51,8 +56,9 @@ def default_processes() -> int:
     return cores if cores > 1 else 0
 
 
-def _start_worker(sites: tuple[Site, ...], parent: int) -> None:
+def _start_worker(sites: tuple[Site, ...], keep_names: bool | None, parent: int) -> None:
     _SITES.update({site.id: site for site in sites})
+    _MASKING[0] = keep_names
     threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
 
 
@@ -67,21 +73,24 @@ def _exit_with_parent(parent: int, interval: float = 1.0) -> None:
 
 def _parse_in_worker(site_id: str, body: bytes | str, url: str, crawled_at: datetime | None,
                      content_type: str | None) -> list[QARecord]:
-    return page_records(_SITES[site_id], body, url, crawled_at=crawled_at, content_type=content_type)
+    return page_records(_SITES[site_id], body, url, crawled_at=crawled_at, content_type=content_type,
+                        keep_names=_MASKING[0])
 
 
 class ParsePool:
-    """``processes`` worker processes that parse pages of the given sites. Started with ``spawn``: a fork of a
-    process running a reactor and threads could inherit held locks."""
+    """``processes`` worker processes that parse pages of the given sites, and mask the records under
+    ``keep_names`` when it is given (see page_records). Started with ``spawn``: a fork of a process running a
+    reactor and threads could inherit held locks."""
 
-    def __init__(self, sites: Iterable[Site], processes: int):
+    def __init__(self, sites: Iterable[Site], processes: int, keep_names: bool | None = None):
         if processes < 1:
             raise ValueError(f"a parse pool needs at least one process, not {processes}")
         self.sites = {site.id: site for site in sites}
         self.processes = processes
+        self.keep_names = keep_names
         self.executor = ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn"),
                                             initializer=_start_worker,
-                                            initargs=(tuple(self.sites.values()), os.getpid()))
+                                            initargs=(tuple(self.sites.values()), keep_names, os.getpid()))
 
     def submit(self, site_id: str, body: bytes | str, url: str, *, crawled_at: datetime | None = None,
                content_type: str | None = None) -> Future[list[QARecord]]:

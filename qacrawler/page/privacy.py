@@ -21,6 +21,9 @@ import unicodedata
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
+
+from qacrawler.page.records import Answer, Masking, QARecord, SimilarQuestion, content_hash
 
 _D = "[0-9]"
 _SEP = r"[ \-‐.]?"  # one optional separator between digit groups
@@ -312,3 +315,67 @@ def mask_texts(texts: Sequence[str | None], counts: Counter[str] | None = None,
         return [mask_text(text, counts, name) for text in texts]
     masked = iter((mask_text(_JOIN.join(present), counts, name) or "").split(_JOIN))
     return [next(masked) if text else text for text in texts]
+
+
+# --- a whole record ----------------------------------------------------------------------------
+
+MASKED_FIELDS = ("title", "question", "answer", "more_info")
+MASKED_SIMILAR = ("title", "question_excerpt", "answer_excerpt")
+
+
+def mask_record(record: QARecord, keep_names: bool) -> QARecord:
+    """The record as a dataset may hold it: identifiers masked in every text (replies and similar questions
+    included) and, unless ``keep_names``, the asker's name removed from ``asker.name``, masked as ``[NAME]``
+    wherever it recurs, and taken off any reply the asker wrote in their own thread (with its author URL).
+
+    content_hash is recomputed from the masked text: a hash of the original would let anyone who knows the
+    rest of a question test guesses of the phone number it held. The result carries what was done
+    (``record.masking``); a record with nothing to mask comes back with the parser's texts and hash."""
+    counts: Counter[str] = Counter()
+    entries = record.similar_questions
+    # each reply text once: the primary answer's copy in `answers` is masked as `answer` is, and counted once
+    further = list(dict.fromkeys(answer.text for answer in record.answers if answer.text != record.answer))
+    texts = [getattr(record, field) for field in MASKED_FIELDS]
+    texts += [getattr(entry, field) for entry in entries for field in MASKED_SIMILAR]
+    texts += further
+    update: dict[str, Any] = {}
+    name = None
+    if not keep_names and record.asker.name is not None:
+        name = record.asker.name
+        update["asker"] = record.asker.model_copy(update={"name": None})
+        counts["asker_name_removed"] += 1
+    found: Counter[str] = Counter()
+    masked = mask_texts(texts, found, name)
+    answers = record.answers
+    if name is not None and any(is_name_of(answer.author_name, name) for answer in answers):
+        answers = [_anonymous(answer) if is_name_of(answer.author_name, name) else answer for answer in answers]
+        counts["answer_author_removed"] += sum(is_name_of(answer.author_name, name) for answer in record.answers)
+        update["answers"] = answers
+    if sum(found.values()):
+        counts["records_masked"] += 1
+        counts.update({f"masked/{kind}": number for kind, number in found.items() if number})
+        update.update(zip(MASKED_FIELDS, masked, strict=False))
+        per_entry = len(MASKED_SIMILAR)
+        similar = masked[len(MASKED_FIELDS):len(MASKED_FIELDS) + per_entry * len(entries)]
+        update["similar_questions"] = [_masked_entry(entry, similar[index * per_entry:(index + 1) * per_entry])
+                                       for index, entry in enumerate(entries)]
+        replies = dict(zip(further, masked[len(texts) - len(further):], strict=True))
+        replies[record.answer or ""] = update["answer"]
+        update["answers"] = [answer if replies[answer.text] == answer.text
+                             else answer.model_copy(update={"text": replies[answer.text]}) for answer in answers]
+        update["content_hash"] = content_hash(update)
+    result = record.model_copy(update=update)
+    result._masking = Masking(keep_names, dict(counts))
+    return result
+
+
+def _anonymous(answer: Answer) -> Answer:
+    """A reply the asker wrote in their own thread, without their name and the URL of their profile."""
+    return answer.model_copy(update={"author_name": None, "author_url": None})
+
+
+def _masked_entry(entry: SimilarQuestion, masked: list[str | None]) -> SimilarQuestion:
+    """The entry with its masked texts; the entry itself when nothing in it was masked (no copy)."""
+    update = {field: value for field, value in zip(MASKED_SIMILAR, masked, strict=True)
+              if value != getattr(entry, field)}
+    return entry.model_copy(update=update) if update else entry

@@ -9,10 +9,11 @@ import datetime as dt
 import hashlib
 import unicodedata
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
 Gender = Literal["female", "male"]
 
@@ -70,6 +71,16 @@ class Answer(_Model):
 
 RecordKind = Literal["question", "faq"]
 
+
+@dataclass(frozen=True)
+class Masking:
+    """What qacrawler.page.privacy.mask_record did to a record, under which names policy: its counts are the
+    crawl's ``privacy/<name>`` stats. Carried by the masked record (not a field: never stored) so the privacy
+    pipeline counts masking done where the page was parsed, on another core, instead of doing it again."""
+
+    keep_names: bool
+    counts: dict[str, int]
+
 # Provenance: where the raw page of a row is kept (qacrawler.crawl.archive, qacrawler.dataset.raw_page).
 PROVENANCE_FIELDS = ("warc_file", "warc_offset", "warc_length")
 WARC_FILE = ("The WARC file holding the fetched page, relative to the dataset folder; null when the page was not "
@@ -120,6 +131,21 @@ class QARecord(_Model):
     warc_file: str | None = Field(None, description=WARC_FILE)
     warc_offset: int | None = Field(None, ge=0, description=WARC_OFFSET)
     warc_length: int | None = Field(None, ge=1, description=WARC_LENGTH)
+
+    # Set by mask_record on the copy it returns; copies keep it, so a step that changes texts after masking
+    # (none does: privacy is the last pipeline to touch them) must mask again.
+    _masking: Masking | None = PrivateAttr(default=None)
+
+    @property
+    def masking(self) -> Masking | None:
+        return self._masking
+
+    def __eq__(self, other: object) -> bool:
+        """Records are equal when their fields are: how a record was masked is not part of it (pydantic would
+        compare private attributes too)."""
+        if not isinstance(other, QARecord):
+            return NotImplemented
+        return self.__dict__ == other.__dict__
 
     @field_validator("crawled_at")
     @classmethod

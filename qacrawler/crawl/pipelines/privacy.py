@@ -1,13 +1,13 @@
 """Keeps asker names out of the dataset (unless QA_KEEP_ASKER_NAMES) and masks identifiers in free text.
 
-The asker's name is removed from `asker.name` and masked as `[NAME]` wherever it recurs in the record's
-texts, every reply in `answers` included (qacrawler.page.privacy.name_forms says which forms); a reply the
-asker wrote in their own thread loses its `author_name` and `author_url` too. A reject has no record: its
-excerpt and reasons are masked like a record's texts, and the names in them are found from the page's asker
-lines by the site's own reading of them (`asker_name_spans` of each site module).
-
-content_hash is recomputed from the masked text: a hash of the original would let anyone who knows
-the rest of a question test guesses of the phone number it held.
+A record is masked by qacrawler.page.privacy.mask_record: the asker's name is removed from `asker.name` and
+masked as `[NAME]` wherever it recurs in the record's texts, every reply in `answers` included; a reply the
+asker wrote in their own thread loses its `author_name` and `author_url` too; content_hash is recomputed from
+the masked text. A crawl's parse workers mask the records they make (qacrawler.page.pool), on their cores:
+this pipeline then only counts what they did (``privacy/masked_when_parsed``), and masks any record that
+arrives unmasked or masked under another names policy. A reject has no record: its excerpt and reasons are
+masked like a record's texts, and the names in them are found from the page's asker lines by the site's own
+reading of them (`asker_name_spans` of each site module).
 """
 
 from __future__ import annotations
@@ -17,12 +17,9 @@ from typing import Any
 
 from scrapy.crawler import Crawler
 
-from qacrawler.page.privacy import is_name_of, mask_text, mask_texts
-from qacrawler.page.records import Answer, QARecord, Reject, SimilarQuestion, content_hash
+from qacrawler.page.privacy import mask_record, mask_text
+from qacrawler.page.records import QARecord, Reject
 from qacrawler.page.sites.registry import get_site
-
-MASKED_FIELDS = ("title", "question", "answer", "more_info")
-MASKED_SIMILAR = ("title", "question_excerpt", "answer_excerpt")
 
 
 class PrivacyPipeline:
@@ -39,43 +36,14 @@ class PrivacyPipeline:
             return self.masked_reject(item)
         if not isinstance(item, QARecord):
             return item
-        counts: Counter[str] = Counter()
-        entries = item.similar_questions
-        # each reply text once: the primary answer's copy in `answers` is masked as `answer` is, and counted once
-        further = list(dict.fromkeys(answer.text for answer in item.answers if answer.text != item.answer))
-        texts = [getattr(item, name) for name in MASKED_FIELDS]
-        texts += [getattr(entry, name) for entry in entries for name in MASKED_SIMILAR]
-        texts += further
-        update: dict[str, Any] = {}
-        name = None
-        if not self.keep_names and item.asker.name is not None:
-            name = item.asker.name
-            update["asker"] = item.asker.model_copy(update={"name": None})
-            self.stats.inc_value("privacy/asker_name_removed")
-        masked = mask_texts(texts, counts, name)
-        answers = item.answers
-        if name is not None and any(is_name_of(answer.author_name, name) for answer in answers):
-            answers = [self.anonymous_author(answer) if is_name_of(answer.author_name, name) else answer
-                       for answer in answers]
-            update["answers"] = answers
-        if self.count(counts):
-            self.stats.inc_value("privacy/records_masked")
-            update.update(zip(MASKED_FIELDS, masked, strict=False))
-            per_entry = len(MASKED_SIMILAR)
-            similar = masked[len(MASKED_FIELDS):len(MASKED_FIELDS) + per_entry * len(entries)]
-            update["similar_questions"] = [self.masked_entry(entry, similar[index * per_entry:(index + 1) * per_entry])
-                                           for index, entry in enumerate(entries)]
-            replies = dict(zip(further, masked[len(texts) - len(further):], strict=True))
-            replies[item.answer or ""] = update["answer"]
-            update["answers"] = [answer if replies[answer.text] == answer.text
-                                 else answer.model_copy(update={"text": replies[answer.text]}) for answer in answers]
-            update["content_hash"] = content_hash(update)
-        return item.model_copy(update=update) if update else item  # nothing masked: the parser's texts and hash
-
-    def anonymous_author(self, answer: Answer) -> Answer:
-        """A reply the asker wrote in their own thread, without their name and the URL of their profile."""
-        self.stats.inc_value("privacy/answer_author_removed")
-        return answer.model_copy(update={"author_name": None, "author_url": None})
+        if item.masking is None or item.masking.keep_names != self.keep_names:
+            item = mask_record(item, self.keep_names)
+        else:
+            self.stats.inc_value("privacy/masked_when_parsed")
+        assert item.masking is not None
+        for name, count in item.masking.counts.items():
+            self.stats.inc_value(f"privacy/{name}", count)
+        return item
 
     def masked_reject(self, reject: Reject) -> Reject:
         """The reject with identifiers masked in its excerpt and reasons, and, unless names are kept, the
@@ -95,13 +63,6 @@ class PrivacyPipeline:
                 reasons = [mask_text(reason, counts, name) for reason in reasons]
         self.count(counts)
         return reject.model_copy(update={"excerpt": excerpt, "reasons": reasons})
-
-    @staticmethod
-    def masked_entry(entry: SimilarQuestion, masked: list[str | None]) -> SimilarQuestion:
-        """The entry with its masked texts; the entry itself when nothing in it was masked (no copy)."""
-        update = {name: value for name, value in zip(MASKED_SIMILAR, masked, strict=True)
-                  if value != getattr(entry, name)}
-        return entry.model_copy(update=update) if update else entry
 
     def count(self, counts: Counter[str]) -> int:
         for kind, found in counts.items():

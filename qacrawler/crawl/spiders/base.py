@@ -277,13 +277,18 @@ class QASpider(Spider):
         """Tells the article ledger (qacrawler.crawl.ledger) how an article ended when no item says it."""
         self.crawler.signals.send_catch_log(article_settled, url=url, outcome=outcome, reason=reason)
 
+    @property
+    def keep_names(self) -> bool:
+        """The crawl's names policy, under which records are masked where they are parsed (PrivacyPipeline)."""
+        return self.crawler.settings.getbool("QA_KEEP_ASKER_NAMES")
+
     def open_parse_pool(self) -> None:
         """Pages are parsed on ``QA_PARSE_PROCESSES`` worker processes, started with this spider's declaration
         (at its base URL), so the reactor's core only downloads and writes; 0 parses in this process."""
         processes = self.crawler.settings.getint("QA_PARSE_PROCESSES")
         self.crawler.stats.set_value("parse_pool/processes", processes)
         if processes > 0:
-            self.parse_pool = ParsePool([self.site], processes)
+            self.parse_pool = ParsePool([self.site], processes, keep_names=self.keep_names)
 
     def close_parse_pool(self) -> None:
         """Stops the workers however the crawl ended (finished, SIGTERM, an exception)."""
@@ -299,7 +304,7 @@ class QASpider(Spider):
         is tried once more; a page whose second try breaks the pool too is refused, not retried forever."""
         pool = self.parse_pool
         if pool is None:
-            return page_records(self.site, body, url, **fields)
+            return page_records(self.site, body, url, keep_names=self.keep_names, **fields)
         self.crawler.stats.inc_value("parse_pool/pages")
         for _ in range(2):
             try:
@@ -308,7 +313,7 @@ class QASpider(Spider):
                 if self.parse_pool is pool:
                     self.crawler.stats.inc_value("parse_pool/restarted")
                     pool.close()
-                    self.parse_pool = ParsePool([self.site], pool.processes)
+                    self.parse_pool = ParsePool([self.site], pool.processes, keep_names=pool.keep_names)
                 pool = self.parse_pool or pool
         raise NotAnArticle("the parser's worker process died on this page, twice")
 
