@@ -13,7 +13,6 @@ extract), whose site is chosen by URL. Of several fetches of one article the lat
 from __future__ import annotations
 
 import asyncio
-import zlib
 from collections import Counter, deque
 from collections.abc import AsyncIterator, Iterable, Iterator
 from concurrent.futures import Future
@@ -30,7 +29,8 @@ from warcio.recordloader import ArcWarcRecord
 
 from qacrawler.arguments import UsageError
 from qacrawler.crawl.spiders.base import QASpider, page_excerpt
-from qacrawler.page.pool import InvalidPage, ParsePool, page_records
+from qacrawler.dataset.warc import UNREADABLE, BodyTooLarge, UnreadableRecord, read_response
+from qacrawler.page.pool import InvalidPage, PageOutcome, ParsePool, archived_outcomes
 from qacrawler.page.records import QARecord, Reject, make_reject
 from qacrawler.page.sites.errors import NotAnArticle
 from qacrawler.page.sites.site import Site, is_loopback
@@ -39,8 +39,8 @@ ARCHIVE = "archive"
 SITE_HEADER = "Qacrawler-Site"
 LASTMOD_HEADER = "Qacrawler-Lastmod"
 REQUESTED_URL_HEADER = "Qacrawler-Requested-URL"
-PAGES_IN_FLIGHT_PER_PROCESS = 8  # enough queued pages that no worker waits for the reader
-UNREADABLE = (ArchiveLoadFailed, OSError, EOFError, ValueError, zlib.error)  # a damaged gzip member or body
+PAGES_PER_BATCH = 16  # pages a parse worker reads and parses in one task
+BATCHES_IN_FLIGHT_PER_PROCESS = 2  # a batch queued behind each one parsed: no worker waits for the spider
 
 
 @dataclass(frozen=True)
@@ -85,7 +85,7 @@ def warc_date(record: ArcWarcRecord) -> datetime:
 
 def response_records(path: Path, skipped: Counter[str]) -> Iterator[tuple[ArcWarcRecord, int, int]]:
     """Each response record of a WARC file with its offset and length in the file (its body is decoded only when
-    parsed: ``read_response``). A record that cannot be read ends the file there, counted in
+    parsed: qacrawler.dataset.warc.read_response). A record that cannot be read ends the file there, counted in
     ``reparse/unreadable_records``: with one gzip member per record the ones before it are sound, and what
     follows a broken member cannot be found reliably."""
     with path.open("rb") as stream:
@@ -166,23 +166,6 @@ def scan_warc_files(paths: Iterable[Path], sites: Iterable[Site]) -> ArchiveScan
     return scan
 
 
-class BodyTooLarge(ValueError):
-    """A decoded body over DOWNLOAD_MAXSIZE: a crawl would have refused it (a foreign WARC may hold anything)."""
-
-
-def read_response(page: ArchivedPage, max_bytes: int) -> tuple[bytes, str]:
-    """The body and Content-Type of an archived response, read again at its offset; chunked and gzip bodies
-    (as wget stores them) decoded, at most ``max_bytes`` of them (a gzip bomb stops there)."""
-    with page.path.open("rb") as stream:
-        stream.seek(page.offset)
-        record = next(iter(ArchiveIterator(stream)))
-        assert record.http_headers is not None  # scanned as a response with HTTP headers
-        body = record.content_stream().read(max_bytes + 1)
-        if len(body) > max_bytes:
-            raise BodyTooLarge(page.url)
-        return body, record.http_headers.get_header("Content-Type") or ""
-
-
 def with_provenance(item: QARecord | Reject, page: ArchivedPage) -> QARecord | Reject:
     """The item with the archived fetch it came from. The warc_* fields are set where the model declares them
     (the archive adds them to QARecord and Reject)."""
@@ -214,56 +197,66 @@ class ReparseSpider(QASpider):
         stats.set_value("reparse/archived_articles", len(self.pages))
         for reason, count in self.skipped.items():
             stats.set_value(f"reparse/{reason}", count)
-        window = PAGES_IN_FLIGHT_PER_PROCESS * (self.pool.processes if self.pool else 1)
-        in_flight: deque[tuple[ArchivedPage, bytes, str, Future[list[QARecord]]]] = deque()
-        max_bytes = self.crawler.settings.getint("DOWNLOAD_MAXSIZE")
-        for page in self.pages:
-            try:
-                body, content_type = read_response(page, max_bytes)
-            except BodyTooLarge:
-                stats.inc_value("reparse/skipped_too_large")
-                continue
-            except UNREADABLE:
-                stats.inc_value("reparse/unreadable_records")
-                continue
-            in_flight.append((page, body, content_type, self.parse_later(page, body, content_type)))
+        window = BATCHES_IN_FLIGHT_PER_PROCESS * (self.pool.processes if self.pool else 1)
+        in_flight: deque[tuple[list[ArchivedPage], Future[list[PageOutcome]]]] = deque()
+        for start in range(0, len(self.pages), PAGES_PER_BATCH):
+            batch = self.pages[start:start + PAGES_PER_BATCH]
+            in_flight.append((batch, self.parse_later(batch)))
             while len(in_flight) >= window:
-                for item in await self.outcome(*in_flight.popleft()):
+                for item in await self.outcomes(*in_flight.popleft()):
                     yield item
         while in_flight:
-            for item in await self.outcome(*in_flight.popleft()):
+            for item in await self.outcomes(*in_flight.popleft()):
                 yield item
 
-    def parse_later(self, page: ArchivedPage, body: bytes, content_type: str) -> Future[list[QARecord]]:
+    @property
+    def max_bytes(self) -> int:
+        return self.crawler.settings.getint("DOWNLOAD_MAXSIZE")
+
+    def parse_later(self, batch: list[ArchivedPage]) -> Future[list[PageOutcome]]:
+        fetches = [(page.path, page.offset, page.url, page.fetched_at) for page in batch]
         if self.pool is not None:
-            return self.pool.submit(self.site.id, body, page.url, crawled_at=page.fetched_at,
-                                    content_type=content_type)
-        done: Future[list[QARecord]] = Future()
-        try:
-            done.set_result(page_records(self.site, body, page.url, crawled_at=page.fetched_at,
-                                         content_type=content_type,
-                                         keep_names=self.crawler.settings.getbool("QA_KEEP_ASKER_NAMES")))
-        except (NotAnArticle, InvalidPage) as error:
-            done.set_exception(error)
+            return self.pool.submit_archived(self.site.id, fetches, self.max_bytes)
+        done: Future[list[PageOutcome]] = Future()
+        done.set_result(archived_outcomes(self.site, fetches, self.max_bytes,
+                                          keep_names=self.crawler.settings.getbool("QA_KEEP_ASKER_NAMES")))
         return done
 
-    async def outcome(self, page: ArchivedPage, body: bytes, content_type: str,
-                      parsed: Future[list[QARecord]]) -> list[QARecord | Reject]:
-        """The page's records, or its reject as a crawl would make it (stage "parse", with an excerpt)."""
-        self.crawler.stats.inc_value("reparse/pages")
+    async def outcomes(self, batch: list[ArchivedPage], parsed: Future[list[PageOutcome]]) -> list[QARecord | Reject]:
+        """The batch's records, and each refused page's reject as a crawl would make it (stage "parse", with an
+        excerpt); a body too large or a record unreadable is skipped and counted."""
+        stats = self.crawler.stats
+        items: list[QARecord | Reject] = []
+        done: list[PageOutcome] = await asyncio.wrap_future(parsed)
+        for page, outcome in zip(batch, done, strict=True):
+            if isinstance(outcome, BodyTooLarge):
+                stats.inc_value("reparse/skipped_too_large")
+                continue
+            if isinstance(outcome, UnreadableRecord):
+                stats.inc_value("reparse/unreadable_records")
+                continue
+            stats.inc_value("reparse/pages")
+            if isinstance(outcome, (NotAnArticle, InvalidPage)):
+                items.append(self.parse_reject(page, outcome))
+                continue
+            stats.inc_value("spider/articles_parsed")
+            if len(outcome) > 1:
+                stats.inc_value("spider/multi_record_pages")
+            items += [with_provenance(record.model_copy(update={"source_lastmod": page.lastmod}), page)
+                      for record in outcome]
+        return items
+
+    def parse_reject(self, page: ArchivedPage, error: NotAnArticle | InvalidPage) -> QARecord | Reject:
+        """A refused page's reject; its excerpt from the body, read again here (refusals are few)."""
+        reasons = error.reasons if isinstance(error, InvalidPage) else [error.reason]
+        self.crawler.stats.inc_value("spider/reject/parse")
         try:
-            records = await asyncio.wrap_future(parsed)
-        except (NotAnArticle, InvalidPage) as error:
-            reasons = error.reasons if isinstance(error, InvalidPage) else [error.reason]
-            self.crawler.stats.inc_value("spider/reject/parse")
+            body, content_type = read_response(page.path, page.offset, self.max_bytes)
             excerpt = page_excerpt(TextResponse(page.url, body=body, headers={"Content-Type": content_type}))
-            reject = make_reject(page.url, self.site.id, "parse", reasons, excerpt, page.lastmod, page.fetched_at)
-            return [with_provenance(reject, page)]
-        self.crawler.stats.inc_value("spider/articles_parsed")
-        if len(records) > 1:
-            self.crawler.stats.inc_value("spider/multi_record_pages")
-        return [with_provenance(record.model_copy(update={"source_lastmod": page.lastmod}), page)
-                for record in records]
+        except (BodyTooLarge, UnreadableRecord):
+            excerpt = None
+        reject = make_reject(page.url, self.site.id, "parse", reasons, excerpt, page.lastmod, page.fetched_at)
+        return with_provenance(reject, page)
 
 
 def reparse_spider(site: Site) -> type[ReparseSpider]:

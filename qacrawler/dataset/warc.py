@@ -87,6 +87,38 @@ def salvage_archives(root: Path) -> list[Path]:
     return salvaged
 
 
+# What reading a record back can raise on a damaged file: a broken gzip member, a torn body, a bad header.
+UNREADABLE = (ArchiveLoadFailed, OSError, EOFError, ValueError, zlib.error)
+
+
+class BodyTooLarge(ValueError):
+    """A decoded body over DOWNLOAD_MAXSIZE: a crawl would have refused it (a foreign WARC may hold anything)."""
+
+
+class UnreadableRecord(ValueError):
+    """An archived response that cannot be read back at its offset (damaged since it was scanned)."""
+
+
+def read_response(path: Path, offset: int, max_bytes: int) -> tuple[bytes, str]:
+    """The body and Content-Type of the response record at ``offset``; chunked and gzip bodies (as wget stores
+    them) decoded, at most ``max_bytes`` of them (a gzip bomb stops there): BodyTooLarge beyond."""
+    try:
+        with path.open("rb") as stream:
+            stream.seek(offset)
+            record = next(iter(ArchiveIterator(stream)))
+            if record.http_headers is None:
+                raise UnreadableRecord(f"{path} holds no HTTP response at offset {offset}")
+            body = record.content_stream().read(max_bytes + 1)
+            content_type = record.http_headers.get_header("Content-Type") or ""
+    except UnreadableRecord:
+        raise
+    except (*UNREADABLE, StopIteration) as error:
+        raise UnreadableRecord(f"{path} is damaged at offset {offset} ({error})") from None
+    if len(body) > max_bytes:
+        raise BodyTooLarge(f"{path} at offset {offset}: body over {max_bytes} bytes")
+    return body, content_type
+
+
 class NoRawPage(LookupError):
     """A row's raw page cannot be read: it was never archived, or its file was pruned or is damaged."""
 

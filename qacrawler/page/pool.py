@@ -13,14 +13,17 @@ import multiprocessing
 import os
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from datetime import datetime
+from pathlib import Path
 
 from pydantic import ValidationError
 
+from qacrawler.dataset.warc import BodyTooLarge, UnreadableRecord, read_response
 from qacrawler.page.privacy import mask_record
 from qacrawler.page.records import QARecord, validation_reasons
+from qacrawler.page.sites.errors import NotAnArticle
 from qacrawler.page.sites.site import Site
 
 _SITES: dict[str, Site] = {}  # in a worker: the declarations it was started with, by id
@@ -50,6 +53,27 @@ def page_records(site: Site, body: bytes | str, url: str, *, crawled_at: datetim
     return records if keep_names is None else [mask_record(record, keep_names) for record in records]
 
 
+ArchivedFetch = tuple[Path, int, str, datetime]  # WARC file, response record offset, requested URL, fetched at
+# What an archived page became: its records, or why it has none (NotAnArticle, InvalidPage: a reject; BodyTooLarge,
+# UnreadableRecord: skipped)
+PageOutcome = list[QARecord] | NotAnArticle | InvalidPage | BodyTooLarge | UnreadableRecord
+
+
+def archived_outcomes(site: Site, fetches: Sequence[ArchivedFetch], max_bytes: int,
+                      keep_names: bool | None = None) -> list[PageOutcome]:
+    """What each archived page becomes, read from its WARC file here: a worker then reads, decompresses, parses
+    and masks, and only small pointers and records cross the process boundary."""
+    outcomes: list[PageOutcome] = []
+    for path, offset, url, fetched_at in fetches:
+        try:
+            body, content_type = read_response(path, offset, max_bytes)
+            outcomes.append(page_records(site, body, url, crawled_at=fetched_at, content_type=content_type,
+                                         keep_names=keep_names))
+        except (NotAnArticle, InvalidPage, BodyTooLarge, UnreadableRecord) as error:
+            outcomes.append(error)
+    return outcomes
+
+
 def default_processes() -> int:
     """One worker per core this process may use; 0 (parse in process) on a single core."""
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
@@ -77,6 +101,10 @@ def _parse_in_worker(site_id: str, body: bytes | str, url: str, crawled_at: date
                         keep_names=_MASKING[0])
 
 
+def _archived_in_worker(site_id: str, fetches: Sequence[ArchivedFetch], max_bytes: int) -> list[PageOutcome]:
+    return archived_outcomes(_SITES[site_id], fetches, max_bytes, keep_names=_MASKING[0])
+
+
 class ParsePool:
     """``processes`` worker processes that parse pages of the given sites, and mask the records under
     ``keep_names`` when it is given (see page_records). Started with ``spawn``: a fork of a process running a
@@ -91,6 +119,10 @@ class ParsePool:
         self.executor = ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn"),
                                             initializer=_start_worker,
                                             initargs=(tuple(self.sites.values()), keep_names, os.getpid()))
+        # The executor spawns a worker when a task finds none idle: one trivial task per worker starts them all
+        # now (a second or so of imports each), beside the caller's own start-up, not when the first pages wait.
+        for _ in range(processes):
+            self.executor.submit(os.getpid)
 
     def submit(self, site_id: str, body: bytes | str, url: str, *, crawled_at: datetime | None = None,
                content_type: str | None = None) -> Future[list[QARecord]]:
@@ -99,6 +131,14 @@ class ParsePool:
         if site_id not in self.sites:
             raise KeyError(f"the parse pool was not started with site {site_id!r}")
         return self.executor.submit(_parse_in_worker, site_id, body, url, crawled_at, content_type)
+
+    def submit_archived(self, site_id: str, fetches: Sequence[ArchivedFetch],
+                        max_bytes: int) -> Future[list[PageOutcome]]:
+        """archived_outcomes of a batch of archived pages, on a worker: one task for many pages, so the cost of
+        a task (pickling, waking the pool's threads) is paid once a batch."""
+        if site_id not in self.sites:
+            raise KeyError(f"the parse pool was not started with site {site_id!r}")
+        return self.executor.submit(_archived_in_worker, site_id, list(fetches), max_bytes)
 
     def close(self) -> None:
         self.executor.shutdown(wait=True, cancel_futures=True)
