@@ -1,4 +1,5 @@
-"""qacrawler's benchmarks, side by side in one run: parser, re-parse, crawl, memory, output. See benchmarks/README.md.
+"""qacrawler's benchmarks, side by side in one run: parser, re-parse, crawl, latency, workers, memory, output. See
+benchmarks/README.md.
 
     python -m benchmarks.run [--pages 20000] [--large 100000] [--latency-ms 50] [--workers-pages 3000]
                              [--out benchmarks/results.json]
