@@ -1,6 +1,8 @@
-"""qacrawler's benchmarks, side by side in one run: parser, re-parse, crawl, memory, output. See benchmarks/README.md.
+"""qacrawler's benchmarks, side by side in one run: parser, re-parse, crawl, latency, workers, memory, output. See
+benchmarks/README.md.
 
-    python -m benchmarks.run [--pages 20000] [--large 100000] [--latency-ms 50] [--out benchmarks/results.json]
+    python -m benchmarks.run [--pages 20000] [--large 100000] [--latency-ms 50] [--workers-pages 3000]
+                             [--out benchmarks/results.json]
 
 Prints one table with every figure, ratio and target, and writes the same as JSON.
 """
@@ -21,7 +23,7 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-from benchmarks import output, parsers, reparse
+from benchmarks import distributed, output, parsers, reparse
 from benchmarks.bs4_scraper import scrape
 from qacrawler.sandbox import DoctorQnaSite
 
@@ -204,7 +206,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                      "parser_rounds": args.parser_rounds, "script_pages": args.script_pages,
                      "script_seconds": args.script_seconds, "crawl_rounds": args.crawl_rounds,
                      "latency_ms": args.latency_ms, "jitter_ms": args.jitter_ms, "latency_pages": args.latency_pages,
-                     "latency_script_pages": args.latency_script_pages, "reparse_pages": args.reparse_pages},
+                     "latency_script_pages": args.latency_script_pages, "reparse_pages": args.reparse_pages,
+                     "workers_pages": args.workers_pages, "workers_idle": args.workers_idle},
     }
 
     progress(f"parser: {args.parser_pages} pages x {args.parser_rounds} rounds")
@@ -255,6 +258,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "latency_ms": args.latency_ms, "jitter_ms": args.jitter_ms, "qacrawler": distant, "script": distant_script,
         "qacrawler_vs_script_pages_per_s": distant["pages_per_s"] / distant_script["pages_per_s"],
     }
+
+    progress(f"workers: sandbox of {args.workers_pages} article pages crawled through one redis-server by 1 "
+             f"worker, then by 3 started together (--workers-idle {args.workers_idle:g})")
+    with Sandbox(args.workers_pages, args.seed, work) as sandbox:
+        results["workers"] = distributed.measure(
+            sandbox.base_url, distributed.expected_records(args.workers_pages, args.seed), work, run_measured,
+            args.workers_idle)
 
     memory: dict[str, Any] = {"rss_small_mb": crawl["peak_rss_mb"], "small_pages": crawl["pages"],
                               "rss_small_crawl_phase_mb": crawl["peak_rss_crawl_phase_mb"]}
@@ -384,6 +394,7 @@ def table(results: dict[str, Any]) -> str:
         ]
     else:
         rows.append(("memory", "large crawl", "not run (--large N)"))
+    rows += workers_rows(results["workers"])
     rows += [
         ("output", "records; Parquet files, row groups",
          f"{_fmt(o['records'])}; {_fmt(o['parquet_files'])} files, {_fmt(o['parquet_row_groups'])} row groups"),
@@ -402,6 +413,30 @@ def table(results: dict[str, Any]) -> str:
     for section, figure, value in rows:
         lines.append(f"{section:<7} {figure:<{width}}  {value}")
     return "\n".join(lines)
+
+
+def workers_rows(w: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """The table's rows of the workers section (benchmarks/distributed.py), also printed when it runs alone."""
+    if "not_measured" in w:
+        return [("workers", "1 and 3 shared-crawl workers", w["not_measured"])]
+    rows = []
+    for name, label in (("one_worker", "1 worker"), ("three_workers", "3 workers")):
+        run = w[name]
+        check = "as expected" if run["records_as_expected"] else f"EXPECTED {_fmt(run['expected_records'])}"
+        rows += [
+            ("workers", f"{label}: pages, records, exit codes, gates, unaccounted",
+             f"{_fmt(run['pages'])} pages, {_fmt(run['records'])} records ({check}), exit {run['exit_codes']}, "
+             f"gates {'passed' if run['gates_passed'] else 'FAILED'}, {run['ledger_unaccounted']} unaccounted"),
+            ("workers", f"{label}: pages/s over the wall time (to the last fetch)",
+             f"{_fmt(run['pages_per_s'], 0)} pages/s in {_fmt(run['wall_seconds'])} s "
+             f"({_fmt(run['pages_per_s_crawl'], 0)} pages/s in {_fmt(run['crawl_seconds'])} s; "
+             f"idle tail {_fmt(run['idle_tail_seconds'])} s)"),
+            ("workers", f"{label}: CPU seconds, workers summed (redis-server)",
+             f"{_fmt(run['cpu_seconds'])} s ({_fmt(run['redis_cpu_seconds'], 2)} s)"),
+        ]
+    rows.append(("workers", "3 workers / 1 worker pages/s (to the last fetch)",
+                 f"{_fmt(w['three_vs_one_pages_per_s'], 2)}x ({_fmt(w['three_vs_one_pages_per_s_crawl'], 2)}x)"))
+    return rows
 
 
 def progress(message: str) -> None:
@@ -440,6 +475,10 @@ def main(argv: list[str] | None = None) -> int:
                         help="article pages of that crawl's sandbox (default 3000)")
     parser.add_argument("--latency-script-pages", type=positive, default=300,
                         help="the sequential script stops after this many pages there (or --script-seconds)")
+    parser.add_argument("--workers-pages", type=positive, default=3000,
+                        help="article pages of the sandbox shared-crawl workers crawl, 1 then 3 (default 3000)")
+    parser.add_argument("--workers-idle", type=float, default=2.0,
+                        help="their --workers-idle: seconds of empty queue before they stop (default 2)")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results.json", help="JSON results")
     parser.add_argument("--work", type=Path, help="keep datasets and logs here (default: a temporary folder, removed)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary work folder")

@@ -10,8 +10,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+from benchmarks import distributed
 from benchmarks.bs4_scraper import extract
-from benchmarks.run import TARGETS, lookup
+from benchmarks.redis_server import REDIS_SERVER
+from benchmarks.run import TARGETS, lookup, run_measured, workers_rows
 from qacrawler.page.sites import doctorqna
 from qacrawler.sandbox import DoctorQnaSite
 
@@ -53,6 +55,13 @@ FIGURES = [
     ("output", "duckdb_group_by_parquet_s"),
     ("output", "duckdb_group_by_jsonl_s"),
 ]
+WORKER_FIGURES = [
+    *[("workers", name, figure) for name in distributed.WORKERS
+      for figure in ("pages", "records", "wall_seconds", "elapsed_seconds", "crawl_seconds", "idle_tail_seconds",
+                     "pages_per_s", "pages_per_s_crawl", "cpu_seconds", "redis_cpu_seconds")],
+    ("workers", "three_vs_one_pages_per_s"),
+    ("workers", "three_vs_one_pages_per_s_crawl"),
+]
 
 
 def test_the_harness_runs_and_reports_every_figure(tmp_path):
@@ -60,7 +69,8 @@ def test_the_harness_runs_and_reports_every_figure(tmp_path):
     command = [sys.executable, "-m", "benchmarks.run", "--pages", "120", "--large", "180", "--parser-pages", "20",
                "--parser-rounds", "1", "--reparse-pages", "40",
                "--script-pages", "20", "--latency-ms", "20", "--jitter-ms", "5",
-               "--latency-pages", "60", "--latency-script-pages", "10", "--out", str(out),
+               "--latency-pages", "60", "--latency-script-pages", "10", "--workers-pages", "60",
+               "--workers-idle", "1", "--out", str(out),
                "--work", str(tmp_path / "work")]
     completed = subprocess.run(command, capture_output=True, text=True, timeout=600, cwd=ROOT)
     assert completed.returncode == 0, completed.stdout + completed.stderr
@@ -95,6 +105,28 @@ def test_the_harness_runs_and_reports_every_figure(tmp_path):
     assert "no-op Scrapy spider" in table and "parsing in process" in table
     assert "sequential requests+bs4" in table and "Parquet bytes" in table
     assert "qacrawler crawl at 20 ± 5 ms" in table
+
+    workers = results["workers"]
+    if REDIS_SERVER is None:  # the harness says so and carries on
+        assert workers == {"not_measured": distributed.NOT_INSTALLED} and distributed.NOT_INSTALLED in table
+        return
+    for path in WORKER_FIGURES:
+        value = lookup(results, path)
+        assert isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0, (path, value)
+    for name, count in distributed.WORKERS.items():  # both runs complete: every article once, one manifest
+        run = workers[name]
+        assert run["exit_codes"] == [0] * count and run["manifest_workers"] == count
+        assert run["records"] == run["expected_records"] == distributed.expected_records(60, 7)
+        assert run["records_as_expected"] and run["gates_passed"] and run["ledger_unaccounted"] == 0
+    assert "\nworkers " in table and "3 workers / 1 worker pages/s" in table
+
+
+def test_without_redis_server_the_workers_section_is_not_measured(monkeypatch, tmp_path):
+    monkeypatch.setattr(distributed, "REDIS_SERVER", None)
+    workers = distributed.measure("http://127.0.0.1:9", 1, tmp_path, run_measured)
+    assert workers == {"not_measured": "not measured: redis-server not installed"}
+    assert workers_rows(workers) == [("workers", "1 and 3 shared-crawl workers", distributed.NOT_INSTALLED)]
+    assert not any(tmp_path.iterdir())  # nothing started
 
 
 def test_the_beautifulsoup_script_extracts_the_same_fields_as_the_parser():
