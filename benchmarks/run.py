@@ -25,6 +25,7 @@ from typing import Any
 
 from benchmarks import distributed, output, parsers, reparse
 from benchmarks.bs4_scraper import scrape
+from benchmarks.redis_server import stop_process
 from qacrawler.sandbox import DoctorQnaSite
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -107,12 +108,7 @@ class Sandbox:
         self.pages = len(self.urls.read_text().split())
 
     def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        stop_process(self.process)
         self.log.close()
 
     def __enter__(self) -> Sandbox:
