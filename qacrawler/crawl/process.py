@@ -20,6 +20,7 @@ from qacrawler.crawl.run import check_run_id, new_run_id
 from qacrawler.dataset.check import ensure_readable
 from qacrawler.dataset.files import RUNS, dataset_lock, remove_leftovers
 from qacrawler.dataset.warc import salvage_archives
+from qacrawler.page.pool import GC_THRESHOLDS
 
 
 @dataclass(frozen=True)
@@ -61,7 +62,7 @@ def tuned_garbage_collector() -> Iterator[None]:
     collections, 0.1 s. The caller's settings come back afterwards (a notebook may run a crawl)."""
     thresholds = gc.get_threshold()
     gc.freeze()
-    gc.set_threshold(20_000, 20, 50)
+    gc.set_threshold(*GC_THRESHOLDS)
     try:
         yield
     finally:

@@ -9,6 +9,7 @@ ValidationError does not cross a process boundary).
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import threading
@@ -28,6 +29,10 @@ from qacrawler.page.sites.site import Site
 
 _SITES: dict[str, Site] = {}  # in a worker: the declarations it was started with, by id
 _MASKING: list[bool | None] = [None]  # in a worker: the names policy it masks records under (None: it does not)
+# The cyclic collector's thresholds while pages are parsed, in a crawl and in its parse workers: with CPython's
+# default (700) it runs a full pass over every live object thousands of times a crawl
+# (qacrawler.crawl.process.tuned_garbage_collector).
+GC_THRESHOLDS = (20_000, 20, 50)
 
 
 class InvalidPage(ValueError):
@@ -83,6 +88,8 @@ def default_processes() -> int:
 def _start_worker(sites: tuple[Site, ...], keep_names: bool | None, parent: int) -> None:
     _SITES.update({site.id: site for site in sites})
     _MASKING[0] = keep_names
+    gc.freeze()  # the modules and declarations just loaded live as long as the worker
+    gc.set_threshold(*GC_THRESHOLDS)
     threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
 
 
