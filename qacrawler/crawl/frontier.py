@@ -6,7 +6,8 @@ keeps waiting articles as lazy sources instead (a list of (url, lastmod) string 
 articles a page links to) and turns them into requests only while the scheduler holds fewer than
 ``QA_FRONTIER_WINDOW`` requests: a spider feeds some after every page it handles, and whatever is left
 when the crawl goes idle (the fallback that makes a stall impossible). Stats: ``frontier/fed`` requests
-handed over, ``frontier/scheduler_peak`` the most requests the scheduler held when the frontier looked.
+handed over, ``frontier/scheduler_peak`` the most requests the scheduler held when the frontier looked
+(it looks only while requests wait).
 That peak may pass the window by what enters the scheduler without the frontier: discovery pages, and
 retries of requests that were downloading (at most ``CONCURRENT_REQUESTS``).
 
@@ -57,7 +58,10 @@ class Frontier:
         """Hands up to ``limit`` (default: the room left in the window) waiting requests to the engine;
         how many. Straight to the scheduler, not yielded from a callback: a released article is not a
         link of the page being handled, so the spider middlewares (depth, referer) have nothing to say
-        about it, and skipping them saves their cost on every page."""
+        about it, and skipping them saves their cost on every page. With nothing waiting it does not look at
+        the scheduler (a shared crawl's is in Redis: a round trip a page)."""
+        if not self.sources:
+            return 0
         wanted = self.room() if limit is None else limit
         fed = 0
         while wanted > fed and self.sources:
