@@ -645,8 +645,8 @@ def print_summary(results: list[CrawlResult], elapsed: float | None = None) -> N
     totals = {key: sum(run_counts(result.stats)[key] for result in results)
               for key in ("pages", "records", "rejects", "files")}
     if elapsed is None:
-        elapsed = max((r.stats["finish_time"] - r.stats["start_time"]).total_seconds()
-                      for r in results if "finish_time" in r.stats and "start_time" in r.stats) if results else 0.0
+        elapsed = max(((r.stats["finish_time"] - r.stats["start_time"]).total_seconds()
+                       for r in results if "finish_time" in r.stats and "start_time" in r.stats), default=0.0)
     out = results[0].out
     print(
         f"total: pages {totals['pages']}  records {totals['records']}  rejects {totals['rejects']}  "

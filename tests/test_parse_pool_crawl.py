@@ -131,6 +131,37 @@ def crawl_watching_workers(server: SandboxServer, out: Path, stop: signal.Signal
     return returncode, workers
 
 
+@pytest.mark.parametrize("processes", [0, 2])
+def test_a_sigterm_while_the_spider_opens_still_closes_the_crawl(tmp_path, processes):
+    """Scrapy stops an engine only once it runs: a signal while the spider opened (its parse pool starting)
+    ended the process with the crawl never closed, no manifest and a traceback in the summary
+    (qacrawler.crawl.process.GracefulCrawlerProcess)."""
+    site = DoctorQnaSite(pages=1500, seed=3)
+    for attempt in range(2):
+        out = tmp_path / f"dataset-{attempt}"
+        with SandboxServer(site) as server:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "qacrawler.cli", "crawl", "doctorqna", "--base-url", server.base_url,
+                 "--out", str(out), "-s", f"QA_PARSE_PROCESSES={processes}"],
+                cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+            try:
+                for _ in range(12000):  # at most a minute, polled every 5 ms
+                    logs = list((out / "runs").glob("*.log")) if (out / "runs").is_dir() else []
+                    if process.poll() is not None or (logs and "Spider opened" in logs[0].read_text("utf-8")):
+                        break
+                    time.sleep(0.005)
+                process.send_signal(signal.SIGTERM)
+                stderr = process.communicate(timeout=120)[1]
+            finally:
+                if process.poll() is None:
+                    process.kill()
+                    process.wait()
+        assert "Traceback" not in stderr, stderr[-2000:]
+        [manifest] = [json.loads(path.read_text()) for path in (out / "runs").glob("*.json")]
+        assert manifest["stats"]["finish_reason"] == "shutdown"
+        assert process.returncode == 2  # the finish-reason gate: a stopped run is not a complete one
+
+
 @pytest.mark.parametrize("stop", [None, signal.SIGTERM, signal.SIGKILL], ids=["finished", "sigterm", "sigkill"])
 def test_no_worker_outlives_the_crawl(tmp_path, stop):
     site = DoctorQnaSite(pages=150 if stop is None else 1500, seed=3)

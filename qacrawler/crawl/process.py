@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import os
 import shutil
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
@@ -37,6 +38,38 @@ class CrawlResult:
     @property
     def manifest_path(self) -> Path:
         return self.out / RUNS / f"{self.run_id}.json"
+
+
+# How long a first SIGTERM or Ctrl-C waits for crawls still opening before stopping anyway (a second one kills).
+OPENING_WAIT_SECONDS = 30.0
+
+
+class GracefulCrawlerProcess(CrawlerProcess):
+    """Scrapy's process, whose graceful stop (a first SIGTERM or Ctrl-C) waits for crawls still opening.
+
+    Scrapy stops a crawler's engine only once it runs: a signal while the spider was opening (its spider_opened
+    handlers, the start of its parse pool) stopped the reactor with the crawl never closed, so no manifest and
+    no closed files. The stop is retried until every crawl runs (at most OPENING_WAIT_SECONDS)."""
+
+    _opening_deadline: float | None = None
+
+    def _graceful_stop_reactor(self) -> Any:  # Scrapy's, called by its signal handler
+        from twisted.internet import reactor, task
+
+        if self._opening_deadline is None:
+            self._opening_deadline = time.monotonic() + OPENING_WAIT_SECONDS
+        if any(opening(crawler) for crawler in self.crawlers) and time.monotonic() < self._opening_deadline:
+            return task.deferLater(reactor, 0.05, self._graceful_stop_reactor)
+        return super()._graceful_stop_reactor()
+
+
+def opening(crawler: Crawler) -> bool:
+    """A crawl started whose engine does not run yet."""
+    try:
+        engine = crawler.engine
+    except AttributeError:  # not created yet
+        engine = None
+    return crawler.crawling and (engine is None or not engine.running)
 
 
 def project_settings(overrides: dict[str, Any] | None = None) -> Settings:
@@ -96,7 +129,7 @@ def run_crawls(jobs: Sequence[tuple[str | type[Spider], Mapping[str, Any]]], out
             leftovers = remove_leftovers(out)
             salvaged = salvage_archives(out)  # a killed run's WARC file: its finished records stay readable
         ensure_readable(out)  # a bad file would otherwise fail the crawl's first read of the dataset with a traceback
-        process = CrawlerProcess(crawl_settings(out, log_path, overrides))
+        process = GracefulCrawlerProcess(crawl_settings(out, log_path, overrides))
         crawlers: list[Crawler] = []
         for (spider_name, arguments), run_id in zip(jobs, run_ids, strict=True):
             crawler = process.create_crawler(spider_name)
