@@ -218,8 +218,7 @@ class ReparseSpider(QASpider):
         if self.pool is not None:
             return self.pool.submit_archived(self.site.id, fetches, self.max_bytes)
         done: Future[list[PageOutcome]] = Future()
-        done.set_result(archived_outcomes(self.site, fetches, self.max_bytes,
-                                          keep_names=self.crawler.settings.getbool("QA_KEEP_ASKER_NAMES")))
+        done.set_result(archived_outcomes(self.site, fetches, self.max_bytes, keep_names=self.keep_names))
         return done
 
     async def outcomes(self, batch: list[ArchivedPage], parsed: Future[list[PageOutcome]]) -> list[QARecord | Reject]:

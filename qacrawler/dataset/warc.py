@@ -106,17 +106,15 @@ def read_response(path: Path, offset: int, max_bytes: int) -> tuple[bytes, str]:
         with path.open("rb") as stream:
             stream.seek(offset)
             record = next(iter(ArchiveIterator(stream)))
-            if record.http_headers is None:
-                raise UnreadableRecord(f"{path} holds no HTTP response at offset {offset}")
-            body = record.content_stream().read(max_bytes + 1)
-            content_type = record.http_headers.get_header("Content-Type") or ""
-    except UnreadableRecord:
-        raise
+            http = record.http_headers
+            body = record.content_stream().read(max_bytes + 1) if http is not None else b""
     except (*UNREADABLE, StopIteration) as error:
         raise UnreadableRecord(f"{path} is damaged at offset {offset} ({error})") from None
+    if http is None:
+        raise UnreadableRecord(f"{path} holds no HTTP response at offset {offset}")
     if len(body) > max_bytes:
         raise BodyTooLarge(f"{path} at offset {offset}: body over {max_bytes} bytes")
-    return body, content_type
+    return body, http.get_header("Content-Type") or ""
 
 
 class NoRawPage(LookupError):

@@ -135,17 +135,19 @@ class ParsePool:
                content_type: str | None = None) -> Future[list[QARecord]]:
         """The page's records, later: the future raises NotAnArticle, PageMissing or InvalidPage as
         page_records does."""
-        if site_id not in self.sites:
-            raise KeyError(f"the parse pool was not started with site {site_id!r}")
-        return self.executor.submit(_parse_in_worker, site_id, body, url, crawled_at, content_type)
+        return self.executor.submit(_parse_in_worker, self.started_with(site_id), body, url, crawled_at, content_type)
 
     def submit_archived(self, site_id: str, fetches: Sequence[ArchivedFetch],
                         max_bytes: int) -> Future[list[PageOutcome]]:
         """archived_outcomes of a batch of archived pages, on a worker: one task for many pages, so the cost of
         a task (pickling, waking the pool's threads) is paid once a batch."""
+        return self.executor.submit(_archived_in_worker, self.started_with(site_id), list(fetches), max_bytes)
+
+    def started_with(self, site_id: str) -> str:
+        """``site_id``, when the workers have its declaration (KeyError otherwise)."""
         if site_id not in self.sites:
             raise KeyError(f"the parse pool was not started with site {site_id!r}")
-        return self.executor.submit(_archived_in_worker, site_id, list(fetches), max_bytes)
+        return site_id
 
     def close(self) -> None:
         self.executor.shutdown(wait=True, cancel_futures=True)

@@ -347,9 +347,10 @@ def mask_record(record: QARecord, keep_names: bool) -> QARecord:
     found: Counter[str] = Counter()
     masked = mask_texts(texts, found, name)
     answers = record.answers
-    if name is not None and any(is_name_of(answer.author_name, name) for answer in answers):
-        answers = [_anonymous(answer) if is_name_of(answer.author_name, name) else answer for answer in answers]
-        counts["answer_author_removed"] += sum(is_name_of(answer.author_name, name) for answer in record.answers)
+    by_asker = [name is not None and is_name_of(answer.author_name, name) for answer in answers]
+    if any(by_asker):
+        answers = [_anonymous(answer) if asker else answer for answer, asker in zip(answers, by_asker, strict=True)]
+        counts["answer_author_removed"] += sum(by_asker)
         update["answers"] = answers
     if sum(found.values()):
         counts["records_masked"] += 1
